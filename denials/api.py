@@ -1,0 +1,148 @@
+"""REST API for remittance files and claims (DRF; session or token authentication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from denials import selectors, services
+from denials.models import Adjustment, ClaimPayment, RemarkCode, RemittanceFile, ServiceLine
+
+
+class RemittanceFileSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:remittance-file-detail")
+    payer = serializers.StringRelatedField()
+
+    class Meta:
+        model = RemittanceFile
+        fields = [
+            "id", "url", "original_name", "sha256", "size", "source", "status", "error", "warnings",
+            "duplicate_of", "payer", "x12_version", "transactions_total", "transactions_done",
+            "transactions_skipped", "claim_count", "service_line_count", "adjustment_count", "denial_count",
+            "total_charge", "total_paid", "received_at", "started_at", "finished_at", "attempts",
+            "validation_status", "validation_findings",
+        ]
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+
+    def validate_file(self, value: Any) -> Any:
+        if value.size > settings.MAX_REMITTANCE_FILE_BYTES:
+            raise serializers.ValidationError(
+                f"{value.name} is {value.size:,} bytes; the limit is {settings.MAX_REMITTANCE_FILE_BYTES:,}."
+            )
+        return value
+
+
+class RemittanceFileViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Upload an 835 (multipart field `file`): 202 with the file's URL and status."""
+
+    serializer_class = RemittanceFileSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    filterset_fields = ["status", "source"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.remittance_file_list()
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        incoming = upload.validated_data["file"]
+        file = services.remittance_file_receive(
+            name=incoming.name, content=incoming.read(), source=RemittanceFile.Source.API, uploaded_by=request.user
+        )
+        file.refresh_from_db()
+        url = reverse("api:remittance-file-detail", kwargs={"pk": file.pk}, request=request)
+        body = RemittanceFileSerializer(file, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Adjustment
+        fields = ["id", "group_code", "reason_code", "amount", "quantity", "line"]
+
+
+class RemarkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RemarkCode
+        fields = ["code", "source", "line"]
+
+
+class ServiceLineSerializer(serializers.ModelSerializer):
+    modifiers = serializers.ListField(child=serializers.CharField(), read_only=True)
+    adjustments = AdjustmentSerializer(many=True, read_only=True)
+    remarks = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+
+    class Meta:
+        model = ServiceLine
+        fields = [
+            "id", "sequence", "qualifier", "procedure_code", "modifiers", "revenue_code", "units", "charge",
+            "paid", "allowed", "service_date", "service_date_end", "line_control_number", "adjustments", "remarks",
+        ]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:claim-detail")
+    payer = serializers.StringRelatedField()
+    payment_date = serializers.DateField(source="remittance.payment_date", read_only=True)
+    file = serializers.IntegerField(source="remittance.file_id", read_only=True)
+
+    class Meta:
+        model = ClaimPayment
+        fields = [
+            "id", "url", "patient_control_number", "payer_claim_number", "payer", "status_code", "charge", "paid",
+            "patient_responsibility", "patient_last_name", "patient_first_name", "patient_member_id",
+            "statement_from", "statement_to", "payment_date", "file", "balanced", "warnings",
+            "previous_payment", "reverses",
+        ]
+
+
+class ClaimDetailSerializer(ClaimSerializer):
+    service_lines = ServiceLineSerializer(many=True, read_only=True)
+    adjustments = serializers.SerializerMethodField()
+    remarks = RemarkSerializer(many=True, read_only=True)
+
+    class Meta(ClaimSerializer.Meta):
+        fields = ClaimSerializer.Meta.fields + [
+            "filing_indicator", "frequency_code", "rendering_provider_name", "rendering_provider_npi",
+            "service_lines", "adjustments", "remarks",
+        ]
+
+    def get_adjustments(self, claim: ClaimPayment) -> list[dict[str, Any]]:
+        """Claim-level adjustments (line-level ones are listed under each line)."""
+        return AdjustmentSerializer(claim.claim_adjustments, many=True).data  # type: ignore[return-value]
+
+
+class ClaimFilter(django_filters.FilterSet):
+    patient_control_number = django_filters.CharFilter()
+    payer_claim_number = django_filters.CharFilter()
+    payer = django_filters.NumberFilter(field_name="payer_id")
+    status = django_filters.CharFilter(field_name="status_code")
+    file = django_filters.NumberFilter(field_name="remittance__file_id")
+
+    class Meta:
+        model = ClaimPayment
+        fields = ["patient_control_number", "payer_claim_number", "payer", "status", "file"]
+
+
+class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
+    filterset_class = ClaimFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        if self.action == "retrieve":
+            return selectors.claim_detail_queryset()
+        return ClaimPayment.objects.select_related("payer", "remittance").order_by("-id")
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer

@@ -1,0 +1,457 @@
+"""Payers, remittances, claims, adjustments, denials, triage and work queues.
+
+Natural keys are database constraints, so ingesting the same file twice can write nothing
+new even when two workers race. Money is Decimal. State changes go through
+``denials.services`` and are recorded as ``AuditEvent`` rows.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Team(models.Model):
+    """A billing team. Users belong to teams; work queues belong to teams."""
+
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """One state change: who, when, what, the old value and the new one."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text="'system' or the task that acted")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=60)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=40)
+    target_repr = models.CharField(max_length=200, blank=True)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_target")]
+
+    def __str__(self) -> str:
+        who = self.actor or self.actor_label or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.target_repr}"
+
+
+class Payer(models.Model):
+    """A payer, identified by the id it sends (REF*2U, else N1*PR N104, else its name)."""
+
+    payer_key = models.CharField(max_length=120, unique=True, help_text="How incoming files identify this payer")
+    name = models.CharField(max_length=200)
+    identifier = models.CharField(max_length=80, blank=True, help_text="Payer id from REF*2U or N1*PR N104")
+    identifier_qualifier = models.CharField(max_length=4, blank=True)
+    appeal_window_days = models.PositiveIntegerField(
+        default=120, help_text="Days from the remittance date to file a first-level appeal"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Provider(models.Model):
+    """The payee of a remittance (N1*PE): a practice or a provider, by NPI and TIN."""
+
+    name = models.CharField(max_length=200)
+    npi = models.CharField(max_length=15, blank=True)
+    tin = models.CharField(max_length=15, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["npi", "tin", "name"], name="provider_natural_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RemittanceFile(models.Model):
+    """A received 835 file, kept byte for byte, and what became of it."""
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "Upload page"
+        API = "api", "REST API"
+        INBOX = "inbox", "Inbox folder"
+        COMMAND = "command", "Management command"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSING = "processing", "Processing"
+        INGESTED = "ingested", "Ingested"
+        FAILED = "failed", "Failed"
+        DUPLICATE = "duplicate", "Duplicate"
+
+    class Validation(models.TextChoices):
+        PENDING = "pending", "Not checked yet"
+        PASSED = "passed", "Passed"
+        FINDINGS = "findings", "Findings"
+        SKIPPED = "skipped", "Skipped"
+
+    original_name = models.CharField(max_length=255)
+    content = models.BinaryField(help_text="The file exactly as received")
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RECEIVED, db_index=True)
+    error = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.SET_NULL, related_name="files")
+    x12_version = models.CharField(max_length=20, blank=True)
+    transactions_total = models.PositiveIntegerField(default=0)
+    transactions_done = models.PositiveIntegerField(default=0)
+    transactions_skipped = models.PositiveIntegerField(
+        default=0, help_text="Remittances already stored from another file"
+    )
+    claim_count = models.PositiveIntegerField(default=0)
+    service_line_count = models.PositiveIntegerField(default=0)
+    adjustment_count = models.PositiveIntegerField(default=0)
+    denial_count = models.PositiveIntegerField(default=0)
+    total_paid = models.DecimalField(**MONEY, default=Decimal("0"))
+    total_charge = models.DecimalField(**MONEY, default=Decimal("0"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # The worker holding the file: a redelivered task (same id) may take it back, and the
+    # sweeper re-queues a file whose lease ran out because its worker died.
+    worker_task_id = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    validation_status = models.CharField(max_length=10, choices=Validation.choices, default=Validation.PENDING)
+    validation_findings = models.JSONField(default=list, blank=True)
+    acknowledgement_999 = models.TextField(blank=True)
+    inbox_path = models.CharField(max_length=500, blank=True, help_text="Where the inbox copy waits to be filed")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # The same bytes are stored once; later arrivals are recorded as duplicates of it.
+            models.UniqueConstraint(
+                fields=["sha256"], condition=~Q(status="duplicate"), name="remittance_file_unique_bytes"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.INGESTED, self.Status.FAILED, self.Status.DUPLICATE}
+
+    @property
+    def progress_percent(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.transactions_total:
+            return 0
+        return int(100 * self.transactions_done / self.transactions_total)
+
+
+class Remittance(models.Model):
+    """One ST/SE transaction: one payment (or notice) from a payer to a payee."""
+
+    file = models.ForeignKey(RemittanceFile, on_delete=models.CASCADE, related_name="remittances")
+    dedupe_key = models.CharField(max_length=64, unique=True, help_text="Identifies the same remittance in any file")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="remittances")
+    payee = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="remittances")
+    interchange_control_number = models.CharField(max_length=20, blank=True)
+    group_control_number = models.CharField(max_length=20, blank=True)
+    transaction_control_number = models.CharField(max_length=20, blank=True)
+    sender_id = models.CharField(max_length=30, blank=True)
+    handling_code = models.CharField(max_length=2, blank=True)
+    payment_amount = models.DecimalField(**MONEY)
+    credit_debit = models.CharField(max_length=1, blank=True)
+    payment_method = models.CharField(max_length=3, blank=True)
+    payment_date = models.DateField(null=True, blank=True, db_index=True)
+    production_date = models.DateField(null=True, blank=True)
+    trace_number = models.CharField(max_length=50, blank=True, db_index=True)
+    claim_count = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-payment_date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.payer} {self.trace_number or self.transaction_control_number}"
+
+    @property
+    def remittance_date(self):  # type: ignore[no-untyped-def]
+        """The date appeal windows count from: the payment date, else the production date."""
+        return self.payment_date or self.production_date
+
+
+class ClaimPayment(models.Model):
+    """One CLP loop: the payer's answer for one claim in one remittance."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="claims")
+    sequence = models.PositiveIntegerField()
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+")
+    patient_control_number = models.CharField(max_length=38, db_index=True)
+    status_code = models.CharField(max_length=2)
+    charge = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY)
+    patient_responsibility = models.DecimalField(**MONEY, null=True, blank=True)
+    filing_indicator = models.CharField(max_length=2, blank=True)
+    payer_claim_number = models.CharField(max_length=50, blank=True, db_index=True)
+    facility_type = models.CharField(max_length=3, blank=True)
+    frequency_code = models.CharField(max_length=1, blank=True)
+    drg_code = models.CharField(max_length=10, blank=True)
+    patient_last_name = models.CharField(max_length=60, blank=True, db_index=True)
+    patient_first_name = models.CharField(max_length=35, blank=True)
+    patient_member_id = models.CharField(max_length=80, blank=True, db_index=True)
+    insured_member_id = models.CharField(max_length=80, blank=True)
+    rendering_provider_name = models.CharField(max_length=120, blank=True)
+    rendering_provider_npi = models.CharField(max_length=15, blank=True)
+    statement_from = models.DateField(null=True, blank=True)
+    statement_to = models.DateField(null=True, blank=True)
+    received_date = models.DateField(null=True, blank=True)
+    balanced = models.BooleanField(default=True)
+    warnings = models.JSONField(default=list, blank=True)
+    previous_payment = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_payments",
+        help_text="The earlier payment of the same claim (same patient control and payer claim number)",
+    )
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reversals",
+        help_text="For a reversal (status 22): the payment it takes back",
+    )
+
+    class Meta:
+        ordering = ["remittance_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["remittance", "sequence"], name="claim_payment_natural_key"),
+        ]
+        indexes = [
+            models.Index(fields=["payer", "status_code"], name="claim_payer_status"),
+            models.Index(fields=["patient_control_number", "payer_claim_number"], name="claim_history_lookup"),
+        ]
+
+    STATUS_LABELS = {
+        "1": "Processed as primary",
+        "2": "Processed as secondary",
+        "3": "Processed as tertiary",
+        "4": "Denied",
+        "19": "Processed as primary, forwarded",
+        "20": "Processed as secondary, forwarded",
+        "21": "Processed as tertiary, forwarded",
+        "22": "Reversal of previous payment",
+        "23": "Not our claim, forwarded",
+        "25": "Predetermination pricing only",
+    }
+
+    def __str__(self) -> str:
+        return f"Claim {self.patient_control_number}"
+
+    @property
+    def status_label(self) -> str:
+        return self.STATUS_LABELS.get(self.status_code, f"Status {self.status_code}")
+
+    @property
+    def patient_name(self) -> str:
+        return ", ".join(p for p in (self.patient_last_name, self.patient_first_name) if p)
+
+
+class ServiceLine(models.Model):
+    """One SVC loop: a procedure on a date with its charge and payment."""
+
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="service_lines")
+    sequence = models.PositiveIntegerField()
+    qualifier = models.CharField(max_length=2, default="HC")
+    procedure_code = models.CharField(max_length=48, db_index=True)
+    modifier1 = models.CharField(max_length=2, blank=True)
+    modifier2 = models.CharField(max_length=2, blank=True)
+    modifier3 = models.CharField(max_length=2, blank=True)
+    modifier4 = models.CharField(max_length=2, blank=True)
+    revenue_code = models.CharField(max_length=48, blank=True)
+    original_procedure_code = models.CharField(max_length=48, blank=True)
+    units = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    charge = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY)
+    allowed = models.DecimalField(**MONEY, null=True, blank=True)
+    service_date = models.DateField(null=True, blank=True)
+    service_date_end = models.DateField(null=True, blank=True)
+    line_control_number = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["claim_id", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="service_line_natural_key")]
+
+    def __str__(self) -> str:
+        mods = "-".join(self.modifiers)
+        return f"{self.procedure_code}{'-' + mods if mods else ''}"
+
+    @property
+    def modifiers(self) -> list[str]:
+        return [m for m in (self.modifier1, self.modifier2, self.modifier3, self.modifier4) if m]
+
+
+class Adjustment(models.Model):
+    """One CAS amount: group code + CARC, at claim level (line empty) or line level."""
+
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments")
+    line = models.ForeignKey(
+        ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
+    )
+    sequence = models.PositiveIntegerField(help_text="Position among the claim's adjustments")
+    group_code = models.CharField(max_length=2)
+    reason_code = models.CharField(max_length=5, db_index=True)
+    amount = models.DecimalField(**MONEY)
+    quantity = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim_id", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="adjustment_natural_key")]
+
+    def __str__(self) -> str:
+        return f"{self.group_code}-{self.reason_code} {self.amount}"
+
+    @property
+    def code(self) -> str:
+        return f"{self.group_code}-{self.reason_code}"
+
+
+class RemarkCode(models.Model):
+    """A RARC on a claim (MOA/MIA) or on a line (LQ*HE)."""
+
+    class Source(models.TextChoices):
+        LINE = "LQ", "Line remark (LQ)"
+        CLAIM = "MOA", "Claim remark (MOA/MIA)"
+
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="remarks")
+    line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="remarks")
+    sequence = models.PositiveIntegerField()
+    code = models.CharField(max_length=8, db_index=True)
+    source = models.CharField(max_length=3, choices=Source.choices)
+
+    class Meta:
+        ordering = ["claim_id", "sequence"]
+        constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="remark_natural_key")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ProviderAdjustment(models.Model):
+    """A PLB amount: interest, recoupment, forward balance; not tied to a claim."""
+
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="provider_adjustments")
+    sequence = models.PositiveIntegerField()
+    provider_identifier = models.CharField(max_length=50, blank=True)
+    fiscal_period_date = models.DateField(null=True, blank=True)
+    reason_code = models.CharField(max_length=4)
+    reference = models.CharField(max_length=60, blank=True)
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["remittance_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["remittance", "sequence"], name="provider_adjustment_natural_key")
+        ]
+
+
+class AdjustmentRule(models.Model):
+    """Whether a group code + CARC is routine (expected) or a denial. Data, not code.
+
+    A blank CARC matches every CARC of the group code; the exact pair wins over it.
+    """
+
+    class Kind(models.TextChoices):
+        ROUTINE = "routine", "Routine (not a denial)"
+        DENIAL = "denial", "Denial"
+
+    group_code = models.CharField(max_length=2)
+    carc = models.CharField(max_length=5, blank=True, help_text="Blank: every CARC of this group code")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["group_code", "carc"]
+        constraints = [models.UniqueConstraint(fields=["group_code", "carc"], name="adjustment_rule_natural_key")]
+
+    def __str__(self) -> str:
+        return f"{self.group_code}-{self.carc or '*'}: {self.kind}"
+
+
+class Denial(models.Model):
+    """An amount a payer did not pay for a reason the team may work on."""
+
+    class Kind(models.TextChoices):
+        CLAIM_DENIED = "claim-denied", "Claim denied"
+        LINE_DENIED = "line-denied", "Line denied"
+        PARTIAL = "partial", "Partial denial"
+        ZERO_PAY = "zero-pay", "Line paid $0 with no routine reason"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in-progress", "In progress"
+        CORRECTED = "corrected", "Corrected claim"
+        APPEALED = "appealed", "Sent to appeal"
+        WRITTEN_OFF = "written-off", "Written off"
+        BILLED_PATIENT = "billed-patient", "Billed to patient"
+        INFO_REQUESTED = "info-requested", "Information requested"
+        ESCALATED = "escalated", "Escalated"
+        RESOLVED = "resolved", "Resolved"
+
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="denials")
+    line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="denials")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    group_code = models.CharField(max_length=2)
+    carc = models.CharField(max_length=5, db_index=True, help_text="The CARC with the largest amount")
+    rarcs = models.CharField(max_length=80, blank=True, help_text="Space-separated RARCs")
+    amount = models.DecimalField(**MONEY, help_text="Amount at stake")
+    adjustments = models.ManyToManyField(Adjustment, related_name="denials", blank=True)
+    service_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Bumped on every change: a save carrying an older version is refused, never merged.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-amount", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim"], condition=Q(line__isnull=True), name="denial_one_per_claim_level"
+            ),
+            models.UniqueConstraint(fields=["claim", "line"], name="denial_one_per_line"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="denial_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["payer", "status"], name="denial_payer_status")]
+
+    def __str__(self) -> str:
+        return f"{self.group_code}-{self.carc} {self.amount} on {self.claim}"
+
+    @property
+    def code(self) -> str:
+        return f"{self.group_code}-{self.carc}"
+
+    @property
+    def rarc_list(self) -> list[str]:
+        return self.rarcs.split()

@@ -1,0 +1,34 @@
+"""Roles are Django groups: coder, manager, admin. Superusers count as admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CODER = "coder"
+MANAGER = "manager"
+ADMIN = "admin"
+ROLES = (CODER, MANAGER, ADMIN)
+
+
+def _groups(user: Any) -> set[str]:
+    cached = getattr(user, "_overturn_groups", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True)) if user.is_authenticated else set()
+        user._overturn_groups = cached
+    return cached
+
+
+def is_admin(user: Any) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or ADMIN in _groups(user)))
+
+
+def is_manager(user: Any) -> bool:
+    return is_admin(user) or MANAGER in _groups(user)
+
+
+def role_of(user: Any) -> str:
+    if is_admin(user):
+        return ADMIN
+    if is_manager(user):
+        return MANAGER
+    return CODER if CODER in _groups(user) else ""

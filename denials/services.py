@@ -1,0 +1,590 @@
+"""Writes for the denials app: every state change goes through here and is audited.
+
+Ingestion: ``remittance_file_receive`` stores the bytes and queues the work;
+``remittance_file_ingest`` (run by a Celery task) claims the file, reads it with the pure
+reader, and stores each ST/SE transaction in its own database transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from denials.detection import AdjustmentClassifier, find_denials
+from denials.models import (
+    Adjustment,
+    AdjustmentRule,
+    AuditEvent,
+    ClaimPayment,
+    Denial,
+    Payer,
+    Provider,
+    ProviderAdjustment,
+    RemarkCode,
+    Remittance,
+    RemittanceFile,
+    ServiceLine,
+)
+from denials.x12 import parsed as x12
+from denials.x12.reader import read_835
+
+logger = logging.getLogger(__name__)
+
+Status = RemittanceFile.Status
+MAX_FINDINGS_SHOWN = 50
+
+
+# --- Audit ---------------------------------------------------------------------------
+def audit_record(
+    *,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: models.Model,
+    old: Any = None,
+    new: Any = None,
+    note: str = "",
+    actor_label: str = "",
+) -> AuditEvent:
+    """Write one audit row. Called inside the transaction that makes the change."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label or ("" if actor is not None else "system"),
+        action=action,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        old=old,
+        new=new,
+        note=note,
+    )
+
+
+# --- Receiving a file ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Received:
+    file: RemittanceFile
+    created: bool  # False: the same bytes were already here
+
+
+def remittance_file_receive(
+    *,
+    name: str,
+    content: bytes,
+    source: str,
+    uploaded_by: AbstractBaseUser | None = None,
+    queue: bool = True,
+) -> RemittanceFile:
+    """Store a received 835 byte for byte and queue its ingestion (after commit).
+
+    The same bytes received again are recorded as a duplicate of the first copy and
+    change nothing else; if that first copy had failed, it is retried instead.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    user = uploaded_by if uploaded_by is not None and uploaded_by.is_authenticated else None
+    with transaction.atomic():
+        existing = RemittanceFile.objects.filter(sha256=digest).exclude(status=Status.DUPLICATE).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    new_file = RemittanceFile.objects.create(
+                        original_name=name[:255],
+                        content=content,
+                        sha256=digest,
+                        size=len(content),
+                        source=source,
+                        uploaded_by=user,
+                    )
+            except IntegrityError:
+                # Another request stored the same bytes a moment ago.
+                existing = RemittanceFile.objects.filter(sha256=digest).exclude(status=Status.DUPLICATE).get()
+            else:
+                audit_record(actor=user, action="remittance_file.received", target=new_file,
+                             new={"status": new_file.status, "source": source, "sha256": digest})
+                if queue:
+                    _queue_ingest(new_file)
+                return new_file
+
+        if existing.status == Status.FAILED:
+            remittance_file_retry(file=existing, actor=user, queue=queue)
+            return existing
+        duplicate = RemittanceFile.objects.create(
+            original_name=name[:255],
+            content=b"",  # the bytes are kept once, on the first copy
+            sha256=digest,
+            size=len(content),
+            source=source,
+            uploaded_by=user,
+            status=Status.DUPLICATE,
+            duplicate_of=existing,
+            error=f"The same file was already received as #{existing.pk} ({existing.original_name}).",
+            finished_at=timezone.now(),
+        )
+        audit_record(actor=user, action="remittance_file.duplicate", target=duplicate,
+                     new={"status": Status.DUPLICATE, "duplicate_of": existing.pk})
+        return duplicate
+
+
+def _queue_ingest(file: RemittanceFile) -> None:
+    from denials.tasks import ingest_remittance_file
+
+    ingest_remittance_file.delay_on_commit(file.pk)
+
+
+def remittance_file_retry(*, file: RemittanceFile, actor: AbstractBaseUser | None, queue: bool = True) -> bool:
+    """Put a failed file back in line. Returns False when it was not failed."""
+    with transaction.atomic():
+        changed = RemittanceFile.objects.filter(pk=file.pk, status=Status.FAILED).update(
+            status=Status.RECEIVED, error="", worker_task_id="", lease_expires_at=None, finished_at=None
+        )
+        if not changed:
+            return False
+        audit_record(actor=actor, action="remittance_file.retry", target=file,
+                     old={"status": Status.FAILED}, new={"status": Status.RECEIVED})
+        if queue:
+            _queue_ingest(file)
+    file.refresh_from_db()
+    return True
+
+
+# --- Claiming and ingesting ----------------------------------------------------------
+def remittance_file_claim(*, file_id: int, task_id: str) -> bool:
+    """Take a file for ingestion with one conditional update; False: someone else has it.
+
+    Claimable: a received file; a file this same task already held (the broker delivered
+    it again after the worker died); a file whose holder's lease ran out.
+    """
+    now = timezone.now()
+    claimable = (
+        Q(status=Status.RECEIVED)
+        | Q(status=Status.PROCESSING, worker_task_id=task_id)
+        | Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+    )
+    return bool(
+        RemittanceFile.objects.filter(claimable, pk=file_id).update(
+            status=Status.PROCESSING,
+            worker_task_id=task_id,
+            lease_expires_at=now + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS),
+            started_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _renew_lease(file_id: int, task_id: str, done: int) -> bool:
+    lease = timezone.now() + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
+    return bool(
+        RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+            transactions_done=done, lease_expires_at=lease
+        )
+    )
+
+
+def _findings_text(findings: Iterable[x12.Finding]) -> str:
+    items = list(findings)
+    lines = [str(f) for f in items[:MAX_FINDINGS_SHOWN]]
+    if len(items) > MAX_FINDINGS_SHOWN:
+        lines.append(f"... and {len(items) - MAX_FINDINGS_SHOWN} more")
+    return "\n".join(lines)
+
+
+def _finish(file_id: int, task_id: str, *, status: str, **fields: Any) -> bool:
+    updated = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+        status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
+    )
+    if updated:
+        file = RemittanceFile.objects.get(pk=file_id)
+        audit_record(actor=None, actor_label="ingest worker", action=f"remittance_file.{status}", target=file,
+                     old={"status": Status.PROCESSING}, new={"status": status, "error": fields.get("error", "")})
+    return bool(updated)
+
+
+def adjustment_classifier() -> AdjustmentClassifier:
+    return AdjustmentClassifier.from_rows(AdjustmentRule.objects.values_list("group_code", "carc", "kind"))
+
+
+def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
+    """Read and store one claimed file. Safe to run twice: stored transactions are skipped."""
+    if not remittance_file_claim(file_id=file_id, task_id=task_id):
+        return RemittanceFile.objects.get(pk=file_id)
+    file = RemittanceFile.objects.get(pk=file_id)
+    try:
+        parsed = read_835(bytes(file.content))
+    except Exception as exc:  # the reader should never raise; if it does, keep the file and say so
+        logger.exception("reader crashed on file %s", file_id)
+        _finish(file_id, task_id, status=Status.FAILED, error=f"The file could not be read: {exc!r}")
+        return RemittanceFile.objects.get(pk=file_id)
+    if not parsed.ok:
+        _finish(
+            file_id, task_id, status=Status.FAILED, error=_findings_text(parsed.errors),
+            warnings=[str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]], x12_version=parsed.version[:20],
+        )
+        return RemittanceFile.objects.get(pk=file_id)
+
+    RemittanceFile.objects.filter(pk=file_id).update(
+        transactions_total=len(parsed.transactions), x12_version=parsed.version[:20]
+    )
+    classifier = adjustment_classifier()
+    elsewhere: list[int] = []
+    for index, txn in enumerate(parsed.transactions, start=1):
+        stored_in = remittance_store(file=file, transaction_set=txn, classifier=classifier)
+        if stored_in is not None and stored_in != file.pk:
+            elsewhere.append(stored_in)
+        if not _renew_lease(file_id, task_id, index):
+            logger.warning("file %s was taken over by another worker; stopping", file_id)
+            return RemittanceFile.objects.get(pk=file_id)
+
+    warnings = [str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]]
+    if len(parsed.warnings) > MAX_FINDINGS_SHOWN:
+        warnings.append(f"... and {len(parsed.warnings) - MAX_FINDINGS_SHOWN} more warnings")
+    totals = _file_totals(file_id)
+    if elsewhere and len(elsewhere) == len(parsed.transactions):
+        first = elsewhere[0]
+        _finish(
+            file_id, task_id, status=Status.DUPLICATE, duplicate_of_id=first, warnings=warnings,
+            error=f"Every remittance in this file was already ingested from file #{first}; nothing new was stored.",
+            transactions_skipped=len(elsewhere), **totals,
+        )
+    else:
+        if elsewhere:
+            warnings.insert(0, f"{len(elsewhere)} remittance(s) were already ingested from file(s) "
+                               f"{', '.join('#' + str(i) for i in sorted(set(elsewhere)))} and were skipped.")
+        _finish(file_id, task_id, status=Status.INGESTED, warnings=warnings,
+                transactions_skipped=len(elsewhere), **totals)
+        _after_ingest(file_id)
+    return RemittanceFile.objects.get(pk=file_id)
+
+
+def _after_ingest(file_id: int) -> None:
+    """Follow-up work once a file is stored: the strict 5010 check, in the background."""
+    from denials.tasks import validate_remittance_file
+
+    if settings.STRICT_X12_VALIDATION:
+        validate_remittance_file.delay_on_commit(file_id)
+
+
+def _file_totals(file_id: int) -> dict[str, Any]:
+    claims = ClaimPayment.objects.filter(remittance__file_id=file_id)
+    agg = claims.aggregate(n=Count("id"), paid=Sum("paid"), charge=Sum("charge"))
+    first_payer = Remittance.objects.filter(file_id=file_id).order_by("id").values_list("payer_id", flat=True).first()
+    return {
+        "claim_count": agg["n"] or 0,
+        "total_paid": agg["paid"] or Decimal("0"),
+        "total_charge": agg["charge"] or Decimal("0"),
+        "service_line_count": ServiceLine.objects.filter(claim__remittance__file_id=file_id).count(),
+        "adjustment_count": Adjustment.objects.filter(claim__remittance__file_id=file_id).count(),
+        "denial_count": Denial.objects.filter(claim__remittance__file_id=file_id).count(),
+        "payer_id": first_payer,
+    }
+
+
+# --- Storing one transaction set -----------------------------------------------------
+def _payer_key(party: x12.Party) -> tuple[str, str, str]:
+    """(key, identifier, qualifier): REF*2U wins, then N1*PR N104, then the name."""
+    if party.additional_ids.get("2U"):
+        return f"2U:{party.additional_ids['2U']}", party.additional_ids["2U"], "2U"
+    if party.identifier:
+        return f"{party.id_qualifier or 'ID'}:{party.identifier}", party.identifier, party.id_qualifier
+    name = " ".join(party.name.upper().split()) or "UNKNOWN PAYER"
+    return f"NAME:{name}", "", ""
+
+
+def _dedupe_key(txn: x12.Transaction, payer_key: str) -> str:
+    """What makes two copies of one remittance the same, whatever envelope they came in."""
+    first = txn.claims[0].patient_control_number if txn.claims else ""
+    charge = sum((c.charge for c in txn.claims), Decimal("0"))
+    parts = [
+        payer_key, txn.payee.npi, txn.payee.tin, txn.payee.identifier, txn.trace_number,
+        str(txn.payment_amount), str(txn.payment_date or ""), str(len(txn.claims)), str(charge), first,
+        # Without a trace number, fall back on the envelope's own control numbers.
+        "" if txn.trace_number else f"{txn.interchange_control_number}/{txn.control_number}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def remittance_store(
+    *, file: RemittanceFile, transaction_set: x12.Transaction, classifier: AdjustmentClassifier
+) -> int | None:
+    """Store one ST/SE transaction: all of it or none of it.
+
+    Returns the id of the file the remittance is stored under: this file's id when it was
+    stored now (or by an earlier attempt at this file), another file's id when it is a
+    duplicate of a remittance received before.
+    """
+    txn = transaction_set
+    payer_key, payer_identifier, qualifier = _payer_key(txn.payer)
+    dedupe_key = _dedupe_key(txn, payer_key)
+    existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            _store_transaction(file, txn, dedupe_key, payer_key, payer_identifier, qualifier, classifier)
+    except IntegrityError:
+        existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
+        if existing is None:
+            raise
+        return existing
+    return file.pk
+
+
+def _store_transaction(
+    file: RemittanceFile,
+    txn: x12.Transaction,
+    dedupe_key: str,
+    payer_key: str,
+    payer_identifier: str,
+    qualifier: str,
+    classifier: AdjustmentClassifier,
+) -> Remittance:
+    payer, _ = Payer.objects.get_or_create(
+        payer_key=payer_key[:120],
+        defaults={"name": (txn.payer.name or payer_identifier or "Unknown payer")[:200],
+                  "identifier": payer_identifier[:80], "identifier_qualifier": qualifier[:4]},
+    )
+    payee, _ = Provider.objects.get_or_create(
+        npi=txn.payee.npi[:15], tin=txn.payee.tin[:15], name=(txn.payee.name or "Unknown payee")[:200]
+    )
+    remittance = Remittance.objects.create(
+        file=file,
+        dedupe_key=dedupe_key,
+        payer=payer,
+        payee=payee,
+        interchange_control_number=txn.interchange_control_number[:20],
+        group_control_number=txn.group_control_number[:20],
+        transaction_control_number=txn.control_number[:20],
+        sender_id=txn.sender_id[:30],
+        handling_code=txn.handling_code[:2],
+        payment_amount=txn.payment_amount,
+        credit_debit=txn.credit_debit[:1],
+        payment_method=txn.payment_method[:3],
+        payment_date=txn.payment_date,
+        production_date=txn.production_date,
+        trace_number=txn.trace_number[:50],
+        claim_count=len(txn.claims),
+        warnings=[str(w) for w in txn.warnings],
+    )
+    ProviderAdjustment.objects.bulk_create(
+        ProviderAdjustment(
+            remittance=remittance, sequence=i, provider_identifier=p.provider_identifier[:50],
+            fiscal_period_date=p.fiscal_period_date, reason_code=p.reason_code[:4],
+            reference=p.reference[:60], amount=p.amount,
+        )
+        for i, p in enumerate(txn.provider_adjustments, start=1)
+    )
+
+    claims = ClaimPayment.objects.bulk_create(
+        [_claim_row(remittance, payer, i, c) for i, c in enumerate(txn.claims, start=1)], batch_size=500
+    )
+    lines: list[ServiceLine] = []
+    for claim_row, claim in zip(claims, txn.claims, strict=True):
+        lines.extend(_line_row(claim_row, line) for line in claim.service_lines)
+    ServiceLine.objects.bulk_create(lines, batch_size=1000)
+    line_by_key = {(ln.claim_id, ln.sequence): ln for ln in lines}
+
+    adjustments: list[Adjustment] = []
+    remarks: list[RemarkCode] = []
+    adjustment_rows: dict[int, Adjustment] = {}  # id(parsed adjustment) -> row
+    for claim_row, claim in zip(claims, txn.claims, strict=True):
+        seq = 0
+        for adj in claim.adjustments:
+            seq += 1
+            row = _adjustment_row(claim_row, None, seq, adj)
+            adjustments.append(row)
+            adjustment_rows[id(adj)] = row
+        rseq = 0
+        for code in claim.remark_codes:
+            rseq += 1
+            remarks.append(RemarkCode(claim=claim_row, sequence=rseq, code=code[:8], source=RemarkCode.Source.CLAIM))
+        for line in claim.service_lines:
+            line_row = line_by_key[(claim_row.pk, line.sequence)]
+            for adj in line.adjustments:
+                seq += 1
+                row = _adjustment_row(claim_row, line_row, seq, adj)
+                adjustments.append(row)
+                adjustment_rows[id(adj)] = row
+            for code in line.remark_codes:
+                rseq += 1
+                remarks.append(RemarkCode(claim=claim_row, line=line_row, sequence=rseq, code=code[:8],
+                                          source=RemarkCode.Source.LINE))
+    Adjustment.objects.bulk_create(adjustments, batch_size=1000)
+    RemarkCode.objects.bulk_create(remarks, batch_size=1000)
+
+    denials: list[Denial] = []
+    denial_adjustments: list[list[Adjustment]] = []
+    for claim_row, claim in zip(claims, txn.claims, strict=True):
+        for finding in find_denials(claim, classifier):
+            line_row = line_by_key.get((claim_row.pk, finding.line_sequence)) if finding.line_sequence else None
+            denials.append(
+                Denial(
+                    claim=claim_row,
+                    line=line_row,
+                    payer=payer,
+                    kind=finding.kind,
+                    group_code=finding.group_code[:2],
+                    carc=finding.carc[:5],
+                    rarcs=" ".join(finding.rarcs)[:80],
+                    amount=finding.amount,
+                    service_date=(line_row.service_date if line_row else None) or claim_row.statement_from,
+                )
+            )
+            denial_adjustments.append([adjustment_rows[id(a)] for a in finding.adjustments if id(a) in adjustment_rows])
+    Denial.objects.bulk_create(denials, batch_size=1000)
+    through = Denial.adjustments.through
+    through.objects.bulk_create(
+        [through(denial_id=d.pk, adjustment_id=a.pk) for d, adjs in zip(denials, denial_adjustments, strict=True)
+         for a in adjs],
+        batch_size=2000,
+    )
+    _link_claim_history(claims, payer)
+    return remittance
+
+
+def _claim_row(remittance: Remittance, payer: Payer, sequence: int, c: x12.ClaimPayment) -> ClaimPayment:
+    return ClaimPayment(
+        remittance=remittance,
+        sequence=sequence,
+        payer=payer,
+        patient_control_number=c.patient_control_number[:38],
+        status_code=c.status_code[:2],
+        charge=c.charge,
+        paid=c.paid,
+        patient_responsibility=c.patient_responsibility,
+        filing_indicator=c.filing_indicator[:2],
+        payer_claim_number=c.payer_claim_number[:50],
+        facility_type=c.facility_type[:3],
+        frequency_code=c.frequency_code[:1],
+        drg_code=c.drg_code[:10],
+        patient_last_name=c.patient_last_name[:60],
+        patient_first_name=c.patient_first_name[:35],
+        patient_member_id=(c.patient_member_id or c.insured_member_id)[:80],
+        insured_member_id=c.insured_member_id[:80],
+        rendering_provider_name=c.rendering_provider_name[:120],
+        rendering_provider_npi=c.rendering_provider_npi[:15],
+        statement_from=c.statement_from,
+        statement_to=c.statement_to,
+        received_date=c.received_date,
+        balanced=not c.warnings,
+        warnings=[str(w) for w in c.warnings],
+    )
+
+
+def _line_row(claim: ClaimPayment, line: x12.ServiceLine) -> ServiceLine:
+    mods = (list(line.modifiers) + ["", "", "", ""])[:4]
+    return ServiceLine(
+        claim=claim,
+        sequence=line.sequence,
+        qualifier=line.qualifier[:2],
+        procedure_code=line.procedure_code[:48],
+        modifier1=mods[0][:2], modifier2=mods[1][:2], modifier3=mods[2][:2], modifier4=mods[3][:2],
+        revenue_code=line.revenue_code[:48],
+        original_procedure_code=line.original_procedure_code[:48],
+        units=line.units,
+        charge=line.charge,
+        paid=line.paid,
+        allowed=line.allowed,
+        service_date=line.service_date,
+        service_date_end=line.service_date_end,
+        line_control_number=line.line_control_number[:50],
+    )
+
+
+def _adjustment_row(claim: ClaimPayment, line: ServiceLine | None, sequence: int, adj: x12.Adjustment) -> Adjustment:
+    return Adjustment(
+        claim=claim, line=line, sequence=sequence, group_code=adj.group_code[:2],
+        reason_code=adj.reason_code[:5], amount=adj.amount, quantity=adj.quantity,
+    )
+
+
+def _link_claim_history(claims: list[ClaimPayment], payer: Payer) -> None:
+    """Link each payment to the earlier payment of the same claim, and reversals to what they reverse.
+
+    One query for the whole batch: earlier payments by the same payer with the same patient
+    control number and payer claim number.
+    """
+    keys = {(c.patient_control_number, c.payer_claim_number) for c in claims if c.patient_control_number}
+    if not keys:
+        return
+    batch_ids = {c.pk for c in claims}
+    earlier: dict[tuple[str, str], list[ClaimPayment]] = {}
+    for row in (
+        ClaimPayment.objects.filter(payer=payer, patient_control_number__in={k[0] for k in keys})
+        .exclude(pk__in=batch_ids)
+        .only("id", "patient_control_number", "payer_claim_number", "status_code")
+        .order_by("remittance__payment_date", "id")
+    ):
+        earlier.setdefault((row.patient_control_number, row.payer_claim_number), []).append(row)
+    changed: list[ClaimPayment] = []
+    for claim in claims:  # in file order, so a later claim in the batch sees the earlier ones
+        key = (claim.patient_control_number, claim.payer_claim_number)
+        history = earlier.setdefault(key, [])
+        if history:
+            claim.previous_payment_id = history[-1].pk
+            if claim.status_code == "22":
+                paid = [h for h in history if h.status_code != "22"]
+                claim.reverses_id = paid[-1].pk if paid else None
+            changed.append(claim)
+        history.append(claim)
+    if changed:
+        ClaimPayment.objects.bulk_update(changed, ["previous_payment", "reverses"], batch_size=500)
+
+
+# --- Reference data defaults ---------------------------------------------------------
+def adjustment_rules_load_defaults() -> int:
+    """Seed the routine/denial table with the shipped defaults; existing rows are kept."""
+    from denials.detection import DEFAULT_ADJUSTMENT_RULES
+
+    created = 0
+    for group, carc, kind, note in DEFAULT_ADJUSTMENT_RULES:
+        _, was_created = AdjustmentRule.objects.get_or_create(
+            group_code=group, carc=carc, defaults={"kind": kind, "note": note}
+        )
+        created += was_created
+    return created
+
+
+# --- Strict validation results -------------------------------------------------------
+def remittance_file_record_validation(*, file_id: int, ok: bool, findings: list[dict[str, Any]], ack_999: str,
+                                      error: str = "") -> None:
+    status = RemittanceFile.Validation.PASSED if ok else RemittanceFile.Validation.FINDINGS
+    if error and not findings:
+        findings = [{"segment_number": None, "segment_id": "", "code": "", "message": error, "severity": "error"}]
+    RemittanceFile.objects.filter(pk=file_id).update(
+        validation_status=status, validation_findings=findings[:200], acknowledgement_999=ack_999
+    )
+
+
+def remittance_files_sweep_stuck() -> list[int]:
+    """Re-queue files whose worker stopped reporting (lease expired). Returns their ids."""
+    now = timezone.now()
+    stuck = list(
+        RemittanceFile.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now).values_list("pk", flat=True)
+    )
+    stuck += list(
+        # Received long ago but never picked up (the queue lost the message).
+        RemittanceFile.objects.filter(
+            status=Status.RECEIVED, received_at__lt=now - dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
+        ).values_list("pk", flat=True)
+    )
+    for file_id in stuck:
+        file = RemittanceFile(pk=file_id)
+        transaction.on_commit(lambda fid=file_id: _requeue(fid))
+        logger.info("re-queueing stuck remittance file %s", file.pk)
+    return stuck
+
+
+def _requeue(file_id: int) -> None:
+    from denials.tasks import ingest_remittance_file
+
+    ingest_remittance_file.delay(file_id)

@@ -1,0 +1,67 @@
+"""Celery tasks: small, take ids, safe to run twice. The work lives in services."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+def ingest_remittance_file(self, file_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Ingest one stored 835 file. A redelivery after a worker died takes the file back."""
+    from django.db import OperationalError
+
+    from denials.services import remittance_file_ingest
+
+    task_id = self.request.id or f"local-{uuid.uuid4()}"
+    try:
+        file = remittance_file_ingest(file_id=file_id, task_id=task_id)
+    except OperationalError as exc:  # database briefly unavailable or locked: try again
+        raise self.retry(exc=exc, countdown=5) from exc
+    return file.status
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def validate_remittance_file(file_id: int) -> str:
+    """pyx12's strict 5010 implementation-guide check and 999, stored with the file."""
+    from django.conf import settings
+
+    from denials.models import RemittanceFile
+    from denials.services import remittance_file_record_validation
+    from denials.x12.strict import validate_strict
+
+    file = RemittanceFile.objects.only("content", "size").get(pk=file_id)
+    if file.size > settings.STRICT_X12_VALIDATION_MAX_BYTES:
+        RemittanceFile.objects.filter(pk=file_id).update(validation_status=RemittanceFile.Validation.SKIPPED)
+        return "skipped"
+    result = validate_strict(bytes(file.content))
+    remittance_file_record_validation(
+        file_id=file_id,
+        ok=result.ok,
+        findings=[
+            {"segment_number": f.segment_number, "segment_id": f.segment_id, "code": f.code,
+             "message": f.message, "severity": f.severity}
+            for f in result.findings
+        ],
+        ack_999=result.ack_999,
+        error=result.error,
+    )
+    return "passed" if result.ok else "findings"
+
+
+@shared_task
+def sweep_stuck_remittance_files() -> list[int]:
+    from denials.services import remittance_files_sweep_stuck
+
+    return remittance_files_sweep_stuck()
+
+
+@shared_task
+def scan_inbox() -> int:
+    from denials.inbox import inbox_scan
+
+    return len(inbox_scan())

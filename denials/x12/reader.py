@@ -1,0 +1,936 @@
+"""Read an X12 835 remittance (005010X221A1) into plain dataclasses.
+
+``read_835(data)`` never raises on bad input: every problem becomes a ``Finding``.
+Errors are structural (the envelope does not add up, a number cannot be read, the version
+is not 5010) and mean the file is refused; warnings (no envelope, a claim that does not
+balance) let the file in with the problem shown.
+
+The tokenizer is hand-written rather than built on pyx12 because remittances arrive with
+every delimiter set the ISA allows, masked or short ISA segments, BOMs, indentation and no
+envelope at all, and because a big payer file holds thousands of claims that must read in
+a fraction of a second. This module imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from denials.x12.parsed import (
+    Adjustment,
+    ClaimPayment,
+    Finding,
+    ParsedFile,
+    Party,
+    ProviderAdjustment,
+    ServiceLine,
+    Transaction,
+)
+
+__all__ = ["SUPPORTED_VERSIONS", "read_835"]
+
+SUPPORTED_VERSIONS: tuple[str, ...] = ("005010X221A1", "005010X221")
+_WANTED = "send the 005010X221A1 (5010) remittance"
+
+# X12 "R" (decimal) values: no exponent, no spaces, no thousands separators, all of
+# which Decimal() would otherwise accept.
+_IS_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)").fullmatch
+_IS_DATE = re.compile(r"\d{8}").fullmatch
+_IS_INTEGER = re.compile(r"\d+").fullmatch
+
+_BOM = b"\xef\xbb\xbf"
+# Balancing messages use a true minus sign (U+2212) for the operator so that subtracting a
+# negative PLB amount stays readable; written as an escape because linters flag the glyph.
+_MINUS = "\u2212"
+_ZERO = Decimal("0")
+
+# Body segments are padded to this many elements (MIA24 is the furthest one read).
+_WIDTH = 25
+_PADDING = [""] * _WIDTH
+
+# Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
+_ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
+
+_GROUP_CODES = frozenset({"CO", "PR", "OA", "PI"})
+_CLAIM_STATUSES = frozenset({"1", "2", "3", "4", "19", "20", "21", "22", "23", "25"})
+
+# Past this many of one kind the reader stops listing: a file that bad is refused anyway,
+# and a million findings would only bury the first, most useful ones.
+_MAX_FINDINGS = 1000
+
+
+def read_835(data: bytes) -> ParsedFile:
+    """Read an 835 file's bytes; problems are reported as findings, never raised."""
+    result = ParsedFile()
+    try:
+        _Reader(data, result).read()
+    except Exception as exc:
+        # A reader bug must not take down the ingest worker: the file is refused with a
+        # message a person can pass on, and the tests keep this branch unreachable.
+        result.errors.append(Finding(0, "", f"the file could not be read ({type(exc).__name__}: {exc})"))
+    return result
+
+
+@dataclass(frozen=True)
+class _Delimiters:
+    element: str
+    component: str
+    segment: str
+    repetition: str  # "" when ISA11 is the 4010 standards identifier ("U")
+    has_envelope: bool
+
+
+@dataclass
+class _Interchange:
+    segment_number: int
+    control_number: str  # ISA13
+    sender_id: str  # ISA06
+    receiver_id: str  # ISA08
+    isa11: str
+    isa12: str
+    group_count: int = 0
+
+
+@dataclass
+class _Group:
+    segment_number: int
+    control_number: str  # GS06
+    sender_id: str  # GS02
+    receiver_id: str  # GS03
+    version: str  # GS08
+    supported: bool
+    transaction_count: int = 0
+
+
+@dataclass
+class _OpenTransaction:
+    transaction: Transaction
+    segment_number: int
+    readable: bool  # False when the version or set id is refused: segments are only counted
+    bpr_segment: int = 0
+    trn_seen: bool = False
+
+
+def _money_text(amount: Decimal) -> str:
+    """Show money as billing teams read it (0.00, not 0), keeping any extra precision."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return f"{amount:.2f}"
+    return str(amount)
+
+
+def _detect_terminator(text: str, start: int, first: str) -> str:
+    """The segment terminator, given the first character after the ISA16 / ST elements.
+
+    A newline there means either newline-terminated segments, or the pathological layout
+    where each segment is written as ``\\n~SEG``: then the real terminator is the
+    punctuation that follows the line break.
+    """
+    if not first.isspace():
+        return first
+    j = start
+    length = len(text)
+    while j < length and text[j].isspace():
+        j += 1
+    if j < length and not text[j].isalnum():
+        return text[j]
+    return "\n" if "\n" in text[start:j] else first
+
+
+def _detect_isa_delimiters(text: str) -> _Delimiters | str:
+    element = text[3] if len(text) > 3 else ""
+    if not element or element.isalnum() or element.isspace():
+        return "the ISA segment's element separator could not be read"
+    # The ISA can be narrower than 106 characters when a sender masks or trims its
+    # fields, so ISA16 is found by counting separators rather than by position.
+    pos = 3
+    for _ in range(15):
+        pos = text.find(element, pos + 1)
+        if pos == -1:
+            return "the ISA segment is incomplete: its delimiters could not be read"
+    if pos + 2 >= len(text):
+        return "the ISA segment is incomplete: its delimiters could not be read"
+    component = text[pos + 1]
+    after = text[pos + 2]
+    if after.isalnum():
+        return "ISA16 (component separator) is missing: the delimiters could not be read"
+    segment = _detect_terminator(text, pos + 2, after)
+    if component in (element, segment) or element == segment:
+        return (
+            f"the ISA declares clashing delimiters (element {element!r}, component {component!r}, segment {segment!r})"
+        )
+    fields = text[: pos + 2].split(element)
+    isa11 = fields[11].strip() if len(fields) > 11 else ""
+    repetition = isa11 if len(isa11) == 1 and not isa11.isalnum() and not isa11.isspace() else ""
+    return _Delimiters(element, component, segment, repetition, has_envelope=True)
+
+
+def _detect_st_delimiters(text: str) -> _Delimiters | str:
+    element = text[2] if len(text) > 2 else ""
+    if not element or element.isalnum() or element.isspace():
+        return "not an X12 file: it does not start with ISA or ST"
+    j = 3
+    length = len(text)
+    while j < length and (text[j].isalnum() or text[j] == element):
+        j += 1
+    segment = _detect_terminator(text, j + 1, text[j]) if j < length else "~"
+    # Without an ISA16 the component separator is guessed from the first SVC01
+    # (``HC:99213`` or ``HC>99213``); ':' is the usual one.
+    component = ":"
+    svc = text.find("SVC" + element)
+    if svc != -1:
+        probe = text[svc + 4 : svc + 7]
+        if (
+            len(probe) == 3
+            and probe[:2].isalnum()
+            and not probe[2].isalnum()
+            and probe[2] not in (element, segment)
+            and not probe[2].isspace()
+        ):
+            component = probe[2]
+    return _Delimiters(element, component, segment, "", has_envelope=False)
+
+
+def _version_problem(version: str, interchange: _Interchange | None) -> str | None:
+    """Why a GS08/ST03 version cannot be read, or None when it is a 5010 835."""
+    if version in SUPPORTED_VERSIONS:
+        return None
+    if version.startswith("004010") or version.startswith("003"):
+        release = "4010" if version.startswith("004010") else version[:6]
+        return f"X12 version {version} ({release}) is not supported: {_WANTED}"
+    if version.startswith("005010"):
+        return f"X12 version {version} is not the 835 remittance guide: {_WANTED}"
+    # Masked or mangled versions (de-identified samples write 999999X999X9): the ISA
+    # still tells the eras apart, since 4010 has the standards id 'U' in ISA11 where
+    # 5010 has the repetition separator.
+    if interchange is not None and (interchange.isa12 == "00401" or interchange.isa11 == "U"):
+        return (
+            f"X12 version {version!r} is not recognised and the envelope is 4010-style "
+            f"(ISA11 {interchange.isa11!r}, ISA12 {interchange.isa12!r}): 4010 remittances "
+            f"are not supported: {_WANTED}"
+        )
+    return f"X12 version {version!r} is not recognised: {_WANTED}"
+
+
+def _get(elements: list[str], index: int) -> str:
+    return elements[index] if index < len(elements) else ""
+
+
+class _Reader:
+    """One pass over the segments, keeping the envelope and loop position as state."""
+
+    def __init__(self, data: bytes, result: ParsedFile) -> None:
+        self.data = data
+        self.result = result
+        self.delimiters: _Delimiters | None = None
+        self.segment_number = 0
+        self.segment_id = ""
+        self.interchange: _Interchange | None = None
+        self.group: _Group | None = None
+        self.open: _OpenTransaction | None = None
+        self.transaction_seen = False
+        self.party: Party | None = None
+        self.claim: ClaimPayment | None = None
+        self.line: ServiceLine | None = None
+        self.component_warned: set[str] = set()
+        self.amounts: dict[str, Decimal] = {}
+        self.dates: dict[str, dt.date] = {}
+        self.handlers: dict[str, Callable[[list[str], int], None]] = {
+            "BPR": self._bpr,
+            "TRN": self._trn,
+            "DTM": self._dtm,
+            "N1": self._n1,
+            "REF": self._ref,
+            "LX": self._lx,
+            "CLP": self._clp,
+            "CAS": self._cas,
+            "NM1": self._nm1,
+            "MOA": self._moa,
+            "MIA": self._mia,
+            "SVC": self._svc,
+            "AMT": self._amt,
+            "LQ": self._lq,
+            "PLB": self._plb,
+        }
+
+    # -- findings -----------------------------------------------------------------------
+
+    def error(self, number: int, segment_id: str, message: str) -> None:
+        _add(self.result.errors, Finding(number, segment_id, message, "error"))
+
+    def warn(self, number: int, segment_id: str, message: str) -> Finding:
+        finding = Finding(number, segment_id, message, "warning")
+        _add(self.result.warnings, finding)
+        return finding
+
+    # -- field readers ------------------------------------------------------------------
+    # Body handlers get their elements padded to _WIDTH, so they index without bounds
+    # checks. Amounts and dates repeat heavily inside one file (fee schedules, one date
+    # of service per claim), so each distinct text is parsed once per file; Decimal and
+    # date are immutable, so sharing the objects is safe.
+
+    def amount(self, elements: list[str], index: int, number: int) -> Decimal | None:
+        """An optional amount (or quantity): None when the element is empty or unreadable."""
+        value = elements[index]
+        if not value:
+            return None
+        cached = self.amounts.get(value)
+        if cached is not None:
+            return cached
+        return self.parse_amount(elements, index, number, required=False)
+
+    def required_amount(self, elements: list[str], index: int, number: int) -> Decimal:
+        """A mandatory amount; 0 stands in so reading can go on.
+
+        An unreadable amount refuses the file (money cannot be guessed), but an empty one
+        only warns: it reads as 0, and the balancing checks then show whether the claim
+        still adds up (payer samples exist with an SVC whose charge and paid are empty).
+        """
+        cached = self.amounts.get(elements[index])
+        if cached is not None:
+            return cached
+        return self.parse_amount(elements, index, number, required=True) or _ZERO
+
+    def parse_amount(self, elements: list[str], index: int, number: int, *, required: bool) -> Decimal | None:
+        raw = elements[index]
+        value = raw.strip()
+        if _IS_AMOUNT(value):
+            amount = Decimal(value)
+            self.amounts[raw] = amount
+            return amount
+        name = f"{elements[0]}{index:02d}"
+        if value:
+            self.error(number, elements[0], f"{name} {value!r} is not an amount")
+        elif required:
+            self.warn(number, elements[0], f"{name} (amount) is missing; read as 0")
+        return None
+
+    def date(self, elements: list[str], index: int, number: int) -> dt.date | None:
+        """A CCYYMMDD date, or None.
+
+        An unreadable date is a warning, not an error: it loses one date, not money, and
+        real remittances carry typos such as a BPR16 of 20002316 that must still ingest.
+        """
+        raw = elements[index]
+        if not raw:
+            return None
+        cached = self.dates.get(raw)
+        if cached is not None:
+            return cached
+        value = raw.strip()
+        if _IS_DATE(value):
+            try:
+                parsed = dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            except ValueError:
+                pass
+            else:
+                self.dates[raw] = parsed
+                return parsed
+        self.warn(
+            number,
+            elements[0],
+            f"{elements[0]}{index:02d} {value!r} is not a date (CCYYMMDD); left empty",
+        )
+        return None
+
+    def count(self, elements: list[str], index: int, number: int) -> int | None:
+        value = _get(elements, index).strip()
+        if _IS_INTEGER(value):
+            return int(value)
+        self.error(number, elements[0], f"{elements[0]}{index:02d} {value!r} is not a count")
+        return None
+
+    def split_composite(self, value: str, number: int, segment_id: str, name: str) -> list[str]:
+        assert self.delimiters is not None
+        component = self.delimiters.component
+        if component in value:
+            return value.split(component)
+        if len(value) > 3 and value[:2].isalnum():
+            other = value[2]
+            if other in _ALTERNATIVE_COMPONENT_SEPARATORS and other != component:
+                if other not in self.component_warned:
+                    self.component_warned.add(other)
+                    self.warn(
+                        number,
+                        segment_id,
+                        f"{name} {value!r} separates its parts with {other!r} but the file's "
+                        f"component separator is {component!r}; read it with {other!r}",
+                    )
+                return value.split(other)
+        return [value]
+
+    # -- the pass -----------------------------------------------------------------------
+
+    def read(self) -> None:
+        data = self.data
+        if data.startswith(_BOM):
+            data = data[len(_BOM) :]
+        text = data.decode("latin-1").strip()
+        if not text:
+            self.error(0, "", "the file is empty")
+            return
+        if text.startswith("ISA"):
+            delimiters = _detect_isa_delimiters(text)
+        elif text.startswith("ST"):
+            delimiters = _detect_st_delimiters(text)
+        else:
+            delimiters = "not an X12 file: it does not start with ISA or ST"
+        if isinstance(delimiters, str):
+            self.error(0, "", delimiters)
+            return
+        self.delimiters = delimiters
+        if not delimiters.has_envelope:
+            self.warn(1, "ST", "file has no ISA/GS envelope; control numbers could not be checked")
+
+        element = delimiters.element
+        handlers = self.handlers
+        number = 0
+        segment_id = ""
+        for raw in text.split(delimiters.segment):
+            segment = raw.strip()
+            if not segment:
+                continue
+            number += 1
+            elements = segment.split(element)
+            segment_id = elements[0]
+            opened = self.open
+            if opened is not None and opened.readable:
+                handler = handlers.get(segment_id)
+                if handler is not None:
+                    if len(elements) < _WIDTH:
+                        elements += _PADDING[len(elements) :]
+                    handler(elements, number)
+                    continue
+            if segment_id in _ENVELOPE:
+                self.segment_number = number
+                self.segment_id = segment_id
+                _ENVELOPE[segment_id](self, elements, number)
+            elif opened is None and segment_id != "TA1":
+                # TA1 (interchange acknowledgment) may legitimately sit between ISA and GS.
+                if segment.startswith("ISA"):
+                    self.error(
+                        number,
+                        "ISA",
+                        "this interchange uses different delimiters from the first one: "
+                        "send each interchange as its own file",
+                    )
+                else:
+                    self.error(number, segment_id, f"{segment_id} is outside any transaction (ST … SE)")
+            # Anything else inside a transaction is a segment this reader does not need.
+
+        self.result.segment_count = number
+        self.end_of_file(number, segment_id)
+
+    # -- envelope -----------------------------------------------------------------------
+
+    def isa(self, elements: list[str], number: int) -> None:
+        assert self.delimiters is not None
+        self.close_transaction(number, "ISA", "before the next interchange")
+        self.close_group(number, "ISA", "before the next interchange")
+        if self.interchange is not None:
+            self.error(
+                number,
+                "ISA",
+                f"interchange {self.interchange.control_number} (ISA at segment "
+                f"{self.interchange.segment_number}) has no IEA before the next ISA",
+            )
+        if len(elements) < 17:
+            self.error(number, "ISA", f"ISA has {len(elements) - 1} elements; it must have 16")
+        self.interchange = _Interchange(
+            segment_number=number,
+            control_number=_get(elements, 13).strip(),
+            sender_id=_get(elements, 6).strip(),
+            receiver_id=_get(elements, 8).strip(),
+            isa11=_get(elements, 11).strip(),
+            isa12=_get(elements, 12).strip(),
+        )
+
+    def gs(self, elements: list[str], number: int) -> None:
+        self.close_transaction(number, "GS", "before the next functional group")
+        self.close_group(number, "GS", "before the next functional group")
+        if self.interchange is None:
+            self.error(number, "GS", "GS is outside any interchange (no ISA before it)")
+        else:
+            self.interchange.group_count += 1
+        version = _get(elements, 8).strip()
+        problem = _version_problem(version, self.interchange)
+        if problem is not None:
+            self.error(number, "GS", problem)
+        if not self.result.version:
+            self.result.version = version
+        self.group = _Group(
+            segment_number=number,
+            control_number=_get(elements, 6).strip(),
+            sender_id=_get(elements, 2).strip(),
+            receiver_id=_get(elements, 3).strip(),
+            version=version,
+            supported=problem is None,
+        )
+
+    def st(self, elements: list[str], number: int) -> None:
+        assert self.delimiters is not None
+        self.close_transaction(number, "ST", "before the next ST")
+        self.transaction_seen = True
+        group = self.group
+        interchange = self.interchange
+        set_id = _get(elements, 1).strip()
+        control = _get(elements, 2).strip()
+        declared = _get(elements, 3).strip()
+        readable = True
+        if group is None:
+            if self.delimiters.has_envelope:
+                self.error(number, "ST", "ST is outside any functional group (no GS before it)")
+            version = declared
+            if version:
+                problem = _version_problem(version, interchange)
+                if problem is not None:
+                    self.error(number, "ST", problem)
+                    readable = False
+            else:
+                self.warn(number, "ST", "the X12 version is not stated (no GS08 or ST03); read as 005010X221A1")
+            if not self.result.version:
+                self.result.version = version
+        else:
+            group.transaction_count += 1
+            version = group.version
+            readable = group.supported
+            if declared and declared != version:
+                self.warn(number, "ST", f"ST03 {declared} differs from GS08 {version}; read as {version}")
+        if set_id != "835":
+            self.error(number, "ST", f"transaction set {set_id!r} is not an 835 remittance")
+            readable = False
+        if not control:
+            self.error(number, "ST", "ST02 (transaction control number) is missing")
+        transaction = Transaction(
+            control_number=control,
+            interchange_control_number=interchange.control_number if interchange else "",
+            group_control_number=group.control_number if group else "",
+            sender_id=(group.sender_id if group else "") or (interchange.sender_id if interchange else ""),
+            receiver_id=(group.receiver_id if group else "") or (interchange.receiver_id if interchange else ""),
+            version=version,
+            segment_number=number,
+        )
+        self.open = _OpenTransaction(transaction, number, readable)
+        self.party = None
+        self.claim = None
+        self.line = None
+
+    def se(self, elements: list[str], number: int) -> None:
+        opened = self.open
+        if opened is None:
+            self.error(number, "SE", "SE has no matching ST")
+            return
+        actual = number - opened.segment_number + 1
+        declared = self.count(elements, 1, number)
+        control = opened.transaction.control_number
+        if declared is not None and declared != actual:
+            message = f"SE01 says {declared} segments but transaction {control} has {actual} (ST to SE inclusive)"
+            assert self.delimiters is not None
+            if self.delimiters.has_envelope:
+                self.error(number, "SE", message)
+            else:
+                # A transaction without its envelope was cut out of an interchange by hand,
+                # so its count is no proof of a damaged transmission: show it, ingest anyway.
+                self.warn(number, "SE", message)
+        se02 = _get(elements, 2).strip()
+        if se02 != control:
+            self.error(number, "SE", f"SE02 {se02!r} does not match ST02 {control!r}")
+        self.finish_transaction()
+
+    def ge(self, elements: list[str], number: int) -> None:
+        self.close_transaction(number, "GE", "before GE")
+        group = self.group
+        if group is None:
+            self.error(number, "GE", "GE has no matching GS")
+            return
+        declared = self.count(elements, 1, number)
+        if declared is not None and declared != group.transaction_count:
+            self.error(
+                number,
+                "GE",
+                f"GE01 says {declared} but group {group.control_number} holds "
+                f"{_plural(group.transaction_count, 'transaction set')}",
+            )
+        ge02 = _get(elements, 2).strip()
+        if ge02 != group.control_number:
+            self.error(number, "GE", f"GE02 {ge02!r} does not match GS06 {group.control_number!r}")
+        self.group = None
+
+    def iea(self, elements: list[str], number: int) -> None:
+        self.close_transaction(number, "IEA", "before IEA")
+        self.close_group(number, "IEA", "before IEA")
+        interchange = self.interchange
+        if interchange is None:
+            self.error(number, "IEA", "IEA has no matching ISA")
+            return
+        declared = self.count(elements, 1, number)
+        if declared is not None and declared != interchange.group_count:
+            self.error(
+                number,
+                "IEA",
+                f"IEA01 says {declared} but interchange {interchange.control_number} holds "
+                f"{_plural(interchange.group_count, 'functional group')}",
+            )
+        iea02 = _get(elements, 2).strip()
+        if iea02 != interchange.control_number:
+            self.error(number, "IEA", f"IEA02 {iea02!r} does not match ISA13 {interchange.control_number!r}")
+        self.interchange = None
+
+    def close_transaction(self, number: int, segment_id: str, where: str) -> None:
+        if self.open is None:
+            return
+        self.error(
+            number,
+            segment_id,
+            f"transaction {self.open.transaction.control_number} (ST at segment "
+            f"{self.open.segment_number}) has no SE {where}",
+        )
+        self.finish_transaction()
+
+    def close_group(self, number: int, segment_id: str, where: str) -> None:
+        if self.group is None:
+            return
+        self.error(
+            number,
+            segment_id,
+            f"functional group {self.group.control_number} (GS at segment "
+            f"{self.group.segment_number}) has no GE {where}",
+        )
+        self.group = None
+
+    def end_of_file(self, number: int, segment_id: str) -> None:
+        self.close_transaction(number, segment_id, "(the file ends first)")
+        self.close_group(number, segment_id, "(the file ends first)")
+        if self.interchange is not None:
+            self.error(
+                number,
+                segment_id,
+                f"interchange {self.interchange.control_number} (ISA at segment "
+                f"{self.interchange.segment_number}) has no IEA (the file ends first)",
+            )
+            self.interchange = None
+        if not self.transaction_seen:
+            self.error(0, "", "the file holds no transaction (no ST segment)")
+
+    def finish_transaction(self) -> None:
+        opened = self.open
+        assert opened is not None
+        self.open = None
+        self.party = None
+        self.claim = None
+        self.line = None
+        if not opened.readable:
+            return
+        transaction = opened.transaction
+        number = opened.segment_number
+        if not opened.bpr_segment:
+            self.error(number, "ST", f"transaction {transaction.control_number} has no BPR (payment) segment")
+        if not opened.trn_seen:
+            self.error(number, "ST", f"transaction {transaction.control_number} has no TRN (trace number) segment")
+        for claim in transaction.claims:
+            self.check_claim_balance(claim)
+        if opened.bpr_segment:
+            self.check_transaction_balance(transaction, opened.bpr_segment)
+        self.result.transactions.append(transaction)
+
+    # -- balancing ----------------------------------------------------------------------
+
+    def check_claim_balance(self, claim: ClaimPayment) -> None:
+        expected = claim.charge - claim.paid
+        adjusted = claim.adjustment_total
+        if expected != adjusted:
+            claim.warnings.append(
+                self.warn(
+                    claim.segment_number,
+                    "CLP",
+                    f"claim {claim.patient_control_number} does not balance: charge "
+                    f"{_money_text(claim.charge)} {_MINUS} paid {_money_text(claim.paid)} = "
+                    f"{_money_text(expected)} but adjustments total {_money_text(adjusted)}",
+                )
+            )
+        for line in claim.service_lines:
+            expected = line.charge - line.paid
+            adjusted = line.adjustment_total
+            if expected != adjusted:
+                claim.warnings.append(
+                    self.warn(
+                        line.segment_number,
+                        "SVC",
+                        f"claim {claim.patient_control_number} line {line.sequence} "
+                        f"({line.procedure_code or line.qualifier}) does not balance: charge "
+                        f"{_money_text(line.charge)} {_MINUS} paid {_money_text(line.paid)} = "
+                        f"{_money_text(expected)} but its adjustments total {_money_text(adjusted)}",
+                    )
+                )
+
+    def check_transaction_balance(self, transaction: Transaction, number: int) -> None:
+        paid = sum((claim.paid for claim in transaction.claims), _ZERO)
+        provider = sum((plb.amount for plb in transaction.provider_adjustments), _ZERO)
+        expected = paid - provider
+        # A debit (BPR03 'D') moves money from the payee to the payer: BPR02 stays positive.
+        payment = -transaction.payment_amount if transaction.credit_debit == "D" else transaction.payment_amount
+        if expected != payment:
+            transaction.warnings.append(
+                self.warn(
+                    number,
+                    "BPR",
+                    f"transaction {transaction.control_number} does not balance: claims paid "
+                    f"{_money_text(paid)} {_MINUS} provider adjustments {_money_text(provider)} = "
+                    f"{_money_text(expected)} but BPR02 pays {_money_text(transaction.payment_amount)}",
+                )
+            )
+
+    # -- header (table 1) ---------------------------------------------------------------
+
+    def _bpr(self, e: list[str], n: int) -> None:
+        assert self.open is not None
+        t = self.open.transaction
+        self.open.bpr_segment = n
+        t.handling_code = e[1].strip()
+        t.payment_amount = self.required_amount(e, 2, n)
+        t.credit_debit = e[3].strip()
+        t.payment_method = e[4].strip()
+        t.payment_date = self.date(e, 16, n)
+
+    def _trn(self, e: list[str], n: int) -> None:
+        assert self.open is not None
+        t = self.open.transaction
+        self.open.trn_seen = True
+        t.trace_number = e[2].strip()
+        t.trace_originator = e[3].strip()
+
+    def _n1(self, e: list[str], n: int) -> None:
+        assert self.open is not None
+        t = self.open.transaction
+        entity = e[1]
+        if entity == "PR":
+            party: Party | None = t.payer
+        elif entity == "PE":
+            party = t.payee
+        else:
+            party = None
+        self.party = party
+        self.claim = None
+        self.line = None
+        if party is None:
+            return
+        party.name = e[2].strip()
+        party.id_qualifier = e[3].strip()
+        party.identifier = e[4].strip()
+        if entity == "PE":
+            if party.id_qualifier == "XX":
+                party.npi = party.identifier
+            elif party.id_qualifier == "FI":
+                party.tin = party.identifier
+
+    def _ref(self, e: list[str], n: int) -> None:
+        qualifier = e[1]
+        value = e[2].strip()
+        if self.line is not None:
+            if qualifier == "6R":
+                self.line.line_control_number = value
+        elif self.claim is None and self.party is not None:
+            self.party.additional_ids[qualifier] = value
+            if qualifier == "TJ" and not self.party.tin:
+                self.party.tin = value
+
+    def _lx(self, e: list[str], n: int) -> None:
+        self.party = None
+        self.claim = None
+        self.line = None
+
+    # -- claims (2100) and lines (2110) -------------------------------------------------
+
+    def _clp(self, e: list[str], n: int) -> None:
+        assert self.open is not None
+        self.party = None
+        self.line = None
+        control = e[1].strip()
+        if not control:
+            self.error(n, "CLP", "CLP01 (patient control number) is missing")
+        status = e[2].strip()
+        if status not in _CLAIM_STATUSES:
+            self.warn(n, "CLP", f"CLP02 {status!r} is not a claim status code")
+        claim = ClaimPayment(
+            patient_control_number=control,
+            status_code=status,
+            charge=self.required_amount(e, 3, n),
+            paid=self.required_amount(e, 4, n),
+            patient_responsibility=self.amount(e, 5, n),
+            filing_indicator=e[6].strip(),
+            payer_claim_number=e[7].strip(),
+            facility_type=e[8].strip(),
+            frequency_code=e[9].strip(),
+            drg_code=e[11].strip(),
+            segment_number=n,
+        )
+        self.claim = claim
+        self.open.transaction.claims.append(claim)
+
+    def _cas(self, e: list[str], n: int) -> None:
+        target = self.line if self.line is not None else self.claim
+        if target is None:
+            self.error(n, "CAS", "CAS is not inside a claim (no CLP before it)")
+            return
+        group = e[1].strip()
+        if group not in _GROUP_CODES:
+            self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
+        adjustments = target.adjustments
+        for index in range(2, 20, 3):
+            reason = e[index].strip()
+            if not reason:
+                continue
+            amount = self.required_amount(e, index + 1, n)
+            quantity = self.amount(e, index + 2, n)
+            adjustments.append(Adjustment(group, reason, amount, quantity))
+
+    def _nm1(self, e: list[str], n: int) -> None:
+        claim = self.claim
+        if claim is None:
+            return
+        entity = e[1]
+        if entity == "QC":
+            claim.patient_last_name = e[3].strip()
+            claim.patient_first_name = e[4].strip()
+            claim.patient_member_id = e[9].strip()
+        elif entity == "IL":
+            claim.insured_member_id = e[9].strip()
+            if not claim.patient_member_id:
+                claim.patient_member_id = claim.insured_member_id
+        elif entity == "82":
+            last = e[3].strip()
+            first = e[4].strip()
+            claim.rendering_provider_name = f"{last}, {first}" if first else last
+            if e[8] == "XX":
+                claim.rendering_provider_npi = e[9].strip()
+
+    def _dtm(self, e: list[str], n: int) -> None:
+        qualifier = e[1]
+        line = self.line
+        if line is not None:
+            if qualifier == "472" or qualifier == "150":
+                line.service_date = self.date(e, 2, n)
+            elif qualifier == "151":
+                line.service_date_end = self.date(e, 2, n)
+            return
+        claim = self.claim
+        if claim is not None:
+            if qualifier == "232":
+                claim.statement_from = self.date(e, 2, n)
+            elif qualifier == "233":
+                claim.statement_to = self.date(e, 2, n)
+            elif qualifier == "050":
+                claim.received_date = self.date(e, 2, n)
+            return
+        if qualifier == "405":
+            assert self.open is not None
+            self.open.transaction.production_date = self.date(e, 2, n)
+
+    def _moa(self, e: list[str], n: int) -> None:
+        if self.claim is not None:
+            _add_codes(self.claim.remark_codes, e, (3, 4, 5, 6, 7))
+
+    def _mia(self, e: list[str], n: int) -> None:
+        if self.claim is not None:
+            _add_codes(self.claim.remark_codes, e, (5, 20, 21, 22, 23, 24))
+
+    def _svc(self, e: list[str], n: int) -> None:
+        claim = self.claim
+        if claim is None:
+            self.line = None
+            self.error(n, "SVC", "SVC is not inside a claim (no CLP before it)")
+            return
+        composite = e[1].strip()
+        parts = self.split_composite(composite, n, "SVC", "SVC01")
+        code = parts[1].strip() if len(parts) > 1 else ""
+        if not code:
+            self.warn(n, "SVC", f"SVC01 {composite!r} has no procedure code")
+        original = e[6].strip()
+        original_parts = self.split_composite(original, n, "SVC", "SVC06") if original else []
+        line = ServiceLine(
+            sequence=len(claim.service_lines) + 1,
+            qualifier=parts[0].strip(),
+            procedure_code=code,
+            modifiers=[m.strip() for m in parts[2:6] if m.strip()],
+            charge=self.required_amount(e, 2, n),
+            paid=self.required_amount(e, 3, n),
+            revenue_code=e[4].strip(),
+            units=self.amount(e, 5, n),
+            original_procedure_code=original_parts[1].strip() if len(original_parts) > 1 else "",
+            segment_number=n,
+        )
+        claim.service_lines.append(line)
+        self.line = line
+
+    def _amt(self, e: list[str], n: int) -> None:
+        if self.line is not None and e[1] == "B6":
+            self.line.allowed = self.amount(e, 2, n)
+
+    def _lq(self, e: list[str], n: int) -> None:
+        if self.line is not None and e[1] == "HE":
+            code = e[2].strip()
+            if code and code not in self.line.remark_codes:
+                self.line.remark_codes.append(code)
+
+    # -- provider adjustments (table 3) ---------------------------------------------------
+
+    def _plb(self, e: list[str], n: int) -> None:
+        assert self.open is not None
+        self.party = None
+        self.claim = None
+        self.line = None
+        provider = e[1].strip()
+        period = self.date(e, 2, n)
+        adjustments = self.open.transaction.provider_adjustments
+        for index in range(3, 15, 2):
+            composite = e[index].strip()
+            if not composite:
+                continue
+            parts = self.split_composite(composite, n, "PLB", f"PLB{index:02d}")
+            adjustments.append(
+                ProviderAdjustment(
+                    provider_identifier=provider,
+                    fiscal_period_date=period,
+                    reason_code=parts[0].strip(),
+                    reference=parts[1].strip() if len(parts) > 1 else "",
+                    amount=self.required_amount(e, index + 1, n),
+                )
+            )
+
+
+_ENVELOPE: dict[str, Callable[[_Reader, list[str], int], None]] = {
+    "ISA": _Reader.isa,
+    "GS": _Reader.gs,
+    "ST": _Reader.st,
+    "SE": _Reader.se,
+    "GE": _Reader.ge,
+    "IEA": _Reader.iea,
+}
+
+
+def _add(findings: list[Finding], finding: Finding) -> None:
+    if len(findings) < _MAX_FINDINGS:
+        findings.append(finding)
+    elif len(findings) == _MAX_FINDINGS:
+        findings.append(
+            Finding(
+                finding.segment_number,
+                finding.segment_id,
+                f"more than {_MAX_FINDINGS} problems of this kind; the rest are not listed",
+                finding.severity,
+            )
+        )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _add_codes(codes: list[str], elements: list[str], indexes: tuple[int, ...]) -> None:
+    for index in indexes:
+        code = _get(elements, index).strip()
+        if code and code not in codes:
+            codes.append(code)

@@ -1,0 +1,68 @@
+"""Admin for reference data: search, add, edit, retire, CSV export/import, full history."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from ncci.models import Carc, GroupCode, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc
+
+
+class CodeAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    """Retiring a code means setting its stop date; rows are kept for old remittances."""
+
+    list_display = ("code", "description", "start_date", "stop_date")
+    search_fields = ("code", "description")
+    list_filter = ("stop_date",)
+
+
+@admin.register(Carc)
+class CarcAdmin(CodeAdmin):
+    list_display = ("code", "description", "default_category", "start_date", "stop_date")
+    list_filter = ("default_category",)
+
+
+@admin.register(Rarc)
+class RarcAdmin(CodeAdmin):
+    pass
+
+
+@admin.register(GroupCode)
+class GroupCodeAdmin(CodeAdmin):
+    pass
+
+
+@admin.register(ProcedureCode)
+class ProcedureCodeAdmin(CodeAdmin):
+    list_display = ("code", "short_description", "start_date", "stop_date")
+    search_fields = ("code", "short_description", "description")
+
+
+@admin.register(Modifier)
+class ModifierAdmin(CodeAdmin):
+    list_display = ("code", "description", "bypass_group", "start_date", "stop_date")
+    list_filter = ("bypass_group",)
+
+
+@admin.register(PtpEdit)
+class PtpEditAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    list_display = ("column1", "column2", "setting", "modifier_indicator", "effective_date", "deletion_date", "quarter")
+    list_filter = ("setting", "modifier_indicator", "quarter")
+    search_fields = ("=column1", "=column2")
+    show_full_result_count = False  # millions of rows: skip the extra COUNT(*)
+
+
+@admin.register(Mue)
+class MueAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    list_display = ("code", "setting", "mue_value", "adjudication_indicator", "rationale", "quarter")
+    list_filter = ("setting", "adjudication_indicator", "quarter")
+    search_fields = ("=code",)
+
+
+@admin.register(NcciImport)
+class NcciImportAdmin(admin.ModelAdmin):
+    list_display = ("filename", "table", "setting", "quarter", "status", "added", "changed", "unchanged", "rejected",
+                    "created_at")
+    list_filter = ("status", "table", "setting", "quarter")
+    readonly_fields = [f.name for f in NcciImport._meta.fields]

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.factories import TeamFactory, UserFactory
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLES = FIXTURES / "835"
+
+
+@pytest.fixture
+def sample_bytes():
+    def read(name: str) -> bytes:
+        return (SAMPLES / name).read_bytes()
+
+    return read
+
+
+@pytest.fixture
+def adjustment_rules(db):
+    from denials.services import adjustment_rules_load_defaults
+
+    adjustment_rules_load_defaults()
+
+
+@pytest.fixture
+def code_lists(db):
+    from ncci.services import codes_load
+
+    codes_load()
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Cardiology billing")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Orthopedics billing")
+
+
+def _user(role: str, teams=()):
+    user = UserFactory(username=f"{role}-{UserFactory._meta.model.objects.count()}")
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for t in teams:
+        t.members.add(user)
+    if role == "admin":
+        user.is_staff = True
+        user.save()
+    return user
+
+
+@pytest.fixture
+def coder(team):
+    """The owner persona: a coder on the team that owns the work."""
+    return _user("coder", [team])
+
+
+@pytest.fixture
+def teammate(team):
+    return _user("coder", [team])
+
+
+@pytest.fixture
+def outsider(other_team):
+    """A coder on another team: must never see the first team's work."""
+    return _user("coder", [other_team])
+
+
+@pytest.fixture
+def manager(team):
+    return _user("manager", [team])
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("admin")
+
+
+@pytest.fixture
+def coder_client(client, coder):
+    client.force_login(coder)
+    return client
+
+
+@pytest.fixture
+def ingest(db, adjustment_rules):
+    """Receive and ingest bytes through the real services, synchronously, like a worker would."""
+    import uuid
+
+    from denials.models import RemittanceFile
+    from denials.services import remittance_file_ingest, remittance_file_receive
+
+    def run(content: bytes, name: str = "test.835", source: str = RemittanceFile.Source.COMMAND) -> RemittanceFile:
+        file = remittance_file_receive(name=name, content=content, source=source, queue=False)
+        if file.status == RemittanceFile.Status.RECEIVED:
+            file = remittance_file_ingest(file_id=file.pk, task_id=f"test-{uuid.uuid4()}")
+        file.refresh_from_db()
+        return file
+
+    return run
