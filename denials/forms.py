@@ -17,6 +17,8 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
         single = super().clean
         if isinstance(data, (list, tuple)):
+            if not data:
+                return [single(None, initial)]  # raises "required"
             return [single(d, initial) for d in data]
         return [single(data, initial)]
 

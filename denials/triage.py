@@ -1003,7 +1003,8 @@ def _quoted_reasons(facts: DenialFacts, descriptions: Mapping[str, str] | None) 
         rarc_text = descriptions.get(f"RARC:{rarc}")
         if rarc_text:
             quoted.append(f'Remark {rarc}: "{_clean_description(rarc_text)}"')
-    return [q + "." if not q.endswith(".") else q for q in quoted]
+    # The quoted text keeps its own full stop; add one only where it has none.
+    return [q if q.endswith('."') else q + "." for q in quoted]
 
 
 def _edit_details(edit: PtpEditFact) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import csv
+import itertools
 import random
 import sys
 import time
@@ -91,8 +92,23 @@ class _Tail:
         return f"\t{self.prior_1996}\t{self.effective}\t{deleted}\t{self.indicator}\t{self.rationale}\r\n"
 
 
-def _weighted(rng: random.Random, choices: Sequence[tuple[str, int]]) -> str:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+@dataclass(frozen=True, slots=True)
+class _WeightedLabels:
+    labels: tuple[str, ...]
+    cumulative: tuple[int, ...]
+
+    @classmethod
+    def of(cls, pairs: Sequence[tuple[str, int]]) -> _WeightedLabels:
+        return cls(tuple(c for c, _ in pairs), tuple(itertools.accumulate(w for _, w in pairs)))
+
+    def pick(self, rng: random.Random) -> str:
+        # cum_weights: rng.choices(weights=...) would re-accumulate on every call.
+        return rng.choices(self.labels, cum_weights=self.cumulative)[0]
+
+
+_PTP_RATIONALE_PICK = _WeightedLabels.of(PTP_RATIONALES)
+_MUE_INDICATOR_PICK = _WeightedLabels.of(MUE_INDICATORS)
+_MUE_RATIONALE_PICK = _WeightedLabels.of(MUE_RATIONALES)
 
 
 def code_universe(rng: random.Random, minimum: int = 0) -> list[str]:
@@ -124,15 +140,16 @@ def _quarter_ends_between(first: date, last: date) -> list[date]:
 def _tail_pool(rng: random.Random, quarter: str) -> list[_Tail]:
     start = quarter_start(quarter)
     starts = [date(y, m, 1) for y in range(1996, start.year + 1) for m in (1, 4, 7, 10) if date(y, m, 1) < start]
-    recent_weights = [1.0 + i / 8 for i in range(len(starts))]  # newer quarters added more edits
+    # Newer quarters added more edits.
+    recent_weights = list(itertools.accumulate(1.0 + i / 8 for i in range(len(starts))))
     pool = []
     for _ in range(1 << _TAIL_BITS):
         roll = rng.random()
         if roll < 0.03:
             effective, prior = date(1996, 1, 1), "*"
         else:
-            effective, prior = rng.choices(starts, weights=recent_weights)[0], ""
-        rationale = _weighted(rng, PTP_RATIONALES)
+            effective, prior = rng.choices(starts, cum_weights=recent_weights)[0], ""
+        rationale = _PTP_RATIONALE_PICK.pick(rng)
         state = rng.random()
         if state < 0.70:
             deletion = "*"
@@ -307,7 +324,7 @@ def write_synthetic_ptp_quarter(
                             fresh.add(candidate)
                     for candidate in sorted(fresh):
                         indicator = "1" if change_rng.random() < 0.95 else "0"
-                        rationale = _weighted(change_rng, PTP_RATIONALES)
+                        rationale = _PTP_RATIONALE_PICK.pick(change_rng)
                         body.append(
                             (universe[candidate], f"\t\t{new_effective}\t*\t{indicator}\t{rationale}\r\n")
                         )
@@ -357,7 +374,7 @@ def write_synthetic_mue(
         writer.writerow(["HCPCS/\nCPT Code", title, "MUE Adjudication Indicator", "MUE Rationale"])
         for code in codes:
             writer.writerow(
-                [code, rng.choice(values), _weighted(rng, MUE_INDICATORS), _weighted(rng, MUE_RATIONALES)]
+                [code, rng.choice(values), _MUE_INDICATOR_PICK.pick(rng), _MUE_RATIONALE_PICK.pick(rng)]
             )
     return path
 

@@ -103,3 +103,21 @@ def ingest(db, adjustment_rules):
         return file
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _celery_mode(request):
+    """Unit and page tests run tasks in-process even when a broker is configured (the
+    PostgreSQL run sets one); only tests marked `integration` talk to a real worker."""
+    from config.celery import app
+
+    eager = request.node.get_closest_marker("integration") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous

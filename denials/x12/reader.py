@@ -47,9 +47,8 @@ _BOM = b"\xef\xbb\xbf"
 _MINUS = "\u2212"
 _ZERO = Decimal("0")
 
-# Body segments are padded to this many elements (MIA24 is the furthest one read).
-_WIDTH = 25
-_PADDING = [""] * _WIDTH
+# Body segments get this many empty elements appended (MIA24 is the furthest one read).
+_PADDING = [""] * 25
 
 # Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
 _ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
@@ -79,7 +78,9 @@ class _Delimiters:
     element: str
     component: str
     segment: str
-    repetition: str  # "" when ISA11 is the 4010 standards identifier ("U")
+    # ISA11; "" when it is the 4010 standards identifier ("U"). Recorded only: no 835
+    # element this reader keeps is a repeating one.
+    repetition: str
     has_envelope: bool
 
 
@@ -226,8 +227,6 @@ class _Reader:
         self.data = data
         self.result = result
         self.delimiters: _Delimiters | None = None
-        self.segment_number = 0
-        self.segment_id = ""
         self.interchange: _Interchange | None = None
         self.group: _Group | None = None
         self.open: _OpenTransaction | None = None
@@ -236,6 +235,7 @@ class _Reader:
         self.claim: ClaimPayment | None = None
         self.line: ServiceLine | None = None
         self.component_warned: set[str] = set()
+        self.component = ":"
         self.amounts: dict[str, Decimal] = {}
         self.dates: dict[str, dt.date] = {}
         self.handlers: dict[str, Callable[[list[str], int], None]] = {
@@ -267,7 +267,7 @@ class _Reader:
         return finding
 
     # -- field readers ------------------------------------------------------------------
-    # Body handlers get their elements padded to _WIDTH, so they index without bounds
+    # Body handlers get their elements padded to _PADDING, so they index without bounds
     # checks. Amounts and dates repeat heavily inside one file (fee schedules, one date
     # of service per claim), so each distinct text is parsed once per file; Decimal and
     # date are immutable, so sharing the objects is safe.
@@ -365,10 +365,8 @@ class _Reader:
     # -- the pass -----------------------------------------------------------------------
 
     def read(self) -> None:
-        data = self.data
-        if data.startswith(_BOM):
-            data = data[len(_BOM) :]
-        text = data.decode("latin-1").strip()
+        # Files concatenated by hand can carry a BOM before every ISA, not only the first.
+        text = self.data.replace(_BOM, b"").decode("latin-1").strip()
         if not text:
             self.error(0, "", "the file is empty")
             return
@@ -382,11 +380,14 @@ class _Reader:
             self.error(0, "", delimiters)
             return
         self.delimiters = delimiters
+        self.component = delimiters.component
         if not delimiters.has_envelope:
             self.warn(1, "ST", "file has no ISA/GS envelope; control numbers could not be checked")
 
         element = delimiters.element
-        handlers = self.handlers
+        # Body handlers are live only inside a readable transaction; the envelope
+        # handlers are the only ones that open or close one, so this is refreshed after them.
+        active: dict[str, Callable[[list[str], int], None]] = {}
         number = 0
         segment_id = ""
         for raw in text.split(delimiters.segment):
@@ -396,19 +397,16 @@ class _Reader:
             number += 1
             elements = segment.split(element)
             segment_id = elements[0]
-            opened = self.open
-            if opened is not None and opened.readable:
-                handler = handlers.get(segment_id)
-                if handler is not None:
-                    if len(elements) < _WIDTH:
-                        elements += _PADDING[len(elements) :]
-                    handler(elements, number)
-                    continue
-            if segment_id in _ENVELOPE:
-                self.segment_number = number
-                self.segment_id = segment_id
-                _ENVELOPE[segment_id](self, elements, number)
-            elif opened is None and segment_id != "TA1":
+            handler = active.get(segment_id)
+            if handler is not None:
+                elements += _PADDING
+                handler(elements, number)
+                continue
+            envelope = _ENVELOPE.get(segment_id)
+            if envelope is not None:
+                envelope(self, elements, number)
+                active = self.handlers if self.open is not None and self.open.readable else {}
+            elif self.open is None and segment_id != "TA1":
                 # TA1 (interchange acknowledgment) may legitimately sit between ISA and GS.
                 if segment.startswith("ISA"):
                     self.error(
@@ -639,8 +637,20 @@ class _Reader:
     # -- balancing ----------------------------------------------------------------------
 
     def check_claim_balance(self, claim: ClaimPayment) -> None:
+        # Sums by hand rather than through the adjustment_total properties, which would
+        # add every line twice; this runs for every claim of every file.
+        adjusted = _ZERO
+        for adjustment in claim.adjustments:
+            adjusted += adjustment.amount
+        unbalanced: list[tuple[ServiceLine, Decimal]] = []
+        for line in claim.service_lines:
+            line_total = _ZERO
+            for adjustment in line.adjustments:
+                line_total += adjustment.amount
+            adjusted += line_total
+            if line.charge - line.paid != line_total:
+                unbalanced.append((line, line_total))
         expected = claim.charge - claim.paid
-        adjusted = claim.adjustment_total
         if expected != adjusted:
             claim.warnings.append(
                 self.warn(
@@ -651,20 +661,18 @@ class _Reader:
                     f"{_money_text(expected)} but adjustments total {_money_text(adjusted)}",
                 )
             )
-        for line in claim.service_lines:
+        for line, line_total in unbalanced:
             expected = line.charge - line.paid
-            adjusted = line.adjustment_total
-            if expected != adjusted:
-                claim.warnings.append(
-                    self.warn(
-                        line.segment_number,
-                        "SVC",
-                        f"claim {claim.patient_control_number} line {line.sequence} "
-                        f"({line.procedure_code or line.qualifier}) does not balance: charge "
-                        f"{_money_text(line.charge)} {_MINUS} paid {_money_text(line.paid)} = "
-                        f"{_money_text(expected)} but its adjustments total {_money_text(adjusted)}",
-                    )
+            claim.warnings.append(
+                self.warn(
+                    line.segment_number,
+                    "SVC",
+                    f"claim {claim.patient_control_number} line {line.sequence} "
+                    f"({line.procedure_code or line.qualifier}) does not balance: charge "
+                    f"{_money_text(line.charge)} {_MINUS} paid {_money_text(line.paid)} = "
+                    f"{_money_text(expected)} but its adjustments total {_money_text(line_total)}",
                 )
+            )
 
     def check_transaction_balance(self, transaction: Transaction, number: int) -> None:
         paid = sum((claim.paid for claim in transaction.claims), _ZERO)
@@ -779,9 +787,9 @@ class _Reader:
         if group not in _GROUP_CODES:
             self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
         adjustments = target.adjustments
-        for index in range(2, 20, 3):
-            reason = e[index].strip()
-            if not reason:
+        for index in (2, 5, 8, 11, 14, 17):
+            reason = e[index]
+            if not reason or not (reason := reason.strip()):
                 continue
             amount = self.required_amount(e, index + 1, n)
             quantity = self.amount(e, index + 2, n)
@@ -844,17 +852,25 @@ class _Reader:
             self.error(n, "SVC", "SVC is not inside a claim (no CLP before it)")
             return
         composite = e[1].strip()
-        parts = self.split_composite(composite, n, "SVC", "SVC01")
+        component = self.component
+        if component in composite:
+            parts = composite.split(component)
+        else:
+            parts = self.split_composite(composite, n, "SVC", "SVC01")
         code = parts[1].strip() if len(parts) > 1 else ""
         if not code:
             self.warn(n, "SVC", f"SVC01 {composite!r} has no procedure code")
-        original = e[6].strip()
-        original_parts = self.split_composite(original, n, "SVC", "SVC06") if original else []
+        modifiers: list[str] = []
+        for modifier in parts[2:6]:
+            if modifier := modifier.strip():
+                modifiers.append(modifier)
+        original = e[6]
+        original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
         line = ServiceLine(
             sequence=len(claim.service_lines) + 1,
             qualifier=parts[0].strip(),
             procedure_code=code,
-            modifiers=[m.strip() for m in parts[2:6] if m.strip()],
+            modifiers=modifiers,
             charge=self.required_amount(e, 2, n),
             paid=self.required_amount(e, 3, n),
             revenue_code=e[4].strip(),

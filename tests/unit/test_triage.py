@@ -21,6 +21,7 @@ from denials.triage import (
     BUNDLING_MODIFIER_MAY_APPLY,
     BUNDLING_NO_PTP_PAIR,
     BUNDLING_NOT_APPEALABLE,
+    BYPASS_MODIFIERS,
     CATEGORIES,
     CHECK_COB,
     CODING,
@@ -50,6 +51,7 @@ from denials.triage import (
     DenialFacts,
     LineFacts,
     PtpEditFact,
+    TriageResult,
     choose_category,
     edit_in_force,
     find_ptp_finding,
@@ -114,100 +116,95 @@ def denial(
     )
 
 
-def run(facts: DenialFacts, edits: tuple[PtpEditFact, ...] = (), **kwargs: object):  # type: ignore[no-untyped-def]
-    return triage(facts=facts, rules=DEFAULT_CATEGORY_RULES, edits=edits, **kwargs)  # type: ignore[arg-type]
+def run(
+    facts: DenialFacts,
+    edits: tuple[PtpEditFact, ...] = (),
+    *,
+    bypass_modifiers: frozenset[str] = BYPASS_MODIFIERS,
+    descriptions: dict[str, str] | None = None,
+) -> TriageResult:
+    return triage(
+        facts=facts,
+        rules=DEFAULT_CATEGORY_RULES,
+        edits=edits,
+        bypass_modifiers=bypass_modifiers,
+        descriptions=descriptions,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # DOMAIN §6, row by row (CO group: the table's own reading)
 # ---------------------------------------------------------------------------------------
 
-SECTION_6_CASES = [
-    pytest.param(
-        (), (), [ptp(indicator="1")], BUNDLING_MODIFIER_MAY_APPLY, CORRECTED_CLAIM, "", id="indicator-1-no-modifier"
-    ),
-    pytest.param(
-        ("XS",), (), [ptp(indicator="1")], BUNDLING_APPEALABLE, APPEAL, "XS", id="indicator-1-xs-on-denied-line"
-    ),
-    pytest.param(
-        ("25",), (), [ptp(indicator="1")], BUNDLING_APPEALABLE, APPEAL, "25", id="indicator-1-global-modifier"
-    ),
-    pytest.param(
-        ("F2",), ("F1",), [ptp(indicator="1")], BUNDLING_APPEALABLE, APPEAL, "F2", id="indicator-1-different-digits"
-    ),
-    pytest.param(
+# (id, modifiers on the denied 11102, modifiers on the paid 17000, edits, category, action, action_modifier)
+Section6Row = tuple[str, tuple[str, ...], tuple[str, ...], tuple[PtpEditFact, ...], str, str, str]
+SECTION_6_ROWS: list[Section6Row] = [
+    ("indicator-1-no-modifier", (), (), (ptp(),), BUNDLING_MODIFIER_MAY_APPLY, CORRECTED_CLAIM, ""),
+    ("indicator-1-xs-on-denied-line", ("XS",), (), (ptp(),), BUNDLING_APPEALABLE, APPEAL, "XS"),
+    ("indicator-1-global-modifier", ("25",), (), (ptp(),), BUNDLING_APPEALABLE, APPEAL, "25"),
+    ("indicator-1-different-digits", ("F2",), ("F1",), (ptp(),), BUNDLING_APPEALABLE, APPEAL, "F2"),
+    (
+        "same-side-on-both-lines-is-not-distinct",
         ("RT",),
         ("RT",),
-        [ptp(indicator="1")],
+        (ptp(),),
         BUNDLING_MODIFIER_MAY_APPLY,
         CORRECTED_CLAIM,
         "",
-        id="same-side-on-both-lines-is-not-distinct",
     ),
-    pytest.param(
+    (
+        "xs-on-column-1-line-moves-to-column-2",
         (),
         ("XS",),
-        [ptp(indicator="1")],
+        (ptp(),),
         BUNDLING_MODIFIER_MAY_APPLY,
         CORRECTED_CLAIM,
         "XS",
-        id="xs-on-column-1-line-moves-to-column-2",
     ),
-    pytest.param((), (), [ptp(indicator="0")], BUNDLING_NOT_APPEALABLE, WRITE_OFF, "", id="indicator-0"),
-    pytest.param(
-        ("59",), (), [ptp(indicator="0")], BUNDLING_NOT_APPEALABLE, WRITE_OFF, "", id="indicator-0-ignores-59"
-    ),
-    pytest.param(
+    ("indicator-0", (), (), (ptp(indicator="0"),), BUNDLING_NOT_APPEALABLE, WRITE_OFF, ""),
+    ("indicator-0-ignores-59", ("59",), (), (ptp(indicator="0"),), BUNDLING_NOT_APPEALABLE, WRITE_OFF, ""),
+    ("deleted-before-dos", (), (), (ptp(deletion=date(2023, 12, 31)),), BUNDLING_EDIT_NOT_IN_FORCE, APPEAL, ""),
+    (
+        "indicator-0-but-deleted",
         (),
         (),
-        [ptp(indicator="1", deletion=date(2023, 12, 31))],
+        (ptp(indicator="0", deletion=date(2026, 6, 30)),),
         BUNDLING_EDIT_NOT_IN_FORCE,
         APPEAL,
         "",
-        id="deleted-before-dos",
     ),
-    pytest.param(
+    (
+        "indicator-9",
         (),
         (),
-        [ptp(indicator="0", deletion=date(2026, 6, 30))],
+        (ptp(indicator="9", effective=date(2022, 1, 1), deletion=date(2022, 1, 1)),),
         BUNDLING_EDIT_NOT_IN_FORCE,
         APPEAL,
         "",
-        id="indicator-0-but-deleted",
     ),
-    pytest.param(
-        (),
-        (),
-        [ptp(indicator="9", effective=date(2022, 1, 1), deletion=date(2022, 1, 1))],
-        BUNDLING_EDIT_NOT_IN_FORCE,
-        APPEAL,
-        "",
-        id="indicator-9",
-    ),
-    pytest.param(
-        (), (), [ptp(indicator="9")], BUNDLING_EDIT_NOT_IN_FORCE, APPEAL, "", id="indicator-9-without-deletion-date"
-    ),
-    pytest.param((), (), [], BUNDLING_NO_PTP_PAIR, REVIEW, "", id="no-ptp-pair"),
-    pytest.param(
-        (), (), [ptp("20610", "11102")], BUNDLING_NO_PTP_PAIR, REVIEW, "", id="edit-for-a-code-not-on-the-claim"
-    ),
+    ("indicator-9-without-deletion-date", (), (), (ptp(indicator="9"),), BUNDLING_EDIT_NOT_IN_FORCE, APPEAL, ""),
+    ("no-ptp-pair", (), (), (), BUNDLING_NO_PTP_PAIR, REVIEW, ""),
+    ("edit-for-a-code-not-on-the-claim", (), (), (ptp("20610", "11102"),), BUNDLING_NO_PTP_PAIR, REVIEW, ""),
 ]
 
 
+def _section_6_facts(denied_modifiers: tuple[str, ...], column1_modifiers: tuple[str, ...]) -> DenialFacts:
+    return denial(line=svc(2, "11102", *denied_modifiers), other_lines=(svc(1, "17000", *column1_modifiers),))
+
+
 @pytest.mark.parametrize(
-    ("denied_modifiers", "column1_modifiers", "edits", "category", "action", "action_modifier"), SECTION_6_CASES
+    ("denied_modifiers", "column1_modifiers", "edits", "category", "action", "action_modifier"),
+    [pytest.param(*row[1:], id=row[0]) for row in SECTION_6_ROWS],
 )
 def test_co_bundling_denial_follows_the_domain_table(
     denied_modifiers: tuple[str, ...],
     column1_modifiers: tuple[str, ...],
-    edits: list[PtpEditFact],
+    edits: tuple[PtpEditFact, ...],
     category: str,
     action: str,
     action_modifier: str,
 ) -> None:
-    facts = denial(line=svc(2, "11102", *denied_modifiers), other_lines=(svc(1, "17000", *column1_modifiers),))
-
-    result = run(facts, tuple(edits))
+    result = run(_section_6_facts(denied_modifiers, column1_modifiers), edits)
 
     assert (result.category, result.action, result.action_modifier) == (category, action, action_modifier)
     assert result.appealable is (action == APPEAL)
@@ -307,36 +304,41 @@ def test_pr_amounts_are_never_written_off_by_the_provider() -> None:
 # The other categories
 # ---------------------------------------------------------------------------------------
 
-OTHER_CATEGORY_CASES = [
-    pytest.param("CO", "4", (), "", CODING, REVIEW_CODING, id="CO-4-modifier-inconsistent"),
-    pytest.param("CO", "4", ("N657",), "", CODING, CORRECTED_CLAIM, id="CO-4-N657-fix-the-code"),
-    pytest.param("CO", "50", ("N657",), "", CODING, CORRECTED_CLAIM, id="CO-50-N657-coding-not-coverage"),
-    pytest.param("CO", "16", ("N657",), "", CODING, CORRECTED_CLAIM, id="CO-16-N657"),
-    pytest.param("CO", "50", (), "", MEDICAL_NECESSITY, APPEAL, id="CO-50"),
-    pytest.param("CO", "16", ("M15",), "", MISSING_INFORMATION, SEND_DOCUMENTATION, id="CO-16-carc-beats-line-remark"),
-    pytest.param("CO", "226", (), "", MISSING_INFORMATION, SEND_DOCUMENTATION, id="CO-226"),
-    pytest.param("CO", "197", (), "", AUTHORIZATION, VERIFY_AUTHORIZATION, id="CO-197"),
-    pytest.param("CO", "27", (), "", ELIGIBILITY, VERIFY_ELIGIBILITY, id="CO-27"),
-    pytest.param("OA", "18", (), "1", DUPLICATE, RESUBMIT, id="OA-18-sent-as-new-claim"),
-    pytest.param("OA", "18", (), "7", DUPLICATE, REVIEW, id="OA-18-already-a-replacement"),
-    pytest.param("CO", "29", (), "", TIMELY_FILING, APPEAL, id="CO-29"),
-    pytest.param("OA", "23", (), "", COORDINATION_OF_BENEFITS, CHECK_COB, id="OA-23"),
-    pytest.param("CO", "109", (), "", COORDINATION_OF_BENEFITS, CHECK_COB, id="CO-109-not-this-payer"),
-    pytest.param("CO", "204", (), "", NON_COVERED, WRITE_OFF, id="CO-204"),
-    pytest.param("PR", "204", (), "", NON_COVERED, BILL_PATIENT, id="PR-204"),
-    pytest.param("OA", "204", (), "", NON_COVERED, REVIEW, id="OA-204"),
-    pytest.param("CO", "95", (), "", PLAN_PROCEDURES, REVIEW, id="CO-95"),
-    pytest.param("PR", "1", (), "", PATIENT_RESPONSIBILITY, BILL_PATIENT, id="PR-1-deductible"),
-    pytest.param("CO", "1", (), "", PATIENT_RESPONSIBILITY, REVIEW, id="CO-1-never-billed-to-patient"),
-    pytest.param("PR", "999", (), "", PATIENT_RESPONSIBILITY, BILL_PATIENT, id="PR-unknown-carc-group-fallback"),
-    pytest.param("CO", "45", (), "", CONTRACTUAL, WRITE_OFF, id="CO-45"),
-    pytest.param("PR", "45", (), "", CONTRACTUAL, BILL_PATIENT, id="PR-45"),
-    pytest.param("CO", "A1", (), "", OTHER, REVIEW, id="CO-A1-without-remark"),
-    pytest.param("CO", "999", (), "", OTHER, REVIEW, id="CO-unknown-carc"),
+# (id, group code, CARC, RARCs, claim frequency code, category, action)
+OtherRow = tuple[str, str, str, tuple[str, ...], str, str, str]
+OTHER_CATEGORY_ROWS: list[OtherRow] = [
+    ("CO-4-modifier-inconsistent", "CO", "4", (), "", CODING, REVIEW_CODING),
+    ("CO-4-N657-fix-the-code", "CO", "4", ("N657",), "", CODING, CORRECTED_CLAIM),
+    ("CO-50-N657-coding-not-coverage", "CO", "50", ("N657",), "", CODING, CORRECTED_CLAIM),
+    ("CO-16-N657", "CO", "16", ("N657",), "", CODING, CORRECTED_CLAIM),
+    ("CO-50", "CO", "50", (), "", MEDICAL_NECESSITY, APPEAL),
+    ("CO-16-carc-beats-line-remark", "CO", "16", ("M15",), "", MISSING_INFORMATION, SEND_DOCUMENTATION),
+    ("CO-226", "CO", "226", (), "", MISSING_INFORMATION, SEND_DOCUMENTATION),
+    ("CO-197", "CO", "197", (), "", AUTHORIZATION, VERIFY_AUTHORIZATION),
+    ("CO-27", "CO", "27", (), "", ELIGIBILITY, VERIFY_ELIGIBILITY),
+    ("OA-18-sent-as-new-claim", "OA", "18", (), "1", DUPLICATE, RESUBMIT),
+    ("OA-18-already-a-replacement", "OA", "18", (), "7", DUPLICATE, REVIEW),
+    ("CO-29", "CO", "29", (), "", TIMELY_FILING, APPEAL),
+    ("OA-23", "OA", "23", (), "", COORDINATION_OF_BENEFITS, CHECK_COB),
+    ("CO-109-not-this-payer", "CO", "109", (), "", COORDINATION_OF_BENEFITS, CHECK_COB),
+    ("CO-204", "CO", "204", (), "", NON_COVERED, WRITE_OFF),
+    ("PR-204", "PR", "204", (), "", NON_COVERED, BILL_PATIENT),
+    ("OA-204", "OA", "204", (), "", NON_COVERED, REVIEW),
+    ("CO-95", "CO", "95", (), "", PLAN_PROCEDURES, REVIEW),
+    ("PR-1-deductible", "PR", "1", (), "", PATIENT_RESPONSIBILITY, BILL_PATIENT),
+    ("CO-1-never-billed-to-patient", "CO", "1", (), "", PATIENT_RESPONSIBILITY, REVIEW),
+    ("PR-unknown-carc-group-fallback", "PR", "999", (), "", PATIENT_RESPONSIBILITY, BILL_PATIENT),
+    ("CO-45", "CO", "45", (), "", CONTRACTUAL, WRITE_OFF),
+    ("PR-45", "PR", "45", (), "", CONTRACTUAL, BILL_PATIENT),
+    ("CO-A1-without-remark", "CO", "A1", (), "", OTHER, REVIEW),
+    ("CO-unknown-carc", "CO", "999", (), "", OTHER, REVIEW),
 ]
 
 
-@pytest.mark.parametrize(("group", "carc", "rarcs", "frequency", "category", "action"), OTHER_CATEGORY_CASES)
+@pytest.mark.parametrize(
+    ("group", "carc", "rarcs", "frequency", "category", "action"),
+    [pytest.param(*row[1:], id=row[0]) for row in OTHER_CATEGORY_ROWS],
+)
 def test_non_bundling_denial_gets_its_category_and_action(
     group: str, carc: str, rarcs: tuple[str, ...], frequency: str, category: str, action: str
 ) -> None:
@@ -347,14 +349,14 @@ def test_non_bundling_denial_gets_its_category_and_action(
 
 
 def test_every_category_is_reached_by_some_case() -> None:
-    reached = set()
-    for case in SECTION_6_CASES:
-        denied_modifiers, column1_modifiers, edits, *_ = case.values
-        facts = denial(line=svc(2, "11102", *denied_modifiers), other_lines=(svc(1, "17000", *column1_modifiers),))
-        reached.add(run(facts, tuple(edits)).category)
-    for case in OTHER_CATEGORY_CASES:
-        group, carc, rarcs, frequency, *_ = case.values
-        reached.add(run(denial(group=group, carc=carc, rarcs=rarcs, frequency_code=frequency)).category)
+    reached = {
+        run(_section_6_facts(denied_modifiers, column1_modifiers), edits).category
+        for _id, denied_modifiers, column1_modifiers, edits, *_expected in SECTION_6_ROWS
+    }
+    reached |= {
+        run(denial(group=group, carc=carc, rarcs=rarcs, frequency_code=frequency)).category
+        for _id, group, carc, rarcs, frequency, *_expected in OTHER_CATEGORY_ROWS
+    }
 
     assert reached == set(CATEGORIES)
 
@@ -666,6 +668,7 @@ def test_explanation_quotes_the_code_list_without_its_boilerplate() -> None:
     assert '"The benefit for this service is included in the payment/allowance' in text
     assert "Remark M15" in text
     assert "Healthcare Policy Identification" not in text
+    assert '.".' not in text
 
 
 @pytest.mark.parametrize(

@@ -411,6 +411,13 @@ def test_segments_without_newlines_read_the_same_as_with_crlf() -> None:
     assert packed.segment_count == crlf.segment_count == 22
 
 
+def test_concatenated_files_with_a_bom_each_are_both_read() -> None:
+    second = _x12(isa_control="000000002", st_control="0002", gs_control="2")
+    parsed = read_835(b"\xef\xbb\xbf" + _x12() + b"\xef\xbb\xbf" + second)
+    assert parsed.ok
+    assert len(parsed.transactions) == 2
+
+
 def test_bom_and_indented_lines_are_tolerated() -> None:
     plain = _x12()
     indented = b"\xef\xbb\xbf  " + b"\n".join(b"    " + line for line in plain.split(b"\n"))
@@ -741,7 +748,9 @@ def test_empty_input_is_an_error() -> None:
         b"ISA*00*          *00*          *ZZ*A              *ZZ*B              *240110*1200*^*00501*1*0*P*:~" * 3,
     ],
 )
-def test_broken_input_never_raises_and_is_refused(data: bytes) -> None:
+def test_broken_input_is_refused_with_a_reason_not_a_crash(data: bytes) -> None:
     parsed = read_835(data)
     assert not parsed.ok
     assert parsed.transactions == []
+    # The reader's last-resort catch says "could not be read"; real findings never do.
+    assert not any("could not be read (" in e.message for e in parsed.errors)

@@ -1,0 +1,108 @@
+"""python manage.py load_demo: code lists, demo users per role, teams, NCCI rows and 835 files.
+
+Idempotent: run it again and it adds only what is missing. The 835 files go through the
+real pipeline (receive, then the same ingest service a Celery worker runs).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "data" / "demo_835"
+
+# username, password, role, staff
+DEMO_USERS = (
+    ("coder", "coder-demo-2026", "coder", False),
+    ("manager", "manager-demo-2026", "manager", False),
+    ("admin", "admin-demo-2026", "admin", True),
+)
+DEMO_TEAMS = ("Professional billing", "Hospital outpatient billing")
+
+
+class Command(BaseCommand):
+    help = "Load code lists, demo users (one per role), teams, NCCI demo tables and demo 835 files."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--synthetic-files", type=int, default=6, help="Synthetic 835 files to generate")
+        parser.add_argument("--claims-per-file", type=int, default=40)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from denials.services import adjustment_rules_load_defaults
+        from ncci.services import codes_load
+
+        codes = codes_load()
+        rules = adjustment_rules_load_defaults()
+        self.stdout.write(f"Code lists: {codes}; adjustment rules added: {rules}")
+        self._roles_and_users()
+        self._ncci()
+        self._files(options["synthetic_files"], options["claims_per_file"])
+        self._print_logins()
+
+    @transaction.atomic
+    def _roles_and_users(self) -> None:
+        from denials.models import Team
+        from denials.roles import ADMIN, CODER, MANAGER
+
+        groups = {name: Group.objects.get_or_create(name=name)[0] for name in (CODER, MANAGER, ADMIN)}
+        # Admins edit reference data in the Django admin: give them every model permission
+        # of the reference apps.
+        groups[ADMIN].permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["ncci", "denials", "appeals", "auth"])
+        )
+        teams = [Team.objects.get_or_create(name=name)[0] for name in DEMO_TEAMS]
+        User = get_user_model()
+        for username, password, role, staff in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
+            if created:
+                user.set_password(password)
+                user.email = f"{username}@overturn.invalid"
+                user.save()
+            user.groups.add(groups[role])
+            if role != ADMIN:
+                teams[0].members.add(user)
+
+    def _ncci(self) -> None:
+        try:
+            from ncci.services import ncci_demo_load
+        except ImportError:
+            return
+        report = ncci_demo_load()
+        self.stdout.write(f"NCCI demo tables: {report}")
+
+    def _files(self, synthetic: int, claims_per_file: int) -> None:
+        from denials.models import RemittanceFile
+        from denials.services import remittance_file_ingest, remittance_file_receive
+
+        files: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in sorted(DEMO_DIR.glob("*")) if p.is_file() and p.suffix != ".md"]
+        try:
+            from denials.x12.synthetic import generate_demo_files
+
+            files += generate_demo_files(count=synthetic, claims_per_file=claims_per_file)
+        except ImportError:
+            pass
+        import hashlib
+
+        known = set(RemittanceFile.objects.values_list("sha256", flat=True))
+        added = 0
+        for name, content in files:
+            if hashlib.sha256(content).hexdigest() in known:
+                continue
+            file = remittance_file_receive(name=name, content=content, source=RemittanceFile.Source.COMMAND, queue=False)
+            if file.status == RemittanceFile.Status.RECEIVED:
+                file = remittance_file_ingest(file_id=file.pk, task_id=f"demo-{uuid.uuid4()}")
+            added += 1
+            self.stdout.write(f"  {name}: {file.status}, {file.claim_count} claims, {file.denial_count} denials")
+        self.stdout.write(f"Demo 835 files ingested: {added} new, {len(files) - added} already there")
+
+    def _print_logins(self) -> None:
+        self.stdout.write(self.style.SUCCESS("\nDemo logins (http://127.0.0.1:8000/):"))
+        for username, password, role, _ in DEMO_USERS:
+            self.stdout.write(f"  {role:<8} username: {username:<8} password: {password}")
+        self.stdout.write("")

@@ -1,0 +1,150 @@
+"""PostgreSQL + Redis + real Celery worker processes (run by `make test`'s second pass).
+
+These tests start workers as separate processes against the test database, send them work
+through the real broker, and kill one in the middle of a file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from denials.models import ClaimPayment, Remittance, RemittanceFile, ServiceLine
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _require_services() -> None:
+    if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL:
+        pytest.skip("needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis): run via `make test`")
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    _require_services()
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # no stale messages from earlier runs
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "STRICT_X12_VALIDATION": "0",
+        "INGEST_LEASE_SECONDS": "600",
+    }
+    workers: list[subprocess.Popen[bytes]] = []
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{name}.log").open("wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1",
+             "--loglevel=INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        workers.append(proc)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if b"ready." in (tmp_path / f"{name}.log").read_bytes():
+                return proc
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"worker {name} did not start:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}")
+
+    yield start
+    for proc in workers:
+        proc.send_signal(signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _wait_for(file_ids: list[int], timeout: float = 120) -> list[RemittanceFile]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        files = list(RemittanceFile.objects.filter(pk__in=file_ids).order_by("pk"))
+        if all(f.is_finished for f in files):
+            return files
+        time.sleep(0.3)
+    raise AssertionError(f"not finished in {timeout}s: {[(f.pk, f.status) for f in files]}")
+
+
+def test_uploaded_files_are_ingested_by_a_real_worker_through_redis(start_worker, adjustment_rules, sample_bytes):
+    from denials.services import remittance_file_receive
+
+    start_worker("w1")
+    files = [
+        remittance_file_receive(name=n, content=sample_bytes(n), source="api")
+        for n in ["edi835parser__emedny_sample.txt", "oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt",
+                  "oopfactory__4010_Example1_reversals_plb.txt"]
+    ]
+    done = _wait_for([f.pk for f in files])
+    assert [f.status for f in done] == ["ingested", "ingested", "failed"]
+    assert [f.claim_count for f in done] == [3, 56, 0]
+    assert "4010" in done[2].error
+
+
+def test_two_workers_never_ingest_the_same_file_twice(start_worker, adjustment_rules):
+    from denials.services import remittance_file_receive
+    from denials.x12.synthetic import generate_835
+
+    start_worker("w1")
+    start_worker("w2")
+    files = [
+        remittance_file_receive(name=f"s{i}.835", content=generate_835(claims=300, seed=100 + i), source="api")
+        for i in range(6)
+    ]
+    # The same files queued a second time: whichever worker gets the extra message finds
+    # the file already claimed or done and writes nothing.
+    from denials.tasks import ingest_remittance_file
+
+    for f in files:
+        ingest_remittance_file.delay(f.pk)
+    done = _wait_for([f.pk for f in files])
+    assert {f.status for f in done} == {"ingested"}
+    assert sum(f.claim_count for f in done) == 1800
+    assert ClaimPayment.objects.count() == 1800
+    assert Remittance.objects.count() == 6
+
+
+def test_worker_killed_mid_file_loses_nothing_and_the_file_is_finished(start_worker, adjustment_rules):
+    from denials.services import remittance_file_receive
+    from denials.x12.synthetic import generate_835
+
+    worker = start_worker("w1")
+    # Several interchanges in one file, so the kill lands between or inside transactions.
+    content = b"".join(generate_835(claims=1500, seed=200 + i) for i in range(4))
+    file = remittance_file_receive(name="big.835", content=content, source="api")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        row = RemittanceFile.objects.get(pk=file.pk)
+        if row.status == "processing":
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert RemittanceFile.objects.get(pk=file.pk).status == "processing", "the file finished before the kill"
+    children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "the worker has no child process to kill"
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)  # the pool process dies mid-file, like an OOM kill
+
+    [done] = _wait_for([file.pk], timeout=180)
+    assert done.status == "ingested", done.error
+    assert done.attempts >= 2  # it really was taken up again
+    assert done.claim_count == 6000
+    assert ClaimPayment.objects.filter(remittance__file=done).count() == 6000
+    assert Remittance.objects.filter(file=done).count() == 4
+    assert ServiceLine.objects.filter(claim__remittance__file=done).count() == done.service_line_count
