@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from denials import api as denials_api
 from denials import views as denials_views
+from ncci import api_urls as ncci_api_urls
 
 router = DefaultRouter()
 router.register("remittance-files", denials_api.RemittanceFileViewSet, basename="remittance-file")
@@ -26,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((_api_urls(router.urls), "api"), namespace="api")),
+    path("api/", include((_api_urls(ncci_api_urls.urlpatterns), "ncci_api"), namespace="ncci_api")),
     path("", include("denials.urls")),
     path("ncci/", include("ncci.urls")),
 ]

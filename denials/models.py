@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
@@ -398,6 +399,71 @@ class AdjustmentRule(models.Model):
         return f"{self.group_code}-{self.carc or '*'}: {self.kind}"
 
 
+class WorkQueue(models.Model):
+    """A list of denials a team works. Every triaged denial lands in exactly one queue."""
+
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="queues")
+    description = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["team__name", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QueueRule(models.Model):
+    """Routes denials to a queue by category and/or payer; the most specific rule wins.
+
+    A blank category or payer matches any; among equally specific rules, the lower
+    ``priority`` number wins.
+    """
+
+    queue = models.ForeignKey(WorkQueue, on_delete=models.CASCADE, related_name="rules")
+    category = models.CharField(max_length=40, blank=True, help_text="Triage category slug; blank: any")
+    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveIntegerField(default=100)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "payer"], name="queue_rule_one_per_key",
+                                    nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category or 'any category'} / {self.payer or 'any payer'} -> {self.queue}"
+
+
+class CategoryRule(models.Model):
+    """Maps group code + CARC + RARC (+ payer, procedure code) to a triage category.
+
+    Blank fields match anything; the most specific rule wins, then the lower priority
+    number. The category "bundling" is split by the NCCI lookup into the bundling-* slugs.
+    """
+
+    category = models.CharField(max_length=40)
+    group_code = models.CharField(max_length=2, blank=True)
+    carc = models.CharField(max_length=5, blank=True)
+    rarc = models.CharField(max_length=8, blank=True)
+    payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    procedure_code = models.CharField(max_length=10, blank=True)
+    priority = models.PositiveIntegerField(default=100)
+    note = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["priority", "carc", "rarc"]
+        indexes = [models.Index(fields=["carc"], name="category_rule_carc")]
+
+    def __str__(self) -> str:
+        parts = [self.group_code, self.carc, self.rarc, self.procedure_code]
+        return f"{'/'.join(p or '*' for p in parts)} -> {self.category}"
+
+
 class Denial(models.Model):
     """An amount a payer did not pay for a reason the team may work on."""
 
@@ -434,6 +500,47 @@ class Denial(models.Model):
     # Bumped on every change: a save carrying an older version is refused, never merged.
     version = models.PositiveIntegerField(default=1)
 
+    # --- Triage (denials.services.denials_triage) -----------------------------------
+    category = models.CharField(max_length=40, blank=True, db_index=True)
+    action = models.CharField(max_length=24, blank=True)
+    action_modifier = models.CharField(max_length=2, blank=True)
+    explanation = models.TextField(blank=True)
+    queue = models.ForeignKey(WorkQueue, null=True, blank=True, on_delete=models.SET_NULL, related_name="denials")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_denials"
+    )
+    success_probability = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
+    expected_recovery = models.DecimalField(**MONEY, default=Decimal("0"))
+    priority = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal("0"), db_index=True)
+    due_date = models.DateField(null=True, blank=True, db_index=True)
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    # The NCCI PTP edit found for a bundling denial, copied so the page and the appeal
+    # letter show exactly what triage saw, even after a later quarter changes the table.
+    ptp_edit = models.ForeignKey("ncci.PtpEdit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    pair_line = models.ForeignKey(
+        ServiceLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The other line of the PTP pair",
+    )
+    ncci_column1 = models.CharField(max_length=5, blank=True, db_index=True)
+    ncci_column2 = models.CharField(max_length=5, blank=True, db_index=True)
+    ncci_modifier_indicator = models.CharField(max_length=1, blank=True)
+    ncci_effective_date = models.DateField(null=True, blank=True)
+    ncci_deletion_date = models.DateField(null=True, blank=True)
+    ncci_quarter = models.CharField(max_length=6, blank=True)
+    ncci_setting = models.CharField(max_length=12, blank=True)
+    ncci_rationale = models.CharField(max_length=120, blank=True)
+
+    # --- Outcome --------------------------------------------------------------------
+    class Outcome(models.TextChoices):
+        NONE = "", "Not decided"
+        OVERTURNED = "overturned", "Overturned (paid)"
+        PARTIALLY_PAID = "partially-paid", "Partially paid"
+        UPHELD = "upheld", "Upheld"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
+    recovered_amount = models.DecimalField(**MONEY, null=True, blank=True)
+
     class Meta:
         ordering = ["-amount", "id"]
         constraints = [
@@ -443,7 +550,11 @@ class Denial(models.Model):
             models.UniqueConstraint(fields=["claim", "line"], name="denial_one_per_line"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="denial_amount_not_negative"),
         ]
-        indexes = [models.Index(fields=["payer", "status"], name="denial_payer_status")]
+        indexes = [
+            models.Index(fields=["payer", "status"], name="denial_payer_status"),
+            models.Index(fields=["queue", "status", "-priority"], name="denial_queue_order"),
+            models.Index(fields=["assignee", "status"], name="denial_assignee"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group_code}-{self.carc} {self.amount} on {self.claim}"

@@ -27,6 +27,7 @@ from denials.models import (
     Adjustment,
     AdjustmentRule,
     AuditEvent,
+    CategoryRule,
     ClaimPayment,
     Denial,
     Payer,
@@ -35,7 +36,9 @@ from denials.models import (
     RemarkCode,
     Remittance,
     RemittanceFile,
+    QueueRule,
     ServiceLine,
+    WorkQueue,
 )
 from denials.x12 import parsed as x12
 from denials.x12.reader import read_835
@@ -260,6 +263,8 @@ def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
         if elsewhere:
             warnings.insert(0, f"{len(elsewhere)} remittance(s) were already ingested from file(s) "
                                f"{', '.join('#' + str(i) for i in sorted(set(elsewhere)))} and were skipped.")
+        # Triage is part of the same work: a file is "ingested" once its denials are triaged.
+        denials_triage(file_id=file_id)
         _finish(file_id, task_id, status=Status.INGESTED, warnings=warnings,
                 transactions_skipped=len(elsewhere), **totals)
         _after_ingest(file_id)
@@ -588,3 +593,233 @@ def _requeue(file_id: int) -> None:
     from denials.tasks import ingest_remittance_file
 
     ingest_remittance_file.delay(file_id)
+
+
+# --- Triage --------------------------------------------------------------------------
+TRIAGE_CHUNK = 2000
+HOSPITAL_FACILITY_PREFIX = "13"  # CLP08 13x: hospital outpatient
+
+
+def category_rules_load_defaults() -> int:
+    """Seed the category rule table (admin-editable) from the triage module's defaults,
+    and each CARC's suggested category. Existing rules are kept."""
+    from denials.triage import DEFAULT_CATEGORY_RULES
+    from ncci.models import Carc
+
+    created = 0
+    if not CategoryRule.objects.exists():
+        CategoryRule.objects.bulk_create(
+            CategoryRule(category=r.category, group_code=r.group_code, carc=r.carc, rarc=r.rarc,
+                         procedure_code=r.procedure_code, priority=r.priority)
+            for r in DEFAULT_CATEGORY_RULES
+        )
+        created = len(DEFAULT_CATEGORY_RULES)
+    by_carc = {r.carc: r.category for r in DEFAULT_CATEGORY_RULES if r.carc and not r.rarc and not r.group_code}
+    stale = [c for c in Carc.objects.filter(default_category="", code__in=by_carc)]
+    for carc in stale:
+        carc.default_category = by_carc[carc.code]
+    Carc.objects.bulk_update(stale, ["default_category"])
+    return created
+
+
+def _pure_category_rules() -> list[Any]:
+    from denials.triage import CategoryRule as Rule
+
+    return [
+        Rule(category=r.category, group_code=r.group_code, carc=r.carc, rarc=r.rarc,
+             payer_id=str(r.payer_id or ""), procedure_code=r.procedure_code, priority=r.priority)
+        for r in CategoryRule.objects.all()
+    ]
+
+
+def _queue_router() -> Any:
+    """A function (category, payer_id) -> queue id, most specific rule first."""
+    rules = sorted(
+        QueueRule.objects.values_list("queue_id", "category", "payer_id", "priority"),
+        key=lambda r: (-(bool(r[1]) + bool(r[2])), r[3]),
+    )
+
+    def route(category: str, payer_id: int) -> int | None:
+        for queue_id, rule_category, rule_payer, _ in rules:
+            if rule_category and rule_category != category and not (
+                rule_category == "bundling" and category.startswith("bundling-")
+            ):
+                continue
+            if rule_payer and rule_payer != payer_id:
+                continue
+            return queue_id
+        return None
+
+    return route
+
+
+def _line_facts(line: ServiceLine) -> Any:
+    from denials.triage import LineFacts
+
+    return LineFacts(line_id=line.pk, procedure_code=line.procedure_code, modifiers=tuple(line.modifiers),
+                     service_date=line.service_date, units=line.units)
+
+
+def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """This team's decided outcomes: wins and decisions, by NCCI pair and by CARC + payer."""
+    decided = Denial.objects.filter(queue__team_id__in=team_ids).exclude(outcome__in=["", Denial.Outcome.WITHDRAWN])
+    wins = Q(outcome__in=[Denial.Outcome.OVERTURNED, Denial.Outcome.PARTIALLY_PAID])
+    stats: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for row in (decided.exclude(ncci_column1="").values("queue__team_id", "ncci_column1", "ncci_column2")
+                .annotate(n=Count("id"), won=Count("id", filter=wins))):
+        stats[("edit", row["queue__team_id"], row["ncci_column1"], row["ncci_column2"])] = (row["won"], row["n"])
+    for row in (decided.values("queue__team_id", "carc", "payer_id")
+                .annotate(n=Count("id"), won=Count("id", filter=wins))):
+        stats[("carc", row["queue__team_id"], row["carc"], row["payer_id"])] = (row["won"], row["n"])
+    return stats
+
+
+def denials_triage(
+    *, denial_ids: Iterable[int] | None = None, file_id: int | None = None, only_unworked: bool = True,
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Triage denials: category, queue, next action, explanation, priority and due date.
+
+    Batched: per chunk of denials, one query for the claims' lines and one for the PTP
+    edits between their codes; no query per denial. Worked denials are left alone unless
+    ``only_unworked`` is False. Returns how many denials changed.
+    """
+    from denials import triage as rules_core
+    from ncci.models import PtpEdit
+    from ncci.services import bypass_modifiers
+
+    denials = Denial.objects.all()
+    if denial_ids is not None:
+        denials = denials.filter(pk__in=list(denial_ids))
+    if file_id is not None:
+        denials = denials.filter(claim__remittance__file_id=file_id)
+    if only_unworked:
+        denials = denials.filter(status=Denial.Status.OPEN, assignee__isnull=True)
+    ids = list(denials.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+
+    category_rules = _pure_category_rules()
+    route = _queue_router()
+    modifiers = bypass_modifiers() or rules_core.BYPASS_MODIFIERS
+    queue_team = dict(WorkQueue.objects.values_list("pk", "team_id"))
+    stats = _outcome_stats(set(queue_team.values()))
+    from ncci.models import Carc, Rarc
+
+    descriptions = {f"CARC:{c}": d for c, d in Carc.objects.values_list("code", "description")}
+    descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
+    today = timezone.localdate()
+    now = timezone.now()
+    changed_total = 0
+    fields = ["category", "action", "action_modifier", "explanation", "queue", "success_probability",
+              "expected_recovery", "priority", "due_date", "triaged_at", "ptp_edit", "pair_line", "ncci_column1",
+              "ncci_column2", "ncci_modifier_indicator", "ncci_effective_date", "ncci_deletion_date", "ncci_quarter",
+              "ncci_setting", "ncci_rationale"]
+
+    for start in range(0, len(ids), TRIAGE_CHUNK):
+        chunk = list(
+            Denial.objects.filter(pk__in=ids[start:start + TRIAGE_CHUNK])
+            .select_related("claim__remittance", "payer", "line")
+        )
+        claim_ids = {d.claim_id for d in chunk}
+        lines_by_claim: dict[int, list[ServiceLine]] = {}
+        for line in ServiceLine.objects.filter(claim_id__in=claim_ids).order_by("claim_id", "sequence"):
+            lines_by_claim.setdefault(line.claim_id, []).append(line)
+        codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
+        edits_by_pair: dict[tuple[str, str, str], list[Any]] = {}
+        edit_rows: dict[int, PtpEdit] = {}
+        for edit in PtpEdit.objects.filter(column1__in=codes, column2__in=codes):
+            edit_rows[edit.pk] = edit
+            edits_by_pair.setdefault((edit.setting, edit.column1, edit.column2), []).append(
+                rules_core.PtpEditFact(
+                    column1=edit.column1, column2=edit.column2, effective_date=edit.effective_date,
+                    deletion_date=edit.deletion_date, modifier_indicator=edit.modifier_indicator,
+                    rationale=edit.rationale, quarter=edit.quarter, setting=edit.setting, edit_id=edit.pk,
+                )
+            )
+        audit_rows: list[AuditEvent] = []
+        updated: list[Denial] = []
+        for denial in chunk:
+            claim = denial.claim
+            lines = lines_by_claim.get(claim.pk, [])
+            setting = "hospital" if claim.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
+            line_fact = _line_facts(denial.line) if denial.line else None
+            others = tuple(_line_facts(ln) for ln in lines if not denial.line or ln.pk != denial.line_id)
+            candidate_edits: list[Any] = []
+            if line_fact is not None:
+                for other in others:
+                    candidate_edits += edits_by_pair.get((setting, other.procedure_code, line_fact.procedure_code), [])
+                    candidate_edits += edits_by_pair.get((setting, line_fact.procedure_code, other.procedure_code), [])
+            facts = rules_core.DenialFacts(
+                group_code=denial.group_code, carc=denial.carc, rarcs=tuple(denial.rarc_list), amount=denial.amount,
+                payer_id=str(denial.payer_id), claim_status=claim.status_code, line=line_fact, other_lines=others,
+                frequency_code=claim.frequency_code,
+            )
+            result = rules_core.triage(facts=facts, rules=category_rules, edits=candidate_edits,
+                                       bypass_modifiers=modifiers, descriptions=descriptions)
+            queue_id = route(result.category, denial.payer_id)
+            team_id = queue_team.get(queue_id) if queue_id else None
+            finding = result.finding
+            if finding is not None:
+                won, decided = stats.get(("edit", team_id, finding.column1_code, finding.column2_code), (0, 0))
+            else:
+                won, decided = stats.get(("carc", team_id, denial.carc, denial.payer_id), (0, 0))
+            probability = rules_core.success_probability(category=result.category, wins=won, decided=decided)
+            if result.write_off or result.action == rules_core.WRITE_OFF:
+                probability = Decimal("0")
+            remitted = claim.remittance.remittance_date
+            due = remitted + dt.timedelta(days=denial.payer.appeal_window_days) if remitted else None
+            days_to_due = (due - today).days if due else None
+            old = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
+            denial.category = result.category
+            denial.action = result.action
+            denial.action_modifier = result.action_modifier[:2]
+            denial.explanation = result.explanation
+            denial.queue_id = queue_id
+            denial.success_probability = probability.quantize(Decimal("0.0001"))
+            denial.expected_recovery = (denial.amount * probability).quantize(Decimal("0.01"))
+            denial.priority = rules_core.priority_score(
+                amount=denial.amount, probability=probability, days_to_due=days_to_due
+            ).quantize(Decimal("0.0001"))
+            denial.due_date = due
+            denial.triaged_at = now
+            _apply_finding(denial, finding, edit_rows)
+            updated.append(denial)
+            new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
+            if new != old:
+                changed_total += 1
+                audit_rows.append(AuditEvent(
+                    actor=actor if actor is not None and actor.is_authenticated else None,
+                    actor_label="" if actor is not None else "triage", action="denial.triaged",
+                    target_type=_denial_content_type(), target_id=str(denial.pk), target_repr=str(denial)[:200],
+                    old=old if old["category"] else None, new=new,
+                ))
+        with transaction.atomic():
+            Denial.objects.bulk_update(updated, fields, batch_size=500)
+            AuditEvent.objects.bulk_create(audit_rows, batch_size=1000)
+    return changed_total
+
+
+def _apply_finding(denial: Denial, finding: Any, edit_rows: dict[int, Any]) -> None:
+    if finding is None:
+        denial.ptp_edit = None
+        denial.pair_line_id = None
+        denial.ncci_column1 = denial.ncci_column2 = denial.ncci_modifier_indicator = ""
+        denial.ncci_effective_date = denial.ncci_deletion_date = None
+        denial.ncci_quarter = denial.ncci_setting = denial.ncci_rationale = ""
+        return
+    edit = finding.edit
+    denial.ptp_edit = edit_rows.get(edit.edit_id) if edit.edit_id else None
+    denial.pair_line_id = finding.other_line.line_id
+    denial.ncci_column1 = edit.column1
+    denial.ncci_column2 = edit.column2
+    denial.ncci_modifier_indicator = edit.modifier_indicator
+    denial.ncci_effective_date = edit.effective_date
+    denial.ncci_deletion_date = edit.deletion_date
+    denial.ncci_quarter = edit.quarter
+    denial.ncci_setting = edit.setting
+    denial.ncci_rationale = edit.rationale[:120]
+
+
+def _denial_content_type() -> ContentType:
+    return ContentType.objects.get_for_model(Denial)

@@ -27,7 +27,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Literal, cast
@@ -300,10 +300,7 @@ def _parse_ptp_fields(fields: Sequence[str], line_number: int, raw: str) -> PtpR
     indicator = _INDICATORS.get(fields[5]) or _INDICATORS.get(fields[5].strip())
     if indicator is None:
         return _rejected(line_number, f"modifier indicator {fields[5].strip()!r} is not 0, 1 or 9", raw)
-    if len(fields) > 6:
-        rationale = _interned.get(fields[6]) or _intern(fields[6])
-    else:
-        rationale = ""
+    rationale = (_interned.get(fields[6]) or _intern(fields[6])) if len(fields) > 6 else ""
     return PtpRow(line_number, column1, column2, prior_1996, effective, deletion, indicator, rationale)
 
 
@@ -436,12 +433,22 @@ def iter_ptp_rows(
         yield row
 
 
+def _code_cells_text(values: Sequence[object], code_columns: int) -> list[str]:
+    # A spreadsheet that stored 00100 as a number shows 100; codes are always 5 wide.
+    cells = [_cell_text(v) for v in values]
+    for index in range(min(code_columns, len(values))):
+        value = values[index]
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99_999:
+            cells[index] = f"{value:05d}"
+    return cells
+
+
 def iter_ptp_cells(rows: Iterable[Sequence[object]], *, source_name: str = "input") -> Iterator[PtpRow | RejectedRow]:
     """Parse PTP rows given as cell lists (an .xlsx sheet); line numbers are row numbers."""
 
     def records() -> Iterator[tuple[int, list[str], str]]:
         for row_number, values in enumerate(rows, 1):
-            cells = [_cell_text(v) for v in values]
+            cells = _code_cells_text(values, 2)
             while cells and not cells[-1].strip():
                 cells.pop()
             yield row_number, cells, "\t".join(cells)
@@ -503,7 +510,7 @@ def iter_mue_cells(rows: Iterable[Sequence[object]], *, source_name: str = "inpu
 
     def records() -> Iterator[tuple[int, list[str], str]]:
         for row_number, values in enumerate(rows, 1):
-            cells = [_cell_text(v) for v in values]
+            cells = _code_cells_text(values, 1)
             yield row_number, cells, ",".join(cells)
 
     return _iter_mue_records(records(), source_name)
@@ -514,17 +521,20 @@ def iter_mue_cells(rows: Iterable[Sequence[object]], *, source_name: str = "inpu
 # ---------------------------------------------------------------------------------------
 
 
-def iter_rows_from_xlsx(path_or_file: str | Path | IO[bytes]) -> Iterator[list[str]]:
-    """Cells of the first worksheet, row by row, as text (dates as YYYYMMDD)."""
+def _iter_xlsx_values(path_or_file: str | Path | IO[bytes]) -> Iterator[tuple[object, ...]]:
     import openpyxl  # only the xlsx path needs it; keeps the TXT/CSV import light
 
     workbook = openpyxl.load_workbook(path_or_file, read_only=True, data_only=True)
     try:
-        sheet = workbook.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_cell_text(v) for v in values]
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
     finally:
         workbook.close()
+
+
+def iter_rows_from_xlsx(path_or_file: str | Path | IO[bytes]) -> Iterator[list[str]]:
+    """Cells of the first worksheet, row by row, as text (dates as YYYYMMDD)."""
+    for values in _iter_xlsx_values(path_or_file):
+        yield [_cell_text(v) for v in values]
 
 
 # ---------------------------------------------------------------------------------------
@@ -532,9 +542,7 @@ def iter_rows_from_xlsx(path_or_file: str | Path | IO[bytes]) -> Iterator[list[s
 # ---------------------------------------------------------------------------------------
 
 _PTP_NAME_RE = re.compile(r"cci(pra|oph)-v(\d{3})r(\d+)(?:-f(\d+))?")
-_MUE_NAME_RE = re.compile(
-    r"mcr_mue_(practitioner|outpatienthospital|dmesupplier)services_eff_(\d{2})-(\d{2})-(\d{4})"
-)
+_MUE_NAME_RE = re.compile(r"mcr_mue_(practitioner|outpatienthospital|dmesupplier)services_eff_(\d{2})-(\d{2})-(\d{4})")
 _NAME_QUARTER_RE = re.compile(r"(?<!\d)(\d{4})-?q([1-4])(?![0-9])")
 _PTP_SETTINGS: dict[str, SettingName] = {"pra": "practitioner", "oph": "hospital"}
 _MUE_SETTINGS: dict[str, SettingName] = {
@@ -567,9 +575,7 @@ def detect_source(filename: str, header_text: str = "") -> SourceInfo:
     if ptp is not None:
         number = int(ptp.group(2))
         named_quarter = _NAME_QUARTER_RE.search(name)
-        quarter = (
-            f"{named_quarter.group(1)}Q{named_quarter.group(2)}" if named_quarter else quarter_for_version(number)
-        )
+        quarter = f"{named_quarter.group(1)}Q{named_quarter.group(2)}" if named_quarter else quarter_for_version(number)
         return SourceInfo(
             table="ptp",
             setting=_PTP_SETTINGS[ptp.group(1)],
@@ -624,11 +630,9 @@ def detect_source(filename: str, header_text: str = "") -> SourceInfo:
 _TEXT_SUFFIXES = (".txt", ".csv")
 
 
-def _text_source(
-    stream: IO[str], filename: str, fallback: SourceInfo | None
-) -> tuple[SourceInfo, RowIterator]:
+def _text_source(stream: IO[str], filename: str, fallback: SourceInfo | None) -> tuple[SourceInfo, RowIterator]:
     head = list(itertools.islice(stream, HEADER_SEARCH_LINES))
-    info = _merge(detect_source(filename, "".join(head)), fallback)
+    info = _identify(filename, "".join(head), fallback)
     lines = itertools.chain(head, stream)
     rows: RowIterator
     if info.table == "ptp":
@@ -641,14 +645,26 @@ def _text_source(
 def _xlsx_source(
     path_or_file: str | Path | IO[bytes], filename: str, fallback: SourceInfo | None
 ) -> tuple[SourceInfo, RowIterator]:
-    cell_rows = iter_rows_from_xlsx(path_or_file)
+    # Raw cell values, not text, so the parsers can tell a numeric code cell (to re-pad).
+    cell_rows = _iter_xlsx_values(path_or_file)
     head = list(itertools.islice(cell_rows, HEADER_SEARCH_LINES))
-    header_text = "\n".join("\t".join(cells) for cells in head)
-    info = _merge(detect_source(filename, header_text), fallback)
+    header_text = "\n".join("\t".join(_cell_text(v) for v in values) for values in head)
+    info = _identify(filename, header_text, fallback)
     chained = itertools.chain(head, cell_rows)
     parse: Callable[..., Iterator[PtpRow | RejectedRow]] | Callable[..., Iterator[MueRow | RejectedRow]]
     parse = iter_ptp_cells if info.table == "ptp" else iter_mue_cells
     return info, cast(RowIterator, parse(chained, source_name=info.filename))
+
+
+def _identify(filename: str, header_text: str, fallback: SourceInfo | None) -> SourceInfo:
+    try:
+        return _merge(detect_source(filename, header_text), fallback)
+    except NcciFileError:
+        if fallback is None:
+            raise
+        # A member with a non-CMS name inside a CMS-named zip: the zip name speaks for it.
+        # Should its content be the other table, the row reader refuses it.
+        return replace(fallback, filename=re.split(r"[\\/]", filename)[-1])
 
 
 def _merge(info: SourceInfo, fallback: SourceInfo | None) -> SourceInfo:
@@ -700,9 +716,7 @@ def _zip_sources(path: Path) -> Iterator[tuple[SourceInfo, RowIterator]]:
         raise NcciFileError(f"{path.name} is not a readable zip archive: {exc}") from exc
     with archive:
         members = [
-            info
-            for info in archive.infolist()
-            if not info.is_dir() and not info.filename.startswith("__MACOSX/")
+            info for info in archive.infolist() if not info.is_dir() and not info.filename.startswith("__MACOSX/")
         ]
         text_members = [m for m in members if m.filename.lower().endswith(_TEXT_SUFFIXES)]
         # CMS ships the same rows as TXT/CSV and XLSX; the text twin is faster and exact.
@@ -711,9 +725,7 @@ def _zip_sources(path: Path) -> Iterator[tuple[SourceInfo, RowIterator]]:
             raise NcciFileError(f"{path.name} holds no .txt, .csv or .xlsx member")
         for member in chosen:
             if member.filename.lower().endswith(_TEXT_SUFFIXES):
-                with archive.open(member) as raw, io.TextIOWrapper(
-                    raw, encoding=ENCODING, newline=""
-                ) as stream:
+                with archive.open(member) as raw, io.TextIOWrapper(raw, encoding=ENCODING, newline="") as stream:
                     yield _text_source(stream, member.filename, from_zip_name)
             else:
                 # openpyxl seeks around inside the xlsx (itself a zip); seeking in a

@@ -126,7 +126,7 @@ def code_universe(rng: random.Random, minimum: int = 0) -> list[str]:
 
 def _quarter_ends_between(first: date, last: date) -> list[date]:
     """Last days of the quarters from ``first``'s quarter through the one before ``last``."""
-    ends = []
+    ends: list[date] = []
     year, month = first.year, 3 * ((first.month - 1) // 3) + 1
     while True:
         next_year, next_month = (year + 1, 1) if month == 10 else (year, month + 3)
@@ -159,10 +159,7 @@ def _tail_pool(rng: random.Random, quarter: str) -> list[_Tail]:
             deletion, indicator = effective.strftime("%Y%m%d"), "9"
         else:
             ends = _quarter_ends_between(effective, start)
-            if not ends:
-                deletion = "*"
-            else:
-                deletion = rng.choice(ends).strftime("%Y%m%d")
+            deletion = rng.choice(ends).strftime("%Y%m%d") if ends else "*"
             indicator = "1" if rng.random() < 0.96 else "0"
         pool.append(_Tail(prior, effective.strftime("%Y%m%d"), deletion, indicator, rationale))
     return pool
@@ -294,7 +291,9 @@ def write_synthetic_ptp_quarter(
                 group_end = group_start + count
 
                 if not changed:
-                    out.write("".join([prefix + universe[c] + tails[t] for c, t in zip(picked, tail_indexes)]))
+                    out.write(
+                        "".join([prefix + universe[c] + tails[t] for c, t in zip(picked, tail_indexes, strict=True)])
+                    )
                     group_start = group_end
                     continue
 
@@ -308,7 +307,7 @@ def write_synthetic_ptp_quarter(
                         if pending_deletions and deleted_tails[t]:
                             lines[offset] = deleted_tails[t]
                             pending_deletions -= 1
-                body = [(universe[c], line) for c, line in zip(picked, lines)]
+                body = [(universe[c], line) for c, line in zip(picked, lines, strict=True)]
                 first_add = add_cursor
                 while add_cursor < len(additions) and additions[add_cursor] < group_end:
                     add_cursor += 1
@@ -325,9 +324,7 @@ def write_synthetic_ptp_quarter(
                     for candidate in sorted(fresh):
                         indicator = "1" if change_rng.random() < 0.95 else "0"
                         rationale = _PTP_RATIONALE_PICK.pick(change_rng)
-                        body.append(
-                            (universe[candidate], f"\t\t{new_effective}\t*\t{indicator}\t{rationale}\r\n")
-                        )
+                        body.append((universe[candidate], f"\t\t{new_effective}\t*\t{indicator}\t{rationale}\r\n"))
                     body.sort()
                 out.write("".join([prefix + code + line for code, line in body]))
                 group_start = group_end
@@ -373,9 +370,7 @@ def write_synthetic_mue(
         writer.writerow([notice, "", "", ""])
         writer.writerow(["HCPCS/\nCPT Code", title, "MUE Adjudication Indicator", "MUE Rationale"])
         for code in codes:
-            writer.writerow(
-                [code, rng.choice(values), _MUE_INDICATOR_PICK.pick(rng), _MUE_RATIONALE_PICK.pick(rng)]
-            )
+            writer.writerow([code, rng.choice(values), _MUE_INDICATOR_PICK.pick(rng), _MUE_RATIONALE_PICK.pick(rng)])
     return path
 
 

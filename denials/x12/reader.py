@@ -779,21 +779,28 @@ class _Reader:
         self.open.transaction.claims.append(claim)
 
     def _cas(self, e: list[str], n: int) -> None:
-        target = self.line if self.line is not None else self.claim
+        target = self.line or self.claim
         if target is None:
             self.error(n, "CAS", "CAS is not inside a claim (no CLP before it)")
             return
-        group = e[1].strip()
+        group = e[1]
         if group not in _GROUP_CODES:
-            self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
-        adjustments = target.adjustments
+            group = group.strip()
+            if group not in _GROUP_CODES:
+                self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
+        append = target.adjustments.append
+        amounts = self.amounts
         for index in (2, 5, 8, 11, 14, 17):
             reason = e[index]
             if not reason or not (reason := reason.strip()):
                 continue
-            amount = self.required_amount(e, index + 1, n)
-            quantity = self.amount(e, index + 2, n)
-            adjustments.append(Adjustment(group, reason, amount, quantity))
+            amount = amounts.get(e[index + 1])
+            if amount is None:
+                amount = self.required_amount(e, index + 1, n)
+            quantity = amounts.get(e[index + 2]) if e[index + 2] else None
+            if quantity is None and e[index + 2]:
+                quantity = self.amount(e, index + 2, n)
+            append(Adjustment(group, reason, amount, quantity))
 
     def _nm1(self, e: list[str], n: int) -> None:
         claim = self.claim
@@ -861,24 +868,33 @@ class _Reader:
         if not code:
             self.warn(n, "SVC", f"SVC01 {composite!r} has no procedure code")
         modifiers: list[str] = []
-        for modifier in parts[2:6]:
-            if modifier := modifier.strip():
-                modifiers.append(modifier)
+        if len(parts) > 2:
+            for modifier in parts[2:6]:
+                if modifier := modifier.strip():
+                    modifiers.append(modifier)
         original = e[6]
         original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
+        amounts = self.amounts
+        charge = amounts.get(e[2])
+        if charge is None:
+            charge = self.required_amount(e, 2, n)
+        paid = amounts.get(e[3])
+        if paid is None:
+            paid = self.required_amount(e, 3, n)
+        lines = claim.service_lines
         line = ServiceLine(
-            sequence=len(claim.service_lines) + 1,
-            qualifier=parts[0].strip(),
-            procedure_code=code,
-            modifiers=modifiers,
-            charge=self.required_amount(e, 2, n),
-            paid=self.required_amount(e, 3, n),
-            revenue_code=e[4].strip(),
-            units=self.amount(e, 5, n),
-            original_procedure_code=original_parts[1].strip() if len(original_parts) > 1 else "",
+            len(lines) + 1,
+            parts[0].strip(),
+            code,
+            modifiers,
+            charge,
+            paid,
+            e[4].strip(),
+            self.amount(e, 5, n),
+            original_parts[1].strip() if len(original_parts) > 1 else "",
             segment_number=n,
         )
-        claim.service_lines.append(line)
+        lines.append(line)
         self.line = line
 
     def _amt(self, e: list[str], n: int) -> None:

@@ -58,6 +58,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # Indentation at the start of a line. pyx12 reports every indented segment as
 # "Segment contains a leading space" (code 1), which buries the real findings.
 _INDENT = re.compile(r"(?<=[\r\n])[ \t]+")
+_INDENTED_CONTENT = re.compile(r"(?<=[\r\n])[ \t]+(?=[^\s])")
 # Element errors on envelope segments are filed under the header node (ISA/GS/ST) even
 # when they belong to the trailer; the reference designator in the message tells which.
 _TRAILER_REFDES = re.compile(r"\b(IEA|GE|SE)\d{2}\b")
@@ -118,25 +119,21 @@ def validate_strict(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
             valid, errh, vriic, fic = _run_pyx12(text)
             findings = _collect_findings(errh)
             ack, ack_problem = _build_ack(errh, vriic, fic)
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raise"
+    except Exception as exc:
         return StrictResult(ok=False, error=f"{type(exc).__name__}: {exc}")
 
     has_errors = any(f.severity == "error" for f in findings)
     if not valid and not has_errors:
         # pyx12 judged the file invalid without itemising why; say so rather than show
         # a failed file with an empty list.
-        findings.append(
-            StrictFinding(None, "", "", "pyx12 reported the file invalid without details", "error")
-        )
+        findings.append(StrictFinding(None, "", "", "pyx12 reported the file invalid without details", "error"))
     findings = notes + findings
     if ack_problem:
         findings.append(ack_problem)
     if len(findings) > max_findings:
         dropped = len(findings) - max_findings
         findings = findings[:max_findings]
-        findings.append(
-            StrictFinding(None, "", "TRUNCATED", f"{dropped} more findings not listed", "warning")
-        )
+        findings.append(StrictFinding(None, "", "TRUNCATED", f"{dropped} more findings not listed", "warning"))
     return StrictResult(ok=valid and not has_errors, findings=findings, ack_999=ack)
 
 
@@ -150,9 +147,7 @@ def _normalise(data: bytes) -> tuple[str, list[StrictFinding]]:
     notes: list[StrictFinding] = []
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]
-        notes.append(
-            StrictFinding(None, "", "BOM", "UTF-8 byte-order mark removed before validation", "warning")
-        )
+        notes.append(StrictFinding(None, "", "BOM", "UTF-8 byte-order mark removed before validation", "warning"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -160,7 +155,10 @@ def _normalise(data: bytes) -> tuple[str, list[StrictFinding]]:
         # (which reports them) instead of failing the whole run here.
         text = data.decode("latin-1")
     text = text.lstrip()
-    text, indented = _INDENT.subn("", text)
+    # Count only indented lines with content: whitespace trailing the last segment is
+    # removed too but is no "line", and reporting it would be noise.
+    indented = len(_INDENTED_CONTENT.findall(text))
+    text = _INDENT.sub("", text)
     if indented:
         notes.append(
             StrictFinding(
@@ -228,9 +226,7 @@ def _run_pyx12(text: str) -> tuple[bool, Any, str | None, str | None]:
                 map_file_new = map_index_if.get_filename(icvn, vriic, fic)
                 if map_file != map_file_new:
                     if map_file_new is None:
-                        raise pyx12.errors.EngineError(
-                            f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}"
-                        )
+                        raise pyx12.errors.EngineError(f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}")
                     map_file = map_file_new
                     cur_map = pyx12.map_if.load_map_file(map_file, param, None)
                     src.check_837_lx = cur_map.id == "837"
@@ -386,7 +382,7 @@ def _build_ack(errh: Any, vriic: str | None, fic: str | None) -> tuple[str, Stri
             errh.accept(_Ack999Visitor(out))
         else:
             return "", None
-    except Exception as exc:  # noqa: BLE001 - the validation result still stands
+    except Exception as exc:
         problem = StrictFinding(
             None, "", "999", f"could not build acknowledgement: {type(exc).__name__}: {exc}", "warning"
         )

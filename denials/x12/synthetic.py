@@ -834,7 +834,7 @@ class _Generator:
             return rng.choice(pairs)
         return rng.choice(_SCENARIOS_BY_SPECIALTY[specialty])
 
-    def _lines(self, scenario: _Scenario, wanted: int, first_date: dt.date) -> list[_Line]:
+    def _lines(self, scenario: _Scenario, wanted: int, first_date: dt.date, latest: dt.date) -> list[_Line]:
         rng = self.rng
         side = rng.choice(("RT", "LT"))
         other = "LT" if side == "RT" else "RT"
@@ -856,7 +856,7 @@ class _Generator:
             template = specs + added
             lines: list[_Line] = []
             day = first_date
-            while len(lines) < wanted:
+            while len(lines) < wanted and day <= latest:
                 for spec in template:
                     if len(lines) < wanted:
                         lines.append(make(spec, day))
@@ -881,12 +881,15 @@ class _Generator:
         else:
             first_date = self.payment_date - dt.timedelta(days=rng.randint(14, 56))
         first_date -= dt.timedelta(days=age_days)
-        lines = self._lines(scenario, rng.randint(low, high), first_date)
+        # Visits end in time for the claim to be received before the payment.
+        latest = self.payment_date - dt.timedelta(days=5 + age_days)
+        lines = self._lines(scenario, rng.randint(low, high), first_date, latest)
         patient, insured = self._patient()
         doctors = self.roster.get(scenario.specialty) or list(self.provider.rendering)
         last_date = max(line.service_date for line in lines)
         if kind == "timely_filing":
-            received = last_date + dt.timedelta(days=rng.randint(95, 110))
+            received = min(last_date + dt.timedelta(days=rng.randint(95, 110)),
+                           self.payment_date - dt.timedelta(days=3))
         else:
             received = min(last_date + dt.timedelta(days=rng.randint(2, 10)),
                            self.payment_date - dt.timedelta(days=3 + age_days))
@@ -1167,7 +1170,8 @@ class _Generator:
         fee schedule update.
         """
         rng = self.rng
-        lifted_denial = rng.random() < 0.6
+        # With no denials wanted, the reversal is a fee schedule update, never a lifted denial.
+        lifted_denial = self.denial_rate > 0 and rng.random() < 0.6
         kind = rng.choice(("bundling", "info_line", "necessity")) if lifted_denial else None
         original = self._claim(kind, keep_lines=True, age_days=rng.randint(20, 45))
         reversal = _negated(original)
