@@ -11,6 +11,7 @@ from ncci import api_urls as ncci_api_urls
 router = DefaultRouter()
 router.register("remittance-files", denials_api.RemittanceFileViewSet, basename="remittance-file")
 router.register("claims", denials_api.ClaimViewSet, basename="claim")
+router.register("denials", denials_api.DenialViewSet, basename="denial")
 
 
 def _api_urls(patterns: list) -> list:  # type: ignore[type-arg]

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from denials import selectors, services
-from denials.models import Adjustment, ClaimPayment, RemarkCode, RemittanceFile, ServiceLine
+from denials.models import Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
 
 
 class RemittanceFileSerializer(serializers.ModelSerializer):
@@ -146,3 +146,70 @@ class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
+
+
+class DenialSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:denial-detail")
+    patient_control_number = serializers.CharField(source="claim.patient_control_number", read_only=True)
+    payer_claim_number = serializers.CharField(source="claim.payer_claim_number", read_only=True)
+    claim = serializers.HyperlinkedRelatedField(view_name="api:claim-detail", read_only=True)
+    payer = serializers.StringRelatedField()
+    procedure_code = serializers.SerializerMethodField()
+    modifiers = serializers.SerializerMethodField()
+    rarcs = serializers.ListField(source="rarc_list", child=serializers.CharField(), read_only=True)
+    queue = serializers.StringRelatedField()
+    assignee = serializers.StringRelatedField()
+    ncci_edit = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Denial
+        fields = [
+            "id", "url", "claim", "patient_control_number", "payer_claim_number", "payer", "kind", "service_date",
+            "procedure_code", "modifiers", "group_code", "carc", "rarcs", "amount", "status", "category", "queue",
+            "action", "action_modifier", "explanation", "ncci_edit", "priority", "success_probability",
+            "expected_recovery", "due_date", "assignee", "outcome", "version", "triaged_at",
+        ]
+
+    def get_procedure_code(self, denial: Denial) -> str:
+        return denial.line.procedure_code if denial.line_id else ""
+
+    def get_modifiers(self, denial: Denial) -> list[str]:
+        return denial.line.modifiers if denial.line_id else []
+
+    def get_ncci_edit(self, denial: Denial) -> dict[str, Any] | None:
+        if not denial.ncci_column1:
+            return None
+        return {
+            "column1": denial.ncci_column1, "column2": denial.ncci_column2,
+            "modifier_indicator": denial.ncci_modifier_indicator,
+            "effective_date": denial.ncci_effective_date, "deletion_date": denial.ncci_deletion_date,
+            "quarter": denial.ncci_quarter, "setting": denial.ncci_setting, "rationale": denial.ncci_rationale,
+        }
+
+
+class DenialFilter(django_filters.FilterSet):
+    category = django_filters.CharFilter()
+    queue = django_filters.NumberFilter(field_name="queue_id")
+    status = django_filters.CharFilter()
+    payer = django_filters.NumberFilter(field_name="payer_id")
+    carc = django_filters.CharFilter()
+    column1 = django_filters.CharFilter(field_name="ncci_column1")
+    column2 = django_filters.CharFilter(field_name="ncci_column2")
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = Denial
+        fields = ["category", "queue", "status", "payer", "carc", "column1", "column2", "assignee", "due_before"]
+
+
+class DenialViewSet(viewsets.ReadOnlyModelViewSet):
+    """Denials with their triage. Coders see their teams' queues; admins see all."""
+
+    serializer_class = DenialSerializer
+    filterset_class = DenialFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.denials_visible_to(user=self.request.user).select_related(
+            "claim", "line", "payer", "queue", "assignee"
+        ).order_by("-priority", "due_date", "id")

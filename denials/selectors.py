@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from denials.models import (
     Adjustment,
     AuditEvent,
     ClaimPayment,
+    Denial,
     Remittance,
     RemittanceFile,
     ServiceLine,
@@ -93,3 +96,55 @@ def code_descriptions(*, carcs: set[str], rarcs: set[str]) -> dict[str, str]:
 
 def audit_events_for(*, target_type_id: int, target_id: int) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target_type_id=target_type_id, target_id=str(target_id)).select_related("actor")
+
+
+def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
+    """The one place that decides which denials a user may see.
+
+    Admins (and superusers) see every denial; coders and managers see the denials in
+    their teams' work queues, and nothing else (another team's id answers 404).
+    """
+    from denials.roles import is_admin
+
+    denials = Denial.objects.all()
+    if is_admin(user):
+        return denials
+    return denials.filter(queue__team__members=user)
+
+
+def denial_list(
+    *,
+    user: Any,
+    category: str = "",
+    queue_id: int | None = None,
+    status: str = "",
+    payer_id: int | None = None,
+    carc: str = "",
+    column1: str = "",
+    column2: str = "",
+    assignee_id: int | None = None,
+    due_before: Any = None,
+) -> QuerySet[Denial]:
+    denials = denials_visible_to(user=user).select_related(
+        "claim", "line", "payer", "queue", "assignee"
+    )
+    filters: dict[str, Any] = {}
+    if category:
+        filters["category"] = category
+    if queue_id:
+        filters["queue_id"] = queue_id
+    if status:
+        filters["status"] = status
+    if payer_id:
+        filters["payer_id"] = payer_id
+    if carc:
+        filters["carc"] = carc
+    if column1:
+        filters["ncci_column1"] = column1
+    if column2:
+        filters["ncci_column2"] = column2
+    if assignee_id:
+        filters["assignee_id"] = assignee_id
+    if due_before:
+        filters["due_date__lte"] = due_before
+    return denials.filter(**filters).order_by("-priority", "due_date", "id")

@@ -65,3 +65,11 @@ def scan_inbox() -> int:
     from denials.inbox import inbox_scan
 
     return len(inbox_scan())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def retriage_open_denials() -> int:
+    """Re-triage every denial not yet worked (rules, NCCI tables or outcomes changed)."""
+    from denials.services import denials_triage
+
+    return denials_triage(only_unworked=True)

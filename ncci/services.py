@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from ncci.models import Carc, GroupCode, Modifier, Rarc
+from ncci.models import Carc, CodeDefinition, GroupCode, Modifier, Rarc
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -60,27 +60,37 @@ def _parse_date(value: str) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-def _load_code_csv(model: type[Carc] | type[Rarc], path: Path, *, overwrite_blank_only: bool = True) -> int:
-    """Add codes from a CSV (code, description, start_date, stop_date, source).
+def _load_code_csv(model: type[Carc] | type[Rarc], path: Path) -> int:
+    """Add the codes of a CSV (code, description, start_date, stop_date, source) not yet known.
 
-    Existing rows keep an admin's edits: a description is only filled in where it is blank.
+    Existing rows keep an admin's edits: only a blank description is filled in. New rows
+    are created in bulk with their history rows (django-simple-history).
     """
-    created = 0
+    from simple_history.utils import bulk_create_with_history
+
+    existing = {code: description for code, description in model.objects.values_list("code", "description")}
+    new: dict[str, CodeDefinition] = {}
+    fill: dict[str, str] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             code = row["code"].strip().upper()
+            description = (row.get("description") or "").strip()
             if not code:
                 continue
-            obj, was_created = model.objects.get_or_create(
-                code=code,
-                defaults={"description": row["description"].strip(), "start_date": _parse_date(row.get("start_date", "")),
-                          "stop_date": _parse_date(row.get("stop_date", ""))},
-            )
-            created += was_created
-            if not was_created and overwrite_blank_only and not obj.description and row["description"].strip():
-                obj.description = row["description"].strip()
-                obj.save(update_fields=["description"])
-    return created
+            if code in existing:
+                if not existing[code] and description:
+                    fill[code] = description
+                continue
+            if code not in new:
+                new[code] = model(code=code, description=description, start_date=_parse_date(row.get("start_date", "")),
+                                  stop_date=_parse_date(row.get("stop_date", "")))
+    if new:
+        bulk_create_with_history(list(new.values()), model, batch_size=500)
+    for code, description in fill.items():
+        obj = model.objects.get(code=code)
+        obj.description = description
+        obj.save(update_fields=["description"])
+    return len(new)
 
 
 @transaction.atomic

@@ -26,14 +26,17 @@ import random
 import re
 import sys
 import zlib
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from pathlib import Path
 
 __all__ = [
     "DEMO_PAYERS",
     "DEMO_PROVIDERS",
     "NCCI_PAIRS",
+    "ROUTINE_ADJUSTMENTS",
     "RenderingProvider",
     "SyntheticPayer",
     "SyntheticProvider",
@@ -223,6 +226,7 @@ _SPECIALTIES: tuple[str, ...] = (
     "behavioral_health",
 )
 
+# fmt: off
 _FIRST_NAMES: tuple[str, ...] = (
     "JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA", "DAVID",
     "ELIZABETH", "WILLIAM", "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS",
@@ -233,15 +237,16 @@ _FIRST_NAMES: tuple[str, ...] = (
     "LUIS", "MEI", "WEI", "PRIYA", "RAHUL", "AISHA", "OMAR", "FATIMA", "HIROSHI", "YUKI",
 )
 _LAST_NAMES: tuple[str, ...] = (
-    "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS",
-    "RODRIGUEZ", "MARTINEZ", "HERNANDEZ", "LOPEZ", "GONZALEZ", "WILSON", "ANDERSON",
-    "THOMAS", "TAYLOR", "MOORE", "JACKSON", "MARTIN", "LEE", "PEREZ", "THOMPSON", "WHITE",
-    "HARRIS", "SANCHEZ", "CLARK", "RAMIREZ", "LEWIS", "ROBINSON", "WALKER", "YOUNG",
-    "ALLEN", "KING", "WRIGHT", "SCOTT", "TORRES", "NGUYEN", "HILL", "FLORES", "GREEN",
-    "ADAMS", "NELSON", "BAKER", "HALL", "RIVERA", "CAMPBELL", "MITCHELL", "CARTER",
-    "ROBERTS", "PATEL", "SHAH", "KIM", "CHEN", "WANG", "NAKAMURA", "OKAFOR", "MENDOZA",
-    "BERGSTROM", "KOWALSKI", "OLSEN", "FITZGERALD", "DUBOIS", "NOVAK",
+    "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS", "RODRIGUEZ",
+    "MARTINEZ", "HERNANDEZ", "LOPEZ", "GONZALEZ", "WILSON", "ANDERSON", "THOMAS", "TAYLOR",
+    "MOORE", "JACKSON", "MARTIN", "LEE", "PEREZ", "THOMPSON", "WHITE", "HARRIS", "SANCHEZ",
+    "CLARK", "RAMIREZ", "LEWIS", "ROBINSON", "WALKER", "YOUNG", "ALLEN", "KING", "WRIGHT",
+    "SCOTT", "TORRES", "NGUYEN", "HILL", "FLORES", "GREEN", "ADAMS", "NELSON", "BAKER", "HALL",
+    "RIVERA", "CAMPBELL", "MITCHELL", "CARTER", "ROBERTS", "PATEL", "SHAH", "KIM", "CHEN",
+    "WANG", "NAKAMURA", "OKAFOR", "MENDOZA", "BERGSTROM", "KOWALSKI", "OLSEN", "FITZGERALD",
+    "DUBOIS", "NOVAK",
 )
+# fmt: on
 
 
 def _demo_providers() -> list[SyntheticProvider]:
@@ -252,26 +257,96 @@ def _demo_providers() -> list[SyntheticProvider]:
     """
     rng = random.Random(20260101)
     practices = (
-        ("Maple Hollow Physicians Group", "2150 Maple Hollow Road", "Madison", "WI", "53703",
-         {"primary_care": 5, "orthopedics": 3, "pain_management": 3, "dermatology": 3,
-          "cardiology": 2, "wound_care": 2, "physical_therapy": 3, "radiology": 2,
-          "behavioral_health": 2}),
-        ("Brightwater Family and Specialty Clinic", "88 Brightwater Lane", "Lincoln", "NE",
-         "68508", {"primary_care": 8, "dermatology": 2, "cardiology": 2, "behavioral_health": 3,
-                   "orthopedics": 2, "pain_management": 1, "wound_care": 1,
-                   "physical_therapy": 2, "radiology": 1}),
-        ("Northfield Orthopedic and Pain Associates", "415 Northfield Commons", "Boulder", "CO",
-         "80302", {"orthopedics": 7, "pain_management": 6, "physical_therapy": 5,
-                   "radiology": 2, "primary_care": 1, "wound_care": 1, "dermatology": 1,
-                   "cardiology": 1, "behavioral_health": 1}),
-        ("Copper Valley Dermatology and Wound Care", "1010 Copper Valley Drive", "Chattanooga",
-         "TN", "37402", {"dermatology": 8, "wound_care": 6, "primary_care": 2,
-                         "pain_management": 1, "cardiology": 1, "orthopedics": 1,
-                         "physical_therapy": 1, "radiology": 1, "behavioral_health": 1}),
-        ("Elm Street Heart and Vascular Partners", "600 Elm Street", "Cedar Rapids", "IA",
-         "52401", {"cardiology": 8, "primary_care": 4, "radiology": 2, "wound_care": 2,
-                   "pain_management": 1, "orthopedics": 1, "dermatology": 1,
-                   "physical_therapy": 1, "behavioral_health": 1}),
+        (
+            "Maple Hollow Physicians Group",
+            "2150 Maple Hollow Road",
+            "Madison",
+            "WI",
+            "53703",
+            {
+                "primary_care": 5,
+                "orthopedics": 3,
+                "pain_management": 3,
+                "dermatology": 3,
+                "cardiology": 2,
+                "wound_care": 2,
+                "physical_therapy": 3,
+                "radiology": 2,
+                "behavioral_health": 2,
+            },
+        ),
+        (
+            "Brightwater Family and Specialty Clinic",
+            "88 Brightwater Lane",
+            "Lincoln",
+            "NE",
+            "68508",
+            {
+                "primary_care": 8,
+                "dermatology": 2,
+                "cardiology": 2,
+                "behavioral_health": 3,
+                "orthopedics": 2,
+                "pain_management": 1,
+                "wound_care": 1,
+                "physical_therapy": 2,
+                "radiology": 1,
+            },
+        ),
+        (
+            "Northfield Orthopedic and Pain Associates",
+            "415 Northfield Commons",
+            "Boulder",
+            "CO",
+            "80302",
+            {
+                "orthopedics": 7,
+                "pain_management": 6,
+                "physical_therapy": 5,
+                "radiology": 2,
+                "primary_care": 1,
+                "wound_care": 1,
+                "dermatology": 1,
+                "cardiology": 1,
+                "behavioral_health": 1,
+            },
+        ),
+        (
+            "Copper Valley Dermatology and Wound Care",
+            "1010 Copper Valley Drive",
+            "Chattanooga",
+            "TN",
+            "37402",
+            {
+                "dermatology": 8,
+                "wound_care": 6,
+                "primary_care": 2,
+                "pain_management": 1,
+                "cardiology": 1,
+                "orthopedics": 1,
+                "physical_therapy": 1,
+                "radiology": 1,
+                "behavioral_health": 1,
+            },
+        ),
+        (
+            "Elm Street Heart and Vascular Partners",
+            "600 Elm Street",
+            "Cedar Rapids",
+            "IA",
+            "52401",
+            {
+                "cardiology": 8,
+                "primary_care": 4,
+                "radiology": 2,
+                "wound_care": 2,
+                "pain_management": 1,
+                "orthopedics": 1,
+                "dermatology": 1,
+                "physical_therapy": 1,
+                "behavioral_health": 1,
+            },
+        ),
     )
     providers: list[SyntheticProvider] = []
     for index, (name, address, city, state, postal, weights) in enumerate(practices):
@@ -307,6 +382,7 @@ DEMO_PROVIDERS: list[SyntheticProvider] = _demo_providers()
 # -- procedures and scenarios -------------------------------------------------------------
 
 # A practice chargemaster: charge per unit, in cents. Payers allow a fraction of it.
+# fmt: off
 _CHARGES: dict[str, int] = {
     # E/M
     "99203": 24000, "99204": 36000, "99211": 6000, "99212": 11000, "99213": 16500,
@@ -334,12 +410,14 @@ _CHARGES: dict[str, int] = {
     "97112": 10200, "G0283": 4500, "97035": 4000,
     # radiology
     "72148": 210000, "70553": 280000, "74177": 190000, "73721": 175000, "71046": 11000,
+    "72141": 205000, "72146": 205000, "72040": 11500, "76700": 42000, "77067": 31000,
     # behavioral health
     "90791": 32000, "90837": 26000, "90834": 19000, "90785": 4500,
     # services plans often exclude
     "97124": 8500, "99080": 5000, "S9088": 9000, "99172": 2500, "92551": 2800,
     "15780": 140000, "97810": 9500,
 }
+# fmt: on
 
 # Lab tests are paid from the clinical lab fee schedule: Medicare takes no deductible or
 # coinsurance on them.
@@ -350,13 +428,37 @@ _EM_CODES = frozenset({"99203", "99204", "99211", "99212", "99213", "99214", "99
 _AUTH_CODES = frozenset({"72148", "70553", "74177", "73721", "29881", "29877", "64483", "62323", "93306"})
 # Codes payers commonly deny for medical necessity (frequency limits, LCD diagnosis lists).
 _NECESSITY_CODES = frozenset(
-    {"93306", "93880", "93922", "83036", "80061", "84443", "97110", "97530", "97140", "72148",
-     "70553", "11200", "17110", "20610", "90837", "J3301", "93000", "64484", "11045"}
+    {
+        "93306",
+        "93880",
+        "93922",
+        "83036",
+        "80061",
+        "84443",
+        "97110",
+        "97530",
+        "97140",
+        "72148",
+        "70553",
+        "11200",
+        "17110",
+        "20610",
+        "90837",
+        "J3301",
+        "93000",
+        "64484",
+        "11045",
+    }
 )
 # Lines a plan excludes from benefits (massage, reports, cosmetic, screenings).
 _NONCOVERED_CODES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("97124", ("GP",)), ("99080", ()), ("S9088", ()), ("99172", ()), ("92551", ()),
-    ("15780", ()), ("97810", ()),
+    ("97124", ("GP",)),
+    ("99080", ()),
+    ("S9088", ()),
+    ("99172", ()),
+    ("92551", ()),
+    ("15780", ()),
+    ("97810", ()),
 )
 
 # NCCI PTP pairs from DOMAIN.md section 5, as (column 1, column 2): the column 2 line is the
@@ -373,7 +475,9 @@ NCCI_PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 # NCCI-associated modifiers (DOMAIN.md section 5) that bypass an indicator 1 edit.
-_BYPASS_MODIFIERS = frozenset({"59", "XE", "XS", "XP", "XU", "LT", "RT", "25", "24", "57", "58", "78", "79", "91", "27"})
+_BYPASS_MODIFIERS = frozenset(
+    {"59", "XE", "XS", "XP", "XU", "LT", "RT", "24", "25", "27", "57", "58", "78", "79", "91"}
+)
 
 _SIDE = "SIDE"  # replaced per claim by RT or LT
 _OTHER_SIDE = "OTHER_SIDE"  # the opposite of SIDE: an anatomic bypass
@@ -411,16 +515,28 @@ _PAIR_SCENARIOS: tuple[_Scenario, ...] = (
     _Scenario(
         "dermatology",
         core=(_s("17000"), _s("11102")),
-        extras=(_s("17003", units=(1, 8)), _s("11103", units=(1, 2)), _s("99213", "25"),
-                _s("17110"), _s("11200"), _s("11900")),
+        extras=(
+            _s("17003", units=(1, 8)),
+            _s("11103", units=(1, 2)),
+            _s("99213", "25"),
+            _s("17110"),
+            _s("11200"),
+            _s("11900"),
+        ),
         pair=("17000", "11102"),
         bypass=(("59",), ("XS",), ("XS",)),
     ),
     _Scenario(
         "pain_management",
         core=(_s("64483", _SIDE), _s("77003")),
-        extras=(_s("64484", _SIDE), _s("J3301", units=(4, 8)), _s("99214", "25"), _s("72100"),
-                _s("20552"), _s("J1100", units=(4, 10))),
+        extras=(
+            _s("64484", _SIDE),
+            _s("J3301", units=(4, 8)),
+            _s("99214", "25"),
+            _s("72100"),
+            _s("20552"),
+            _s("J1100", units=(4, 10)),
+        ),
         pair=("64483", "77003"),
         bypass=(("59",), ("XU",)),
     ),
@@ -434,94 +550,176 @@ _PAIR_SCENARIOS: tuple[_Scenario, ...] = (
     _Scenario(
         "orthopedics",
         core=(_s("20610", _SIDE), _s("99213")),
-        extras=(_s("J3301", units=(4, 8)), _s("73562", _SIDE), _s("73030", _SIDE), _s("L1820", _SIDE),
-                _s("73610", _SIDE), _s("J1100", units=(4, 10))),
+        extras=(
+            _s("J3301", units=(4, 8)),
+            _s("73562", _SIDE),
+            _s("73030", _SIDE),
+            _s("L1820", _SIDE),
+            _s("73610", _SIDE),
+            _s("J1100", units=(4, 10)),
+        ),
         pair=("20610", "99213"),
         bypass=(("25",),),
     ),
     _Scenario(
         "orthopedics",
         core=(_s("20610", _SIDE), _s("99214")),
-        extras=(_s("J3301", units=(4, 8)), _s("73562", _SIDE), _s("73030", _SIDE), _s("L1820", _SIDE),
-                _s("73610", _SIDE), _s("J1100", units=(4, 10))),
+        extras=(
+            _s("J3301", units=(4, 8)),
+            _s("73562", _SIDE),
+            _s("73030", _SIDE),
+            _s("L1820", _SIDE),
+            _s("73610", _SIDE),
+            _s("J1100", units=(4, 10)),
+        ),
         pair=("20610", "99214"),
         bypass=(("25",),),
     ),
     _Scenario(
         "orthopedics",
         core=(_s("29881", _SIDE), _s("29877", _SIDE)),
-        extras=(_s("29875", _SIDE), _s("20610", _OTHER_SIDE), _s("J3301", units=(4, 8)),
-                _s("73562", _OTHER_SIDE), _s("L1820", _SIDE), _s("J1100", units=(4, 10))),
+        extras=(
+            _s("29875", _SIDE),
+            _s("20610", _OTHER_SIDE),
+            _s("J3301", units=(4, 8)),
+            _s("73562", _OTHER_SIDE),
+            _s("L1820", _SIDE),
+            _s("J1100", units=(4, 10)),
+        ),
         pair=("29881", "29877"),
         bypass=(("59",), ("XS",), (_OTHER_SIDE,)),
     ),
     _Scenario(
         "wound_care",
         core=(_s("11042"), _s("97597")),
-        extras=(_s("11045", units=(1, 3)), _s("99213", "25"), _s("97605"), _s("87070"),
-                _s("A6212", units=(2, 10)), _s("85025")),
+        extras=(
+            _s("11045", units=(1, 3)),
+            _s("99213", "25"),
+            _s("97605"),
+            _s("87070"),
+            _s("A6212", units=(2, 10)),
+            _s("85025"),
+        ),
         pair=("11042", "97597"),
         bypass=(("59",), ("XS",)),
     ),
     _Scenario(
         "primary_care",
         core=(_s("36415"), _s("99214")),
-        extras=_LAB_EXTRAS + (_s("93000"), _s("85610")),
+        extras=(*_LAB_EXTRAS, _s("93000"), _s("85610")),
         pair=("36415", "99214"),
         bypass=(("25",),),
     ),
 )
 
-_PT_EXTRAS = (_s("97140", "GP", units=(1, 3)), _s("97530", "GP", units=(1, 3)),
-              _s("97112", "GP", units=(1, 2)), _s("G0283", "GP"), _s("97035", "GP"))
+_PT_EXTRAS = (
+    _s("97140", "GP", units=(1, 3)),
+    _s("97530", "GP", units=(1, 3)),
+    _s("97112", "GP", units=(1, 2)),
+    _s("G0283", "GP"),
+    _s("97035", "GP"),
+)
+
+_SPINE_IMAGING = (_s("72141"), _s("72146"), _s("72100"), _s("72040"))
 
 _PLAIN_SCENARIOS: tuple[_Scenario, ...] = (
-    _Scenario("primary_care", core=(_s("99213"),),
-              extras=(_s("36415"),) + _LAB_EXTRAS + (_s("93000"), _s("96127"))),
-    _Scenario("primary_care", core=(_s("99214"),),
-              extras=_LAB_EXTRAS + (_s("93000"), _s("96127"), _s("90471"), _s("90686"))),
-    _Scenario("primary_care", core=(_s("99204"),),
-              extras=_LAB_EXTRAS + (_s("93000"), _s("96127"), _s("85610"))),
-    _Scenario("primary_care", core=(_s("99396"),),
-              extras=(_s("90471"), _s("90686"), _s("96127")) + _LAB_EXTRAS),
-    _Scenario("dermatology", core=(_s("99213"),),
-              extras=(_s("17110"), _s("11200"), _s("11900"), _s("J3301", units=(1, 4)), _s("17000"),
-                      _s("17003", units=(1, 6)))),
-    _Scenario("dermatology", core=(_s("11102"), _s("11103", units=(1, 3))),
-              extras=(_s("99203", "25"), _s("17110"), _s("11200"), _s("11900"), _s("J3301", units=(1, 4)))),
-    _Scenario("pain_management", core=(_s("64483", _SIDE), _s("J3301", units=(4, 8))),
-              extras=(_s("64484", _SIDE), _s("99214", "25"), _s("72100"), _s("J1100", units=(4, 10)),
-                      _s("20552"))),
-    _Scenario("pain_management", core=(_s("20552"), _s("J3301", units=(2, 4))),
-              extras=(_s("99213", "25"), _s("72100"), _s("J1100", units=(2, 8)), _s("97140", "GP"),
-                      _s("97110", "GP", units=(1, 2)))),
-    _Scenario("pain_management", core=(_s("62323"),),
-              extras=(_s("J3301", units=(4, 8)), _s("99214", "25"), _s("72100"), _s("J1100", units=(4, 10)))),
-    _Scenario("cardiology", core=(_s("99214"),),
-              extras=(_s("93000"), _s("93880"), _s("93922"), _s("80061"), _s("84443"), _s("85610"))),
-    _Scenario("cardiology", core=(_s("93306"),),
-              extras=(_s("93000"), _s("99215", "25"), _s("93880"), _s("93922"), _s("80061"))),
-    _Scenario("orthopedics", core=(_s("99204"),),
-              extras=(_s("73562", _SIDE), _s("73030", _SIDE), _s("73610", _SIDE), _s("L1820", _SIDE),
-                      _s("73721", _SIDE))),
-    _Scenario("orthopedics", core=(_s("29881", _SIDE),),
-              extras=(_s("29875", _SIDE), _s("J3301", units=(4, 8)), _s("L1820", _SIDE),
-                      _s("73562", _SIDE))),
-    _Scenario("wound_care", core=(_s("11042"), _s("11045", units=(1, 3))),
-              extras=(_s("99213", "25"), _s("87070"), _s("A6212", units=(2, 10)), _s("97605"), _s("85025"))),
-    _Scenario("wound_care", core=(_s("97597"),),
-              extras=(_s("97598", units=(1, 2)), _s("A6212", units=(2, 10)), _s("97605"), _s("87070"))),
-    _Scenario("physical_therapy", core=(_s("97161", "GP"),), extras=_PT_EXTRAS, repeat_visits=True,
-              revisit=(_s("97110", "GP", units=(2, 4)),)),
-    _Scenario("physical_therapy", core=(_s("97110", "GP", units=(2, 4)),), extras=_PT_EXTRAS,
-              repeat_visits=True),
-    _Scenario("radiology", core=(_s("72148"),), extras=(_s("72100"), _s("71046"), _s("73562", _SIDE))),
-    _Scenario("radiology", core=(_s("70553"),), extras=(_s("71046"), _s("72100"))),
-    _Scenario("radiology", core=(_s("74177"),), extras=(_s("71046"), _s("80053"))),
-    _Scenario("radiology", core=(_s("73721", _SIDE),), extras=(_s("73562", _SIDE), _s("71046"))),
+    _Scenario("primary_care", core=(_s("99213"),), extras=(_s("36415"), *_LAB_EXTRAS, _s("93000"), _s("96127"))),
+    _Scenario(
+        "primary_care", core=(_s("99214"),), extras=(*_LAB_EXTRAS, _s("93000"), _s("96127"), _s("90471"), _s("90686"))
+    ),
+    _Scenario("primary_care", core=(_s("99204"),), extras=(*_LAB_EXTRAS, _s("93000"), _s("96127"), _s("85610"))),
+    _Scenario("primary_care", core=(_s("99396"),), extras=(_s("90471"), _s("90686"), _s("96127"), *_LAB_EXTRAS)),
+    _Scenario(
+        "dermatology",
+        core=(_s("99213"),),
+        extras=(
+            _s("17110"),
+            _s("11200"),
+            _s("11900"),
+            _s("J3301", units=(1, 4)),
+            _s("17000"),
+            _s("17003", units=(1, 6)),
+        ),
+    ),
+    _Scenario(
+        "dermatology",
+        core=(_s("11102"), _s("11103", units=(1, 3))),
+        extras=(_s("99203", "25"), _s("17110"), _s("11200"), _s("11900"), _s("J3301", units=(1, 4))),
+    ),
+    _Scenario(
+        "pain_management",
+        core=(_s("64483", _SIDE), _s("J3301", units=(4, 8))),
+        extras=(_s("64484", _SIDE), _s("99214", "25"), _s("72100"), _s("J1100", units=(4, 10)), _s("20552")),
+    ),
+    _Scenario(
+        "pain_management",
+        core=(_s("20552"), _s("J3301", units=(2, 4))),
+        extras=(
+            _s("99213", "25"),
+            _s("72100"),
+            _s("J1100", units=(2, 8)),
+            _s("97140", "GP"),
+            _s("97110", "GP", units=(1, 2)),
+        ),
+    ),
+    _Scenario(
+        "pain_management",
+        core=(_s("62323"),),
+        extras=(_s("J3301", units=(4, 8)), _s("99214", "25"), _s("72100"), _s("J1100", units=(4, 10))),
+    ),
+    _Scenario(
+        "cardiology",
+        core=(_s("99214"),),
+        extras=(_s("93000"), _s("93880"), _s("93922"), _s("80061"), _s("84443"), _s("85610")),
+    ),
+    _Scenario(
+        "cardiology",
+        core=(_s("93306"),),
+        extras=(_s("93000"), _s("99215", "25"), _s("93880"), _s("93922"), _s("80061")),
+    ),
+    _Scenario(
+        "orthopedics",
+        core=(_s("99204"),),
+        extras=(_s("73562", _SIDE), _s("73030", _SIDE), _s("73610", _SIDE), _s("L1820", _SIDE), _s("73721", _SIDE)),
+    ),
+    _Scenario(
+        "orthopedics",
+        core=(_s("29881", _SIDE),),
+        extras=(_s("29875", _SIDE), _s("J3301", units=(4, 8)), _s("L1820", _SIDE), _s("73562", _SIDE)),
+    ),
+    _Scenario(
+        "wound_care",
+        core=(_s("11042"), _s("11045", units=(1, 3))),
+        extras=(_s("99213", "25"), _s("87070"), _s("A6212", units=(2, 10)), _s("97605"), _s("85025")),
+    ),
+    _Scenario(
+        "wound_care",
+        core=(_s("97597"),),
+        extras=(_s("97598", units=(1, 2)), _s("A6212", units=(2, 10)), _s("97605"), _s("87070")),
+    ),
+    _Scenario(
+        "physical_therapy",
+        core=(_s("97161", "GP"),),
+        extras=_PT_EXTRAS,
+        repeat_visits=True,
+        revisit=(_s("97110", "GP", units=(2, 4)),),
+    ),
+    _Scenario("physical_therapy", core=(_s("97110", "GP", units=(2, 4)),), extras=_PT_EXTRAS, repeat_visits=True),
+    # An imaging visit often covers several studies, read by the same radiologist.
+    _Scenario("radiology", core=(_s("72148"),), extras=(*_SPINE_IMAGING, _s("71046"), _s("73562", _SIDE))),
+    _Scenario("radiology", core=(_s("70553"),), extras=(*_SPINE_IMAGING, _s("71046"))),
+    _Scenario("radiology", core=(_s("74177"),), extras=(_s("76700"), _s("71046"), _s("80053"), _s("72040"))),
+    _Scenario("radiology", core=(_s("73721", _SIDE),), extras=(_s("73562", _SIDE), _s("71046"), _s("72100"))),
+    _Scenario("radiology", core=(_s("77067"),), extras=(_s("76700"), _s("71046"))),
     _Scenario("behavioral_health", core=(_s("90837"),), extras=(_s("90785"),), repeat_visits=True),
     _Scenario("behavioral_health", core=(_s("90834"),), extras=(_s("96127"),), repeat_visits=True),
-    _Scenario("behavioral_health", core=(_s("90791"),), extras=(_s("96127"), _s("90785"))),
+    _Scenario(
+        "behavioral_health",
+        core=(_s("90791"),),
+        extras=(_s("96127"), _s("90785")),
+        repeat_visits=True,
+        revisit=(_s("90837"),),
+    ),
 )
 
 # A post-operative visit inside a surgical global period: bundled (CO-97 with M144) with
@@ -537,6 +735,21 @@ _SCENARIOS_BY_SPECIALTY: dict[str, tuple[_Scenario, ...]] = {
 }
 _PAIRS_BY_SPECIALTY: dict[str, tuple[_Scenario, ...]] = {
     s: tuple(x for x in _PAIR_SCENARIOS if x.specialty == s) for s in _SPECIALTIES
+}
+_PAIR_SETS = frozenset(frozenset(pair) for pair in NCCI_PAIRS)
+# When a scenario runs out of lines before a claim has as many as it should, it borrows
+# its specialty's other add-on services (never a second E/M).
+_FILLERS_BY_SPECIALTY: dict[str, tuple[_Spec, ...]] = {
+    s: tuple(
+        {
+            spec.code: spec
+            for scenario in _PLAIN_SCENARIOS + _PAIR_SCENARIOS
+            if scenario.specialty == s
+            for spec in scenario.extras
+            if spec.code not in _EM_CODES
+        }.values()
+    )
+    for s in _SPECIALTIES
 }
 _AUTH_SCENARIOS: tuple[_Scenario, ...] = tuple(
     x for x in _PLAIN_SCENARIOS + _PAIR_SCENARIOS if any(c.code in _AUTH_CODES for c in x.core)
@@ -565,10 +778,8 @@ _DENIAL_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("noncovered", 7),  # CO-96 / CO-204 / PR-204
     ("plan_procedures", 3),  # CO-95
 )
-_DENIAL_KINDS = tuple(k for k, _ in _DENIAL_WEIGHTS)
-_DENIAL_CUM_WEIGHTS: list[int] = []
-for _k, _w in _DENIAL_WEIGHTS:
-    _DENIAL_CUM_WEIGHTS.append((_DENIAL_CUM_WEIGHTS[-1] if _DENIAL_CUM_WEIGHTS else 0) + _w)
+_DENIAL_KINDS = tuple(kind for kind, _ in _DENIAL_WEIGHTS)
+_DENIAL_CUM_WEIGHTS = list(accumulate(weight for _, weight in _DENIAL_WEIGHTS))
 _WHOLE_CLAIM_KINDS = frozenset({"info_claim", "duplicate_claim", "timely_filing", "eligibility", "coordination"})
 _NEEDS_PAIR = frozenset({"bundling", "ncci_236"})
 
@@ -706,12 +917,8 @@ class _Generator:
         self.claim_serial = 0
         self.julian = f"{payment_date.year % 100:02d}{payment_date.timetuple().tm_yday:03d}"
         self.fee_schedule = self._fee_schedule()
-        specialties = [s for s, _ in provider.specialty_weights]
-        weights = [w for _, w in provider.specialty_weights]
-        self.specialties = specialties
-        self.specialty_cum: list[int] = []
-        for w in weights:
-            self.specialty_cum.append((self.specialty_cum[-1] if self.specialty_cum else 0) + w)
+        self.specialties = [specialty for specialty, _ in provider.specialty_weights]
+        self.specialty_cum = list(accumulate(weight for _, weight in provider.specialty_weights))
         self.roster: dict[str, list[RenderingProvider]] = {}
         for doctor in provider.rendering:
             self.roster.setdefault(doctor.specialty, []).append(doctor)
@@ -738,9 +945,16 @@ class _Generator:
             alnum = letters + "0123456789"
             return "".join(
                 (
-                    str(rng.randint(1, 9)), rng.choice("SLOIBZ"), rng.choice(alnum), str(rng.randint(0, 9)),
-                    rng.choice(letters), rng.choice(alnum), str(rng.randint(0, 9)), rng.choice(letters),
-                    rng.choice(letters), f"{rng.randrange(100):02d}",
+                    str(rng.randint(1, 9)),
+                    rng.choice("SLOIBZ"),
+                    rng.choice(alnum),
+                    str(rng.randint(0, 9)),
+                    rng.choice(letters),
+                    rng.choice(alnum),
+                    str(rng.randint(0, 9)),
+                    rng.choice(letters),
+                    rng.choice(letters),
+                    f"{rng.randrange(100):02d}",
                 )
             )
         return f"{self.payer.member_id_prefix}{rng.randrange(10**9):09d}"
@@ -805,22 +1019,14 @@ class _Generator:
         return out
 
     def _denial_kind(self) -> str:
-        pick = self.rng.random() * _DENIAL_CUM_WEIGHTS[-1]
-        for kind, threshold in zip(_DENIAL_KINDS, _DENIAL_CUM_WEIGHTS):
-            if pick < threshold:
-                return kind
-        return _DENIAL_KINDS[-1]
+        return _DENIAL_KINDS[bisect_right(_DENIAL_CUM_WEIGHTS, self.rng.random() * _DENIAL_CUM_WEIGHTS[-1])]
 
     def _pick_specialty(self) -> str:
-        pick = self.rng.random() * self.specialty_cum[-1]
-        for specialty, threshold in zip(self.specialties, self.specialty_cum):
-            if pick < threshold:
-                return specialty
-        return self.specialties[-1]
+        return self.specialties[bisect_right(self.specialty_cum, self.rng.random() * self.specialty_cum[-1])]
 
     def _scenario(self, kind: str | None) -> _Scenario:
         rng = self.rng
-        low, high = self.lines_per_claim
+        high = self.lines_per_claim[1]
         if kind in _NEEDS_PAIR:
             return rng.choice(_PAIR_SCENARIOS)
         if kind == "global_period":
@@ -850,23 +1056,57 @@ class _Generator:
         extras = list(scenario.extras)
         rng.shuffle(extras)
         if scenario.repeat_visits:
-            # Visit 1 is the core plus a couple of extras; later visits repeat the same
-            # treatment (the revisit codes in place of the core when the core is an evaluation).
-            added = extras[: rng.randint(0, 2)]
-            template = specs + added
-            lines: list[_Line] = []
-            day = first_date
-            while len(lines) < wanted and day <= latest:
-                for spec in template:
-                    if len(lines) < wanted:
-                        lines.append(make(spec, day))
-                day += dt.timedelta(days=rng.randint(2, 7))
-                template = list(scenario.revisit or scenario.core) + added
-            return lines
+            return self._visits(scenario, make, extras, wanted, first_date, latest)
         specs.extend(extras)
+        if len(specs) < wanted:
+            codes = {spec.code for spec in specs}
+            fillers = [
+                spec
+                for spec in _FILLERS_BY_SPECIALTY[scenario.specialty]
+                if spec.code not in codes and not any(frozenset((spec.code, code)) in _PAIR_SETS for code in codes)
+            ]
+            rng.shuffle(fillers)
+            specs.extend(fillers)
         return [make(spec, first_date) for spec in specs[:wanted]]
 
-    def _claim(self, kind: str | None, *, keep_lines: bool = False, age_days: int = 0) -> _Claim:
+    def _visits(
+        self,
+        scenario: _Scenario,
+        make: Callable[[_Spec, dt.date], _Line],
+        extras: list[_Spec],
+        wanted: int,
+        first_date: dt.date,
+        latest: dt.date,
+    ) -> list[_Line]:
+        """A series of visits: the core plus a couple of extras on the first, then the same
+        treatment again (the revisit codes instead of the core when the core is an evaluation)."""
+        rng = self.rng
+        added = extras[: rng.randint(0, 2)]
+        template = list(scenario.core) + added
+        revisit = list(scenario.revisit or scenario.core) + added
+        # Start early enough that every visit fits before the claim is sent.
+        day = min(first_date, latest - dt.timedelta(days=2 * (wanted - 1)))
+        lines: list[_Line] = []
+        while True:
+            for spec in template:
+                if len(lines) < wanted:
+                    lines.append(make(spec, day))
+            if len(lines) >= wanted:
+                return lines
+            template = revisit
+            visits_left = -(-(wanted - len(lines)) // len(template))
+            room = (latest - day).days // visits_left
+            day += dt.timedelta(days=max(1, min(rng.randint(2, 7), room)))
+
+    def _claim(
+        self,
+        kind: str | None,
+        *,
+        keep_lines: bool = False,
+        age_days: int = 0,
+        benefits: _Benefits | None = None,
+        allow_secondary: bool = True,
+    ) -> _Claim:
         """One claim; ``age_days`` moves its dates back (a payment being reversed is older)."""
         rng = self.rng
         self.claim_serial += 1
@@ -888,11 +1128,13 @@ class _Generator:
         doctors = self.roster.get(scenario.specialty) or list(self.provider.rendering)
         last_date = max(line.service_date for line in lines)
         if kind == "timely_filing":
-            received = min(last_date + dt.timedelta(days=rng.randint(95, 110)),
-                           self.payment_date - dt.timedelta(days=3))
+            received = min(
+                last_date + dt.timedelta(days=rng.randint(95, 110)), self.payment_date - dt.timedelta(days=3)
+            )
         else:
-            received = min(last_date + dt.timedelta(days=rng.randint(2, 10)),
-                           self.payment_date - dt.timedelta(days=3 + age_days))
+            received = min(
+                last_date + dt.timedelta(days=rng.randint(2, 10)), self.payment_date - dt.timedelta(days=3 + age_days)
+            )
         claim = _Claim(
             patient_control_number=self._patient_control_number(serial),
             status="1",
@@ -906,8 +1148,9 @@ class _Generator:
             statement_to=last_date,
             received=received,
         )
-        benefits = self._new_benefits()
-        secondary = kind is None and rng.random() < 0.06
+        if benefits is None:
+            benefits = self._new_benefits()
+        secondary = allow_secondary and kind is None and rng.random() < 0.06
         column2 = self._set_pair_modifiers(scenario, lines, kind)
         if kind is None:
             for line in lines:
@@ -945,15 +1188,22 @@ class _Generator:
 
     # -- adjudication -------------------------------------------------------------------
 
-    def _allowed(self, line: _Line) -> int:
-        return min(line.charge, self.fee_schedule[line.code] * line.units)
+    def _allowed(self, line: _Line, fee_increase: float = 1.0) -> int:
+        return min(line.charge, int(self.fee_schedule[line.code] * line.units * fee_increase))
 
-    def _adjudicate_paid(self, line: _Line, benefits: _Benefits, *, secondary: bool = False,
-                         reduction: _Adj | None = None) -> None:
+    def _adjudicate_paid(
+        self,
+        line: _Line,
+        benefits: _Benefits,
+        *,
+        secondary: bool = False,
+        reduction: _Adj | None = None,
+        fee_increase: float = 1.0,
+    ) -> None:
         """A paid line: write-down, patient shares, sequestration; optional partial denial."""
         rng = self.rng
         payer = self.payer
-        allowed = self._allowed(line)
+        allowed = self._allowed(line, fee_increase)
         adjustments: list[_Adj] = []
         if reduction is None:
             adjustments.append(("CO", "45", line.charge - allowed, None))
@@ -1010,8 +1260,9 @@ class _Generator:
         line.allowed = allowed
         line.paid = rest
 
-    def _deny_line(self, line: _Line, group: str, reason: str, remarks: Sequence[str],
-                   *, after_fee_schedule: bool = False) -> None:
+    def _deny_line(
+        self, line: _Line, group: str, reason: str, remarks: Sequence[str], *, after_fee_schedule: bool = False
+    ) -> None:
         """A line paid nothing. Some payers write down to the fee schedule first."""
         line.denied = True
         line.paid = 0
@@ -1063,10 +1314,9 @@ class _Generator:
             remarks = [rng.choice(("N115", "N386"))] if medicare else ([] if rng.random() < 0.5 else ["N130"])
         elif kind == "necessity_partial":
             target = self._pick(lines, lambda line: line.units >= 2)
-            if target.units >= 2:
-                partial = ("CO", "50", 0, rng.randint(1, target.units - 1))
-            else:
-                partial = ("CO", "50", 0, None)
+            # Some of the units denied; a single-unit line loses part of its allowance.
+            denied_units = rng.randint(1, target.units - 1) if target.units >= 2 else None
+            partial = ("CO", "50", 0, denied_units)
             remarks = ["N362"] if rng.random() < 0.5 else []
         elif kind == "duplicate_line":
             target = rng.choice(lines)
@@ -1173,7 +1423,10 @@ class _Generator:
         # With no denials wanted, the reversal is a fee schedule update, never a lifted denial.
         lifted_denial = self.denial_rate > 0 and rng.random() < 0.6
         kind = rng.choice(("bundling", "info_line", "necessity")) if lifted_denial else None
-        original = self._claim(kind, keep_lines=True, age_days=rng.randint(20, 45))
+        benefits = self._new_benefits()
+        original = self._claim(
+            kind, keep_lines=True, age_days=rng.randint(20, 45), benefits=replace(benefits), allow_secondary=False
+        )
         reversal = _negated(original)
         reversal.status = "22"
         reversal.payer_claim_number = self._payer_claim_number(self.claim_serial, kind="9")
@@ -1181,8 +1434,12 @@ class _Generator:
             patient_control_number=original.patient_control_number,
             status="2" if original.status == "2" else "1",
             payer_claim_number=original.payer_claim_number,
-            lines=[replace(line, modifiers=list(line.modifiers), adjustments=list(line.adjustments),
-                           remarks=list(line.remarks)) for line in original.lines],
+            lines=[
+                replace(
+                    line, modifiers=list(line.modifiers), adjustments=list(line.adjustments), remarks=list(line.remarks)
+                )
+                for line in original.lines
+            ],
             charge=original.charge,
             patient=original.patient,
             insured=original.insured,
@@ -1201,24 +1458,17 @@ class _Generator:
                 if reasons:
                     if reasons & {"97", "236"} and not set(line.modifiers) & _BYPASS_MODIFIERS:
                         # The corrected line carries the modifier that unbundles it.
-                        line.modifiers = line.modifiers + ["25" if line.code in _EM_CODES else "XS"]
+                        line.modifiers = [*line.modifiers, "25" if line.code in _EM_CODES else "XS"]
                     line.remarks = []
                     line.denied = False
                     self._adjudicate_paid(line, plain)
         else:
-            # A fee schedule update: part of the write-down becomes payment.
+            # A fee schedule update: the same lines adjudicated again at a higher allowance,
+            # with the patient's benefits as they stood the first time.
+            increase = 1 + rng.uniform(0.01, 0.04)
+            again = replace(benefits)
             for line in corrected.lines:
-                write_down = next((a for a in line.adjustments if a[:2] == ("CO", "45")), None)
-                if write_down is None or line.paid <= 0:
-                    continue
-                raise_by = min(write_down[2], max(1, int(line.charge * rng.uniform(0.01, 0.04))))
-                line.adjustments = _merge(
-                    [a if a is not write_down else ("CO", "45", a[2] - raise_by, None)
-                     for a in line.adjustments]
-                )
-                line.paid += raise_by
-                if line.allowed is not None:
-                    line.allowed += raise_by
+                self._adjudicate_paid(line, again, fee_increase=increase)
         return [reversal, corrected]
 
     # -- the file -----------------------------------------------------------------------
@@ -1320,8 +1570,7 @@ class _Generator:
                 out.extend(_cas_segments(claim.adjustments))
             patient = claim.patient
             append(
-                f"NM1*QC*1*{patient.last_name}*{patient.first_name}*{patient.middle_initial}***MI*"
-                f"{patient.member_id}"
+                f"NM1*QC*1*{patient.last_name}*{patient.first_name}*{patient.middle_initial}***MI*{patient.member_id}"
             )
             if claim.insured is not None:
                 insured = claim.insured
@@ -1347,7 +1596,9 @@ class _Generator:
                     append(f"LQ*HE*{remark}")
         fiscal_year_end = f"{self.payment_date.year}1231"
         for index in range(0, len(plb), 6):
-            pairs = "*".join(f"{reason}:{reference}*{_money(amount)}" for reason, reference, amount in plb[index : index + 6])
+            pairs = "*".join(
+                f"{reason}:{reference}*{_money(amount)}" for reason, reference, amount in plb[index : index + 6]
+            )
             append(f"PLB*{provider.npi}*{fiscal_year_end}*{pairs}")
         append(f"SE*{len(out) - start + 1}*{st02}")
         append(f"GE*1*{group_number}")
@@ -1497,7 +1748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Write a synthetic, balanced X12 835 remittance (or the demo data set).",
     )
     parser.add_argument("--claims", type=int, default=100, help="number of claims (CLP loops)")
-    parser.add_argument("--seed", type=int, default=0, help="same seed, same bytes")
+    parser.add_argument("--seed", type=int, help="same seed, same bytes (default 0; 2026 for --demo-dir)")
     parser.add_argument("--denial-rate", type=float, default=0.25, help="share of claims with a denial")
     parser.add_argument(
         "--payer",
@@ -1509,12 +1760,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.demo_dir is not None:
         args.demo_dir.mkdir(parents=True, exist_ok=True)
-        for name, data in generate_demo_files(seed=args.seed or 2026):
+        for name, data in generate_demo_files(seed=2026 if args.seed is None else args.seed):
             (args.demo_dir / name).write_bytes(data)
             print(args.demo_dir / name)
         return 0
     payer = next((p for p in DEMO_PAYERS if _slug(p.name) == args.payer), None)
-    data = generate_835(claims=args.claims, seed=args.seed, payer=payer, denial_rate=args.denial_rate)
+    seed = 0 if args.seed is None else args.seed
+    data = generate_835(claims=args.claims, seed=seed, payer=payer, denial_rate=args.denial_rate)
     if args.output is None:
         sys.stdout.buffer.write(data)
     else:

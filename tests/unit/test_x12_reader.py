@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from denials.x12.parsed import Adjustment, ClaimPayment, ParsedFile, ProviderAdjustment
+from denials.x12.parsed import Adjustment, ClaimPayment, Finding, ParsedFile, ProviderAdjustment
 from denials.x12.reader import read_835
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "835"
@@ -47,7 +48,7 @@ def _adjustments(claim: ClaimPayment) -> list[tuple[str, str, Decimal]]:
     return found
 
 
-def _messages(findings: list) -> list[str]:
+def _messages(findings: list[Finding]) -> list[str]:
     return [f.message for f in findings]
 
 
@@ -754,3 +755,28 @@ def test_broken_input_is_refused_with_a_reason_not_a_crash(data: bytes) -> None:
     assert parsed.transactions == []
     # The reader's last-resort catch says "could not be read"; real findings never do.
     assert not any("could not be read (" in e.message for e in parsed.errors)
+
+
+# -- the reader pauses the cyclic garbage collector while it runs ----------------------------
+
+
+def test_reader_restores_the_garbage_collector_state() -> None:
+    assert gc.isenabled()
+    read_835(_x12())
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read_835(_x12())
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("name", ["oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt", NO_ENVELOPE])
+def test_reader_leaves_no_reference_cycles_behind(name: str) -> None:
+    # Pausing the collector is only safe because reference counting frees everything.
+    data = (FIXTURES / name).read_bytes()
+    gc.collect()
+    parsed = read_835(data)
+    del parsed
+    assert gc.collect() == 0

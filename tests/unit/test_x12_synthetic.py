@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from denials.x12.parsed import ClaimPayment, ParsedFile, ServiceLine, Transaction
+from denials.x12.parsed import ClaimPayment, ServiceLine, Transaction
 from denials.x12.reader import read_835
 from denials.x12.synthetic import (
     DEMO_PAYERS,
     DEMO_PROVIDERS,
     NCCI_PAIRS,
     ROUTINE_ADJUSTMENTS,
+    SyntheticPayer,
     generate_835,
     generate_demo_files,
     main,
@@ -73,17 +74,28 @@ def _reasons(line: ServiceLine) -> set[str]:
     return {a.reason_code for a in line.adjustments}
 
 
+def _bundled_in_full(line: ServiceLine) -> bool:
+    """A line denied as bundled, all of it: not a partial reduction that a deductible ate."""
+    patient_shares = {("PR", "1"), ("PR", "2"), ("PR", "3")}
+    return (
+        line.paid == 0
+        and bool(_reasons(line) & {"97", "236"})
+        and "M144" not in line.remark_codes
+        and not any((a.group_code, a.reason_code) in patient_shares for a in line.adjustments)
+    )
+
+
 # -- reading back ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("payer", DEMO_PAYERS, ids=lambda p: p.payer_id)
-def test_each_demo_payers_file_reads_without_errors_or_balancing_warnings(payer: object) -> None:
-    transaction = _single(generate_835(claims=300, seed=7, payer=payer))  # type: ignore[arg-type]
+def test_each_demo_payers_file_reads_without_errors_or_balancing_warnings(payer: SyntheticPayer) -> None:
+    transaction = _single(generate_835(claims=300, seed=7, payer=payer))
 
     assert len(transaction.claims) == 300
-    assert transaction.payer.name == payer.name.upper()  # type: ignore[attr-defined]
-    assert transaction.payer.additional_ids["2U"] == payer.payer_id  # type: ignore[attr-defined]
-    assert all(claim.filing_indicator == payer.filing_indicator for claim in transaction.claims)  # type: ignore[attr-defined]
+    assert transaction.payer.name == payer.name.upper()
+    assert transaction.payer.additional_ids["2U"] == payer.payer_id
+    assert all(claim.filing_indicator == payer.filing_indicator for claim in transaction.claims)
 
 
 def test_big_file_reads_cleanly_with_the_requested_claim_count() -> None:
@@ -98,9 +110,7 @@ def test_big_file_reads_cleanly_with_the_requested_claim_count() -> None:
 def test_every_line_and_claim_balances_and_patient_share_is_the_pr_total() -> None:
     for claim in _big().claims:
         assert claim.charge - claim.paid == claim.adjustment_total, claim.patient_control_number
-        pr_total = sum(
-            (a.amount for a in claim.adjustments if a.group_code == "PR"), Decimal("0")
-        ) + sum(
+        pr_total = sum((a.amount for a in claim.adjustments if a.group_code == "PR"), Decimal("0")) + sum(
             (a.amount for line in claim.service_lines for a in line.adjustments if a.group_code == "PR"),
             Decimal("0"),
         )
@@ -271,7 +281,11 @@ def test_allowed_is_what_the_payer_paid_plus_shares_and_withholds() -> None:
     for claim, line in _lines(_big()):
         if line.paid > 0 and claim.status_code != "22":
             shares = sum(
-                (a.amount for a in line.adjustments if a.group_code == "PR" or (a.group_code, a.reason_code) in withheld),
+                (
+                    a.amount
+                    for a in line.adjustments
+                    if a.group_code == "PR" or (a.group_code, a.reason_code) in withheld
+                ),
                 Decimal("0"),
             )
             assert line.allowed == line.paid + shares, claim.patient_control_number
@@ -352,12 +366,12 @@ def test_bundled_column_2_lines_sit_beside_their_column_1_code_on_the_same_date(
         column1_for.setdefault(column2, set()).add(column1)
     seen_pairs: set[tuple[str, str]] = set()
     for claim, line in _lines(_big()):
-        if line.paid != 0 or not _reasons(line) & {"97", "236"} or "M144" in line.remark_codes:
+        if not _bundled_in_full(line):
             continue
         partners = {
             other.procedure_code
             for other in claim.service_lines
-            if other is not line and other.service_date == line.service_date and other.paid > 0
+            if other is not line and other.service_date == line.service_date and other.allowed
         }
         found = partners & column1_for.get(line.procedure_code, set())
         assert found, f"{claim.patient_control_number} {line.procedure_code} has no column 1 code on its date"
@@ -369,7 +383,7 @@ def test_bundled_column_2_lines_sit_beside_their_column_1_code_on_the_same_date(
 def test_bundled_denials_come_with_and_without_a_bypass_modifier() -> None:
     with_bypass = without = 0
     for _, line in _lines(_big()):
-        if line.paid == 0 and "97" in _reasons(line) and "M144" not in line.remark_codes:
+        if _bundled_in_full(line) and "97" in _reasons(line):
             if set(line.modifiers) & BYPASS:
                 with_bypass += 1
             else:
@@ -397,16 +411,14 @@ def test_clean_claims_with_an_ncci_pair_carry_the_bypass_modifier() -> None:
 
 
 def test_global_period_bundling_has_no_ncci_partner_on_the_claim() -> None:
-    column2_codes = {column2 for _, column2 in NCCI_PAIRS}
+    pairs = set(NCCI_PAIRS)
     global_lines = [(c, line) for c, line in _lines(_big()) if "M144" in line.remark_codes]
 
     assert global_lines
     for claim, line in global_lines:
-        assert "97" in _reasons(line)
+        assert "97" in _reasons(line) and line.paid == 0
         others = {o.procedure_code for o in claim.service_lines if o is not line}
-        assert not any((c1, line.procedure_code) in set(NCCI_PAIRS) for c1 in others) or (
-            line.procedure_code not in column2_codes
-        )
+        assert not any((column1, line.procedure_code) in pairs for column1 in others)
 
 
 def test_partial_denials_pay_part_of_the_line() -> None:
@@ -484,11 +496,13 @@ def test_services_precede_receipt_and_receipt_precedes_payment() -> None:
     payment = transaction.payment_date
     assert payment is not None and transaction.production_date is not None
     assert transaction.production_date <= payment
+    # A reversal and its correction concern an older payment; timely filing denials are old.
+    reprocessed = {c.patient_control_number for c in transaction.claims if c.status_code == "22"}
     for claim in transaction.claims:
         assert claim.received_date is not None and claim.statement_to is not None
         assert claim.statement_to <= claim.received_date < payment
         timely = ("CO", "29") in _triples(claim)
-        if claim.status_code not in {"22"} and not timely and claim.frequency_code != "7":
+        if claim.patient_control_number not in reprocessed and not timely:
             assert dt.timedelta(days=14) <= payment - claim.statement_from <= dt.timedelta(days=56)  # type: ignore[operator]
         if timely:
             assert payment - claim.statement_from > dt.timedelta(days=90)  # type: ignore[operator]

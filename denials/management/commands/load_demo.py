@@ -34,13 +34,15 @@ class Command(BaseCommand):
         parser.add_argument("--claims-per-file", type=int, default=40)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from denials.services import adjustment_rules_load_defaults
+        from denials.services import adjustment_rules_load_defaults, category_rules_load_defaults
         from ncci.services import codes_load
 
         codes = codes_load()
         rules = adjustment_rules_load_defaults()
-        self.stdout.write(f"Code lists: {codes}; adjustment rules added: {rules}")
+        categories = category_rules_load_defaults()
+        self.stdout.write(f"Code lists: {codes}; adjustment rules added: {rules}; category rules added: {categories}")
         self._roles_and_users()
+        self._queues()
         self._ncci()
         self._files(options["synthetic_files"], options["claims_per_file"])
         self._print_logins()
@@ -67,6 +69,27 @@ class Command(BaseCommand):
             user.groups.add(groups[role])
             if role != ADMIN:
                 teams[0].members.add(user)
+
+    @transaction.atomic
+    def _queues(self) -> None:
+        """Demo work queues: bundling and coding to one queue, the rest to another."""
+        from denials.models import QueueRule, Team, WorkQueue
+
+        pro = Team.objects.get(name=DEMO_TEAMS[0])
+        hospital = Team.objects.get(name=DEMO_TEAMS[1])
+        queues = {
+            "bundling": WorkQueue.objects.get_or_create(
+                name="Bundling and NCCI", defaults={"team": pro, "description": "CARC 97/236, M15, N381"})[0],
+            "coding": WorkQueue.objects.get_or_create(
+                name="Coding corrections", defaults={"team": pro, "description": "N657, CARC 4/11, modifiers"})[0],
+            "": WorkQueue.objects.get_or_create(
+                name="General denials", defaults={"team": pro, "description": "Everything else"})[0],
+            "hospital": WorkQueue.objects.get_or_create(
+                name="Hospital outpatient", defaults={"team": hospital, "description": "Another team's work"})[0],
+        }
+        for category in ("bundling", "coding"):
+            QueueRule.objects.get_or_create(category=category, payer=None, defaults={"queue": queues[category]})
+        QueueRule.objects.get_or_create(category="", payer=None, defaults={"queue": queues[""], "priority": 1000})
 
     def _ncci(self) -> None:
         try:
@@ -100,6 +123,10 @@ class Command(BaseCommand):
             added += 1
             self.stdout.write(f"  {name}: {file.status}, {file.claim_count} claims, {file.denial_count} denials")
         self.stdout.write(f"Demo 835 files ingested: {added} new, {len(files) - added} already there")
+        if not added:
+            from denials.services import denials_triage
+
+            denials_triage()  # rules or NCCI rows may be newer than the files
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("\nDemo logins (http://127.0.0.1:8000/):"))
