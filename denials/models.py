@@ -540,6 +540,9 @@ class Denial(models.Model):
 
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
     recovered_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    resolution_reason = models.CharField(max_length=300, blank=True, help_text="Why written off, escalated...")
+    chosen_modifier = models.CharField(max_length=2, blank=True, help_text="Modifier on the corrected claim line")
+    worked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-amount", "id"]
@@ -566,3 +569,69 @@ class Denial(models.Model):
     @property
     def rarc_list(self) -> list[str]:
         return self.rarcs.split()
+
+
+class ClinicalDocument(models.Model):
+    """Clinical documentation attached to a claim: an operative or progress note."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Plain text"
+        PDF = "pdf", "PDF"
+
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    content = models.BinaryField(help_text="The file as uploaded")
+    sha256 = models.CharField(max_length=64)
+    text = models.TextField(help_text="The text coders read and quote (extracted from a PDF)")
+    page_count = models.PositiveIntegerField(default=1)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["claim", "sha256"], name="document_once_per_claim")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Evidence(models.Model):
+    """A passage of a document saved as support for a denial: what the appeal letter quotes."""
+
+    class Kind(models.TextChoices):
+        SEPARATE_SITE = "separate-site", "Separate site or structure (XS)"
+        SEPARATE_SESSION = "separate-session", "Separate session or encounter (XE)"
+        SEPARATE_PRACTITIONER = "separate-practitioner", "Separate practitioner (XP)"
+        NON_OVERLAPPING = "non-overlapping", "Non-overlapping service (XU)"
+        OTHER = "other", "Other"
+
+    denial = models.ForeignKey(Denial, on_delete=models.CASCADE, related_name="evidence")
+    document = models.ForeignKey(ClinicalDocument, on_delete=models.CASCADE, related_name="evidence")
+    start = models.PositiveIntegerField(help_text="Offset of the first character in the document text")
+    end = models.PositiveIntegerField()
+    quote = models.TextField()
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["document_id", "start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="evidence_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.quote[:60]}"
+
+
+class DenialNote(models.Model):
+    denial = models.ForeignKey(Denial, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:60]

@@ -823,3 +823,265 @@ def _apply_finding(denial: Denial, finding: Any, edit_rows: dict[int, Any]) -> N
 
 def _denial_content_type() -> ContentType:
     return ContentType.objects.get_for_model(Denial)
+
+
+# --- Working denials (the coder's worklist) -------------------------------------------
+class DenialConflict(Exception):
+    """Someone else changed the denial since the page was loaded: nothing was saved."""
+
+    def __init__(self, current: Denial) -> None:
+        self.current = current
+        who = ""
+        last = (AuditEvent.objects.filter(target_type=_denial_content_type(), target_id=str(current.pk))
+                .select_related("actor").first())
+        if last is not None:
+            who = f" {last.actor or last.actor_label or 'someone'} {last.action.split('.', 1)[-1].replace('_', ' ')}"
+            who += f" at {timezone.localtime(last.at):%H:%M:%S}."
+        super().__init__(
+            f"This denial was changed by someone else after you opened it.{who} Nothing was saved; "
+            f"the page now shows the current state (status {current.get_status_display().lower()}"
+            f"{', assigned to ' + str(current.assignee) if current.assignee_id else ''})."
+        )
+
+
+class DenialActionRefused(Exception):
+    """The action is not allowed for this denial (a rule, not a conflict)."""
+
+
+OUTCOME_ACTIONS = {
+    "corrected-claim": Denial.Status.CORRECTED,
+    "appeal": Denial.Status.APPEALED,
+    "write-off": Denial.Status.WRITTEN_OFF,
+    "bill-patient": Denial.Status.BILLED_PATIENT,
+    "request-info": Denial.Status.INFO_REQUESTED,
+    "escalate": Denial.Status.ESCALATED,
+    "reopen": Denial.Status.OPEN,
+}
+AUDITED_FIELDS = ("status", "assignee_id", "chosen_modifier", "resolution_reason", "outcome", "recovered_amount")
+
+
+def _snapshot(denial: Denial) -> dict[str, Any]:
+    return {f: (str(getattr(denial, f)) if getattr(denial, f) is not None else None) for f in AUDITED_FIELDS}
+
+
+def _denial_update(*, denial: Denial, expected_version: int, actor: AbstractBaseUser | None, action: str,
+                   note: str = "", **changes: Any) -> Denial:
+    """The one write path for a denial a person works: versioned, atomic, audited.
+
+    The UPDATE only matches the version the person saw, so a concurrent change makes it
+    match nothing and the save is refused with the current state, never merged silently.
+    """
+    with transaction.atomic():
+        old = _snapshot(denial)
+        updated = Denial.objects.filter(pk=denial.pk, version=expected_version).update(
+            version=F("version") + 1, updated_at=timezone.now(), **changes
+        )
+        current = Denial.objects.select_related("assignee").get(pk=denial.pk)
+        if not updated:
+            raise DenialConflict(current)
+        audit_record(actor=actor, action=f"denial.{action}", target=current, old=old, new=_snapshot(current),
+                     note=note)
+        return current
+
+
+def denial_assign(*, denial: Denial, assignee: AbstractBaseUser | None, actor: AbstractBaseUser,
+                  expected_version: int) -> Denial:
+    """Assign (or unassign, with None). Coders may only take work for themselves;
+    managers and admins may hand it to anyone on the queue's team."""
+    from denials.roles import is_manager
+
+    if assignee is not None and assignee.pk != actor.pk and not is_manager(actor):
+        raise DenialActionRefused("Only a manager can assign a denial to someone else.")
+    if assignee is not None and denial.queue_id and not is_manager(assignee) and not denial.queue.team.members.filter(
+        pk=assignee.pk
+    ).exists():
+        raise DenialActionRefused(f"{assignee} is not on the {denial.queue.team} team that owns this queue.")
+    status = Denial.Status.IN_PROGRESS if assignee is not None and denial.status == Denial.Status.OPEN else denial.status
+    return _denial_update(denial=denial, expected_version=expected_version, actor=actor,
+                          action="assigned" if assignee else "unassigned", assignee=assignee, status=status)
+
+
+def denial_take_next(*, user: AbstractBaseUser, queue_id: int | None = None) -> Denial | None:
+    """Claim the highest-priority open, unassigned denial the user may work.
+
+    A conditional update claims it; if a colleague took it a moment earlier, try the next.
+    """
+    from denials.selectors import denials_visible_to
+
+    candidates = denials_visible_to(user=user).filter(status=Denial.Status.OPEN, assignee__isnull=True)
+    if queue_id:
+        candidates = candidates.filter(queue_id=queue_id)
+    for _ in range(10):
+        pick = candidates.order_by("-priority", "due_date", "id").values_list("pk", "version").first()
+        if pick is None:
+            return None
+        try:
+            return denial_assign(denial=Denial.objects.get(pk=pick[0]), assignee=user, actor=user,
+                                 expected_version=pick[1])
+        except DenialConflict:
+            continue
+    return None
+
+
+def denial_record_outcome(
+    *,
+    denial: Denial,
+    action: str,
+    actor: AbstractBaseUser,
+    expected_version: int,
+    modifier: str = "",
+    reason: str = "",
+) -> Denial:
+    """Mark what was done: corrected claim, appeal, write-off, bill patient, request
+    information, escalate, or reopen. Refuses what the rules forbid, with the reason."""
+    if action not in OUTCOME_ACTIONS:
+        raise DenialActionRefused(f"Unknown action {action!r}.")
+    modifier = modifier.strip().upper()
+    reason = reason.strip()
+    changes: dict[str, Any] = {"status": OUTCOME_ACTIONS[action], "worked_at": timezone.now()}
+    if action == "corrected-claim":
+        from ncci.services import bypass_modifiers
+
+        if not modifier:
+            raise DenialActionRefused("Choose the modifier for the corrected claim line.")
+        if denial.ncci_modifier_indicator == "0" and modifier in (bypass_modifiers() or set()):
+            raise DenialActionRefused(
+                f"NCCI edit {denial.ncci_column1}/{denial.ncci_column2} has modifier indicator 0: no modifier can "
+                f"bypass it, so {modifier} would be refused. Write it off instead."
+            )
+        changes["chosen_modifier"] = modifier
+    elif action == "write-off":
+        if not reason:
+            raise DenialActionRefused("A write-off needs a reason.")
+        changes["resolution_reason"] = reason[:300]
+    elif action == "bill-patient":
+        if denial.group_code != "PR":
+            raise DenialActionRefused(
+                f"Only patient-responsibility (PR) amounts can be billed to the patient; this is {denial.group_code}-"
+                f"{denial.carc}, which the provider bears."
+            )
+    elif action in ("escalate", "request-info"):
+        if not reason:
+            raise DenialActionRefused("Say what you need (a short note for the person who picks it up).")
+        changes["resolution_reason"] = reason[:300]
+    elif action == "reopen":
+        changes.update(outcome="", worked_at=None, resolution_reason="", chosen_modifier="")
+    return _denial_update(denial=denial, expected_version=expected_version, actor=actor,
+                          action=action.replace("-", "_"), note=reason, **changes)
+
+
+def denials_bulk_assign(*, denial_ids: list[int], assignee: AbstractBaseUser, actor: AbstractBaseUser) -> int:
+    """Assign several denials at their current versions; the ones that changed meanwhile are skipped."""
+    done = 0
+    for denial in Denial.objects.filter(pk__in=denial_ids).select_related("queue__team"):
+        try:
+            denial_assign(denial=denial, assignee=assignee, actor=actor, expected_version=denial.version)
+            done += 1
+        except (DenialConflict, DenialActionRefused):
+            continue
+    return done
+
+
+def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: AbstractBaseUser) -> int:
+    if not reason.strip():
+        raise DenialActionRefused("A write-off needs a reason.")
+    done = 0
+    for denial in Denial.objects.filter(pk__in=denial_ids, status__in=[Denial.Status.OPEN, Denial.Status.IN_PROGRESS]):
+        try:
+            denial_record_outcome(denial=denial, action="write-off", actor=actor, expected_version=denial.version,
+                                  reason=reason)
+            done += 1
+        except (DenialConflict, DenialActionRefused):
+            continue
+    return done
+
+
+def denial_add_note(*, denial: Denial, author: AbstractBaseUser, body: str) -> Any:
+    from denials.models import DenialNote
+
+    body = body.strip()
+    if not body:
+        raise DenialActionRefused("A note cannot be empty.")
+    with transaction.atomic():
+        note = DenialNote.objects.create(denial=denial, author=author, body=body)
+        audit_record(actor=author, action="denial.note_added", target=denial, new={"note": body[:200]})
+    return note
+
+
+def document_upload(*, claim: ClaimPayment, name: str, content: bytes, actor: AbstractBaseUser,
+                    title: str = "") -> Any:
+    """Attach clinical documentation: plain text as is, PDF through pypdf's text extraction."""
+    from denials.models import ClinicalDocument
+
+    if not content:
+        raise DenialActionRefused(f"{name} is empty.")
+    if content[:5] == b"%PDF-":
+        kind, text, pages = ClinicalDocument.Kind.PDF, *_pdf_text(name, content)
+    else:
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            text = content.decode("latin-1")
+        if "\x00" in text:
+            raise DenialActionRefused(f"{name} is neither plain text nor a PDF.")
+        kind, pages = ClinicalDocument.Kind.TEXT, 1
+    text = text.replace("\r\n", "\n")
+    digest = hashlib.sha256(content).hexdigest()
+    existing = ClinicalDocument.objects.filter(claim=claim, sha256=digest).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        document = ClinicalDocument.objects.create(
+            claim=claim, title=(title or name)[:200], original_name=name[:255], kind=kind, content=content,
+            sha256=digest, text=text, page_count=pages, uploaded_by=actor,
+        )
+        audit_record(actor=actor, action="document.uploaded", target=claim,
+                     new={"document": document.pk, "name": name, "kind": kind})
+    return document
+
+
+def _pdf_text(name: str, content: bytes) -> tuple[str, int]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise DenialActionRefused(f"{name} could not be read as a PDF ({exc}).") from exc
+    text = "\n\n".join(p.strip() for p in pages).strip()
+    if not text:
+        raise DenialActionRefused(f"{name} has no text layer (a scanned image?): attach the note as text.")
+    return text, len(pages)
+
+
+def evidence_save(*, denial: Denial, document: Any, start: int, end: int, kind: str, actor: AbstractBaseUser,
+                  quote: str = "") -> Any:
+    """Save a passage of a document as evidence. Offsets index the document's text; when
+    the browser's selection text is sent too, it must match what the offsets cover."""
+    from denials.models import Evidence
+
+    if document.claim_id != denial.claim_id:
+        raise DenialActionRefused("That document belongs to another claim.")
+    if kind not in Evidence.Kind.values:
+        raise DenialActionRefused(f"Unknown evidence kind {kind!r}.")
+    if not (0 <= start < end <= len(document.text)):
+        raise DenialActionRefused("Select a passage inside the document first.")
+    passage = document.text[start:end]
+    if quote and " ".join(quote.split()) != " ".join(passage.split()):
+        raise DenialActionRefused("The selection did not match the document text; select the passage again.")
+    with transaction.atomic():
+        evidence = Evidence.objects.create(denial=denial, document=document, start=start, end=end, quote=passage,
+                                           kind=kind, created_by=actor)
+        audit_record(actor=actor, action="denial.evidence_saved", target=denial,
+                     new={"evidence": evidence.pk, "kind": kind, "quote": passage[:200]})
+    return evidence
+
+
+def evidence_delete(*, evidence: Any, actor: AbstractBaseUser) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action="denial.evidence_removed", target=evidence.denial,
+                     old={"evidence": evidence.pk, "quote": evidence.quote[:200]})
+        evidence.delete()

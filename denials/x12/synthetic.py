@@ -751,6 +751,7 @@ _FILLERS_BY_SPECIALTY: dict[str, tuple[_Spec, ...]] = {
     )
     for s in _SPECIALTIES
 }
+_UNIVERSAL_FILLERS: tuple[_Spec, ...] = (*_LAB_EXTRAS, _s("85610"), _s("87070"), _s("93000"), _s("96127"), _s("36415"))
 _AUTH_SCENARIOS: tuple[_Scenario, ...] = tuple(
     x for x in _PLAIN_SCENARIOS + _PAIR_SCENARIOS if any(c.code in _AUTH_CODES for c in x.core)
 )
@@ -1032,7 +1033,7 @@ class _Generator:
         if kind == "global_period":
             return rng.choice(_GLOBAL_SCENARIOS)
         if kind == "authorization":
-            return rng.choice(_AUTH_SCENARIOS)
+            return rng.choice(_AUTH_SCENARIOS if high >= 2 else [x for x in _AUTH_SCENARIOS if x.pair is None])
         specialty = self._pick_specialty()
         # Clean claims also carry NCCI pairs, then with a bypass the payer honours.
         pairs = _PAIRS_BY_SPECIALTY[specialty]
@@ -1067,6 +1068,14 @@ class _Generator:
             ]
             rng.shuffle(fillers)
             specs.extend(fillers)
+            if len(specs) < wanted:
+                # Still short (very wide bounds): tests any practice may run and bill.
+                codes |= {spec.code for spec in fillers}
+                specs.extend(
+                    spec
+                    for spec in _UNIVERSAL_FILLERS
+                    if spec.code not in codes and not any(frozenset((spec.code, code)) in _PAIR_SETS for code in codes)
+                )
         return [make(spec, first_date) for spec in specs[:wanted]]
 
     def _visits(

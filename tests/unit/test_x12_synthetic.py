@@ -98,6 +98,30 @@ def test_each_demo_payers_file_reads_without_errors_or_balancing_warnings(payer:
     assert all(claim.filing_indicator == payer.filing_indicator for claim in transaction.claims)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_any_mix_of_settings_reads_cleanly_and_keeps_reversals_covered(seed: int) -> None:
+    # Seeded variety: small and large files, every denial rate, narrow and wide line counts.
+    claims = (1, 2, 9, 10, 60, 250, 400, 37)[seed]
+    rate = (0.0, 0.1, 0.25, 0.6, 1.0)[seed % 5]
+    bounds = ((1, 1), (1, 4), (3, 9), (1, 7))[seed % 4]
+    transaction = _single(
+        generate_835(
+            claims=claims,
+            seed=seed,
+            payer=DEMO_PAYERS[seed % len(DEMO_PAYERS)],
+            provider=DEMO_PROVIDERS[(seed + 2) % len(DEMO_PROVIDERS)],
+            denial_rate=rate,
+            lines_per_claim=bounds,
+        )
+    )
+
+    assert len(transaction.claims) == claims
+    assert transaction.payment_amount >= 0
+    for index, claim in enumerate(transaction.claims):
+        if claim.status_code == "22":
+            assert transaction.claims[index + 1].paid >= -claim.paid
+
+
 def test_big_file_reads_cleanly_with_the_requested_claim_count() -> None:
     parsed = read_835(_big_file())
 
@@ -250,13 +274,15 @@ def test_about_four_service_lines_per_claim() -> None:
     assert 3 * 2000 <= line_count <= 5 * 2000
 
 
-def test_lines_per_claim_bounds_are_respected() -> None:
-    transaction = _single(generate_835(claims=300, seed=5, lines_per_claim=(2, 3)))
+@pytest.mark.parametrize("bounds", [(2, 3), (5, 6), (7, 10)])
+def test_lines_per_claim_bounds_are_respected(bounds: tuple[int, int]) -> None:
+    low, high = bounds
+    transaction = _single(generate_835(claims=300, seed=5, lines_per_claim=bounds))
 
     for claim in transaction.claims:
         if claim.adjustments and not claim.service_lines:
             continue  # denied at claim level, sent without lines
-        assert 2 <= len(claim.service_lines) <= 3
+        assert low <= len(claim.service_lines) <= high, claim.patient_control_number
 
 
 def test_single_line_claims_still_read_and_balance() -> None:
