@@ -213,7 +213,12 @@ class NcciImport(models.Model):
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Moved on while rows stream in; a running import whose heartbeat is older than the lease
+    # lost its worker and may be claimed again (the import is one transaction: nothing half-done).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    sources = models.JSONField(default=list, blank=True, help_text="The files read (a zip's members)")
 
     class Meta:
         verbose_name = "NCCI import"

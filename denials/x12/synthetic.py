@@ -1265,7 +1265,7 @@ class _Generator:
                 if sequestration:
                     adjustments.append(("CO", "253", sequestration, None))
                     rest -= sequestration
-        line.adjustments = _merge(adjustments)
+        line.adjustments = _nonzero(adjustments)
         line.allowed = allowed
         line.paid = rest
 
@@ -1283,7 +1283,7 @@ class _Generator:
             if line.charge > allowed:
                 adjustments.append(("CO", "45", line.charge - allowed, None))
             adjustments.append((group, reason, allowed, None))
-            line.adjustments = _merge(adjustments)
+            line.adjustments = _nonzero(adjustments)
         else:
             line.adjustments = [(group, reason, line.charge, None)]
 
@@ -1615,7 +1615,7 @@ class _Generator:
         return ("~\n".join(out) + "~\n").encode("ascii")
 
 
-def _merge(adjustments: list[_Adj]) -> list[_Adj]:
+def _nonzero(adjustments: list[_Adj]) -> list[_Adj]:
     """Drop zero amounts: a CAS triple for 0.00 says nothing and clutters the work queue."""
     return [a for a in adjustments if a[2]]
 
