@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django import forms
 
 from denials.models import ClaimPayment, Payer
@@ -46,3 +49,306 @@ class ClaimFilterForm(forms.Form):
     payer_claim = forms.CharField(label="Payer claim number", required=False)
     payer = forms.ModelChoiceField(label="Payer", queryset=Payer.objects.all(), required=False, empty_label="Any payer")
     status = forms.ChoiceField(label="Claim status", choices=STATUS_CHOICES, required=False)
+
+
+# --- The coder's worklist --------------------------------------------------------------
+AGE_CHOICES = [("", "Any age"), ("0-30", "0 to 30 days"), ("31-60", "31 to 60 days"), ("61-90", "61 to 90 days"),
+               ("91-", "Over 90 days")]
+DUE_CHOICES = [("", "Any deadline"), ("overdue", "Overdue"), ("7", "Due within 7 days"),
+               ("30", "Due within 30 days"), ("90", "Due within 90 days")]
+SORT_CHOICES = [
+    ("priority", "Priority"),
+    ("due", "Deadline, soonest first"),
+    ("amount", "Amount at stake, largest first"),
+    ("recovery", "Expected recovery, largest first"),
+    ("age", "Age, oldest first"),
+    ("dos", "Date of service, newest first"),
+    ("payer", "Payer, A to Z"),
+    ("patient", "Patient, A to Z"),
+]
+PAGE_SIZES = [(25, "25 rows"), (50, "50 rows"), (100, "100 rows")]
+# The filters a worklist URL may carry (the search never does: it travels in a POST body).
+FILTER_FIELDS = ("queue", "category", "payer", "carc", "rarc", "column1", "column2", "amount_min", "amount_max",
+                 "age", "due", "status", "assignee", "sort", "per_page")
+MORE_FILTERS = ("carc", "rarc", "column1", "column2", "amount_min", "amount_max", "age", "due")
+
+
+class WorklistFilterForm(forms.Form):
+    """The filters of a worklist view; invalid values are reported and ignored, never fatal."""
+
+    queue = forms.ChoiceField(label="Queue", required=False, widget=forms.HiddenInput, error_messages={
+        "invalid_choice": "That queue is not one of yours: showing your own work instead."})
+    category = forms.ChoiceField(label="Category", required=False)
+    payer = forms.ModelChoiceField(label="Payer", queryset=Payer.objects.none(), required=False,
+                                   empty_label="Any payer")
+    status = forms.ChoiceField(label="Status", required=False)
+    assignee = forms.ChoiceField(label="Assignee", required=False)
+    carc = forms.CharField(label="CARC", required=False, max_length=5,
+                           widget=forms.TextInput(attrs={"placeholder": "97", "size": 5}))
+    rarc = forms.CharField(label="RARC", required=False, max_length=8,
+                           widget=forms.TextInput(attrs={"placeholder": "M15", "size": 6}))
+    column1 = forms.CharField(label="NCCI Column 1", required=False, max_length=5,
+                              widget=forms.TextInput(attrs={"placeholder": "17000", "size": 6}))
+    column2 = forms.CharField(label="NCCI Column 2", required=False, max_length=5,
+                              widget=forms.TextInput(attrs={"placeholder": "11102", "size": 6}))
+    amount_min = forms.DecimalField(label="At stake from $", required=False, min_value=0, decimal_places=2,
+                                    widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "0"}))
+    amount_max = forms.DecimalField(label="to $", required=False, min_value=0, decimal_places=2,
+                                    widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "any"}))
+    age = forms.ChoiceField(label="Age", choices=AGE_CHOICES, required=False)
+    due = forms.ChoiceField(label="Deadline", choices=DUE_CHOICES, required=False)
+    sort = forms.ChoiceField(label="Sort", choices=SORT_CHOICES, required=False)
+    per_page = forms.TypedChoiceField(label="Rows", choices=PAGE_SIZES, coerce=int, required=False, empty_value=50)
+
+    def __init__(self, *args: Any, queues: list[Any], payers: Any, people: Any, **kwargs: Any) -> None:
+        from denials.models import Denial
+        from denials.triage import CATEGORIES
+
+        super().__init__(*args, **kwargs)
+        self.queue_summaries = queues
+        self.people = list(people)
+        self.fields["queue"].choices = [(q.key, q.name) for q in queues]
+        self.fields["category"].choices = [("", "Any category"), *CATEGORIES.items()]
+        self.fields["payer"].queryset = payers
+        self.fields["status"].choices = [("", "Active work"), ("all", "Any status"), *Denial.Status.choices]
+        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"),
+                                           *((str(p.pk), p.get_username()) for p in self.people)]
+
+    def clean_amount_max(self) -> Decimal | None:
+        low, high = self.cleaned_data.get("amount_min"), self.cleaned_data.get("amount_max")
+        if low is not None and high is not None and high < low:
+            raise forms.ValidationError("The upper amount is below the lower one.")
+        return high
+
+    def selector_kwargs(self) -> dict[str, Any]:
+        """The valid filters as keyword arguments of selectors.denial_worklist."""
+        self.is_valid()
+        data = self.cleaned_data
+        kwargs = {name: data.get(name) or "" for name in ("queue", "category", "carc", "rarc", "column1", "column2",
+                                                          "age", "due", "status", "assignee")}
+        kwargs["sort"] = data.get("sort") or "priority"
+        kwargs["payer_id"] = data["payer"].pk if data.get("payer") else None
+        kwargs["amount_min"] = data.get("amount_min")
+        kwargs["amount_max"] = data.get("amount_max")
+        return kwargs
+
+    @property
+    def page_size(self) -> int:
+        self.is_valid()
+        return self.cleaned_data.get("per_page") or 50
+
+    @property
+    def current_queue(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("queue") or ""
+
+    @property
+    def current_queue_summary(self) -> Any:
+        return next((q for q in self.queue_summaries if q.key == self.current_queue), None)
+
+    def filter_items(self) -> list[tuple[str, str]]:
+        """The filters in force, as (name, value): hidden fields of forms that act on this view."""
+        self.is_valid()
+        return [(name, str(self.data[name])) for name in FILTER_FIELDS
+                if self.data.get(name) and name not in self.errors]
+
+    # The row table's columns: (sort key or "", heading, class, the sort's direction).
+    columns = [
+        ("patient", "Patient · claim #", "", "ascending"),
+        ("payer", "Payer · service date", "", "ascending"),
+        ("", "Procedure · codes", "", ""),
+        ("amount", "At stake · expected", "num", "descending"),
+        ("due", "Deadline · age", "num", "ascending"),
+        ("", "Category · assignee", "", ""),
+    ]
+
+    def main_fields(self) -> list[Any]:
+        return [self[name] for name in ("category", "payer", "status", "assignee", "sort")]
+
+    def more_fields(self) -> list[Any]:
+        return [self[name] for name in MORE_FILTERS + ("per_page",)]
+
+    @property
+    def has_filters(self) -> bool:
+        return any(name not in ("queue", "sort", "per_page") for name, _ in self.filter_items())
+
+    @property
+    def more_filters_used(self) -> bool:
+        return any(self.data.get(name) for name in MORE_FILTERS)
+
+
+class SearchForm(forms.Form):
+    search = forms.CharField(label="Search patient, member id or claim number", max_length=100, required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+class VersionedForm(forms.Form):
+    """Every form on the denial page carries the version the person saw (see services._denial_update)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def _person(value: str, user: Any) -> Any:
+    """ "me", a user id, or "" (nobody) -> the user or None."""
+    from django.contrib.auth import get_user_model
+
+    if value == "me":
+        return user
+    if not value:
+        return None
+    person = get_user_model().objects.filter(pk=int(value)).first() if value.isdigit() else None
+    if person is None:
+        raise forms.ValidationError("Choose someone on the team.")
+    return person
+
+
+class AssignForm(VersionedForm):
+    # "me", a user id (managers), or "" to unassign.
+    assignee = forms.CharField(required=False, label="Assign to")
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_assignee(self) -> Any:
+        return _person(self.cleaned_data.get("assignee", ""), self.user)
+
+
+OUTCOME_CHOICES = [
+    ("corrected-claim", "Corrected claim"),
+    ("appeal", "Send to appeal"),
+    ("write-off", "Write off"),
+    ("bill-patient", "Bill the patient"),
+    ("request-info", "Request information"),
+    ("escalate", "Escalate to a manager"),
+    ("reopen", "Reopen"),
+]
+
+
+class OutcomeForm(VersionedForm):
+    ACTIONS = dict(OUTCOME_CHOICES)
+
+    action = forms.ChoiceField(label="What was done", choices=OUTCOME_CHOICES, widget=forms.RadioSelect)
+    modifier = forms.CharField(label="Modifier on the corrected line", required=False, max_length=2)
+    reason = forms.CharField(label="Reason or note", required=False, max_length=300,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    # Which field a refusal of each action belongs next to.
+    REFUSAL_FIELD = {"corrected-claim": "modifier", "write-off": "reason", "request-info": "reason",
+                     "escalate": "reason"}
+
+
+class NoteForm(VersionedForm):
+    # Additive: a note, a document or a passage never overwrites anyone's work, so the
+    # version is carried but not required to match.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    body = forms.CharField(label="Add a note", max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DocumentForm(VersionedForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    file = forms.FileField(label="Clinical document (plain text or PDF)",
+                           widget=forms.ClearableFileInput(attrs={"accept": ".txt,.pdf,text/plain,application/pdf"}))
+    title = forms.CharField(label="Title", required=False, max_length=200,
+                            widget=forms.TextInput(attrs={"placeholder": "Operative note, 2026-09-14"}))
+
+    MAX_BYTES = 10 * 1024 * 1024
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(f"{upload.name} is {upload.size:,} bytes; the limit is {self.MAX_BYTES:,}.")
+        return upload
+
+
+class EvidenceForm(VersionedForm):
+    """A passage of a document: offsets from the browser's selection, or just the quoted words
+    (typed or pasted, for keyboard users), which are then found in the document text."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    document = forms.IntegerField(widget=forms.HiddenInput)
+    start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    quote = forms.CharField(label="Passage", required=False, max_length=20000,
+                            widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Select text in the note above, "
+                                                         "or type words from it"}))
+    kind = forms.ChoiceField(label="Shows", choices=[])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from denials.models import Evidence
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = Evidence.Kind.choices
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        no_offsets = data.get("start") is None or data.get("end") is None
+        if no_offsets and not (data.get("quote") or "").strip():
+            raise forms.ValidationError("Select a passage in the document first.")
+        return data
+
+    @property
+    def selection_quote(self) -> str:
+        """The selected text, checked by the service against the offsets; blank when the
+        offsets were found from typed words (they match by construction)."""
+        has_offsets = self.data.get("start") not in (None, "") and self.data.get("end") not in (None, "")
+        return self.cleaned_data.get("quote", "") if has_offsets else ""
+
+    def offsets_in(self, text: str) -> tuple[int, int] | None:
+        """(start, end) in the document text: the selection's, or where the quoted words are."""
+        start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
+        if start is not None and end is not None:
+            return start, end
+        return find_passage(text, self.cleaned_data.get("quote") or "")
+
+
+def find_passage(text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` occurs in ``text``, whatever the whitespace and case between its words."""
+    import re
+
+    words = quote.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text, flags=re.IGNORECASE)
+    return (match.start(), match.end()) if match else None
+
+
+class IdListField(forms.Field):
+    """Ticked row ids; anything that is not a number is dropped (the selector drops the rest)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [int(v) for v in values if str(v).isdigit()][:5000]
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("assign-me", "Assign to me"), ("assign", "Assign"), ("write-off", "Write off")]
+    MAX_ROWS = 2000
+
+    action = forms.ChoiceField(choices=ACTIONS)
+    ids = IdListField(required=False)
+    all_matching = forms.BooleanField(required=False)
+    assignee = forms.CharField(required=False)  # a user id (managers)
+    reason = forms.CharField(required=False, max_length=300)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("ids") and not data.get("all_matching"):
+            raise forms.ValidationError("Tick the denials to act on first.")
+        action = data.get("action")
+        if action == "assign-me":
+            data["action"], data["assignee"] = "assign", self.user
+        elif action == "assign":
+            data["assignee"] = _person(data.get("assignee") or "", self.user)
+            if data["assignee"] is None:
+                raise forms.ValidationError("Choose who to assign them to.")
+        return data

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from denials.models import (
     Adjustment,
@@ -148,3 +153,364 @@ def denial_list(
     if due_before:
         filters["due_date__lte"] = due_before
     return denials.filter(**filters).order_by("-priority", "due_date", "id")
+
+
+# --- The coder's worklist --------------------------------------------------------------
+# Work still to do: a queue page shows these unless the person asks for another status.
+ACTIVE_STATUSES = (
+    Denial.Status.OPEN,
+    Denial.Status.IN_PROGRESS,
+    Denial.Status.INFO_REQUESTED,
+    Denial.Status.ESCALATED,
+)
+MY_WORK = ""
+ALL_QUEUES = "all"
+
+# Aging buckets billing teams report on: days since the remittance that denied the amount.
+AGE_BUCKETS: dict[str, tuple[int | None, int | None]] = {
+    "0-30": (0, 30),
+    "31-60": (31, 60),
+    "61-90": (61, 90),
+    "91-": (91, None),
+}
+# Deadline filters: days from today to the appeal due date.
+DUE_WINDOWS: dict[str, tuple[int | None, int | None]] = {
+    "overdue": (None, -1),
+    "7": (0, 7),
+    "30": (0, 30),
+    "90": (0, 90),
+}
+WORKLIST_SORTS: dict[str, tuple[Any, ...]] = {
+    "priority": ("-priority", F("due_date").asc(nulls_last=True), "id"),
+    "due": (F("due_date").asc(nulls_last=True), "-priority", "id"),
+    "amount": ("-amount", "-priority", "id"),
+    "recovery": ("-expected_recovery", "-priority", "id"),
+    "age": (F("remit_date").asc(nulls_last=True), "-priority", "id"),
+    "dos": (F("service_date").desc(nulls_last=True), "-priority", "id"),
+    "payer": ("payer__name", "-priority", "id"),
+    "patient": ("claim__patient_last_name", "claim__patient_first_name", "id"),
+}
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """One tab of the worklist: "My work", a team queue, or every queue the user may see."""
+
+    key: str
+    name: str
+    team: str
+    count: int
+    amount: Decimal
+
+
+def worklist_queues(*, user: Any) -> list[QueueSummary]:
+    """My work, each queue the user may see, and all of them, with the open count and dollars."""
+    from denials.models import WorkQueue
+    from denials.roles import is_admin
+
+    queues = WorkQueue.objects.select_related("team").order_by("team__name", "name")
+    if not is_admin(user):
+        queues = queues.filter(team__members=user)
+    active = denials_visible_to(user=user).filter(status__in=ACTIVE_STATUSES)
+    per_queue = {
+        row["queue_id"]: (row["n"], row["total"] or Decimal("0"))
+        for row in active.order_by().values("queue_id").annotate(n=Count("id"), total=Sum("amount"))
+    }
+    mine = active.filter(assignee=user).aggregate(n=Count("id"), total=Sum("amount"))
+    summaries = [QueueSummary(MY_WORK, "My work", "", mine["n"], mine["total"] or Decimal("0"))]
+    summaries += [
+        QueueSummary(str(q.pk), q.name, q.team.name, *per_queue.get(q.pk, (0, Decimal("0")))) for q in queues
+    ]
+    summaries.append(
+        QueueSummary(
+            ALL_QUEUES,
+            "All queues",
+            "",
+            sum(n for n, _ in per_queue.values()),
+            sum((total for _, total in per_queue.values()), Decimal("0")),
+        )
+    )
+    return summaries
+
+
+def worklist_payers(*, user: Any) -> QuerySet[Any]:
+    """The payers of the denials a user may see: the choices of the payer filter."""
+    from denials.models import Payer
+
+    return Payer.objects.filter(pk__in=denials_visible_to(user=user).values("payer_id")).order_by("name")
+
+
+def worklist_people(*, user: Any) -> QuerySet[Any]:
+    """People the user's work can be assigned to: the members of their teams (everyone on a team, for admins)."""
+    from django.contrib.auth import get_user_model
+
+    from denials.roles import is_admin
+
+    people = get_user_model().objects.filter(teams__isnull=False)
+    if not is_admin(user):
+        people = people.filter(teams__members=user)
+    return people.distinct().order_by("username")
+
+
+def _with_rarc(rarc: str) -> Q:
+    # RARCs are stored space-separated: match the whole code, never a prefix of another.
+    return Q(rarcs=rarc) | Q(rarcs__startswith=f"{rarc} ") | Q(rarcs__endswith=f" {rarc}") | Q(
+        rarcs__contains=f" {rarc} "
+    )
+
+
+def _search(term: str) -> Q:
+    """Patient name (any order, "Doe, Jane" or "jane doe"), member id, patient control number
+    or payer claim number."""
+    term = " ".join(term.replace(",", " ").split())
+    identifiers = (
+        Q(claim__patient_member_id__iexact=term)
+        | Q(claim__insured_member_id__iexact=term)
+        | Q(claim__patient_control_number__iexact=term)
+        | Q(claim__payer_claim_number__iexact=term)
+    )
+    name = Q()
+    for word in term.split():
+        name &= Q(claim__patient_last_name__istartswith=word) | Q(claim__patient_first_name__istartswith=word)
+    return identifiers | name
+
+
+def denial_worklist(
+    *,
+    user: Any,
+    queue: str = MY_WORK,
+    search: str = "",
+    category: str = "",
+    payer_id: int | None = None,
+    carc: str = "",
+    rarc: str = "",
+    column1: str = "",
+    column2: str = "",
+    amount_min: Decimal | None = None,
+    amount_max: Decimal | None = None,
+    age: str = "",
+    due: str = "",
+    status: str = "",
+    assignee: str = "",
+    sort: str = "priority",
+    today: dt.date | None = None,
+) -> QuerySet[Denial]:
+    """The rows of a worklist view, with everything a row shows joined in (no query per row).
+
+    ``queue``: "" for the user's own work, "all" for every queue they may see, or a queue id.
+    ``status``: "" for active work, "all" for any status, or one status.
+    ``assignee``: "" anyone, "me", "none" (unassigned) or a user id.
+    A ``search`` looks through everything the user may see, whatever the queue and status.
+    """
+    today = today or timezone.localdate()
+    denials = (
+        denials_visible_to(user=user)
+        .select_related("claim__remittance", "line", "payer", "queue", "assignee")
+        .annotate(remit_date=Coalesce("claim__remittance__payment_date", "claim__remittance__production_date"))
+    )
+    if search.strip():
+        denials = denials.filter(_search(search.strip()))
+    else:
+        if queue == MY_WORK:
+            denials = denials.filter(assignee=user)
+        elif queue != ALL_QUEUES:
+            denials = denials.filter(queue_id=int(queue))
+        if status == "":
+            denials = denials.filter(status__in=ACTIVE_STATUSES)
+        elif status != "all":
+            denials = denials.filter(status=status)
+    filters: dict[str, Any] = {}
+    if category:
+        filters["category"] = category
+    if payer_id:
+        filters["payer_id"] = payer_id
+    if carc:
+        filters["carc"] = carc.strip().upper()
+    if column1:
+        filters["ncci_column1"] = column1.strip().upper()
+    if column2:
+        filters["ncci_column2"] = column2.strip().upper()
+    if amount_min is not None:
+        filters["amount__gte"] = amount_min
+    if amount_max is not None:
+        filters["amount__lte"] = amount_max
+    if assignee == "me":
+        filters["assignee"] = user
+    elif assignee == "none":
+        filters["assignee__isnull"] = True
+    elif assignee:
+        filters["assignee_id"] = int(assignee)
+    if age in AGE_BUCKETS:
+        low, high = AGE_BUCKETS[age]
+        if low is not None:
+            filters["remit_date__lte"] = today - dt.timedelta(days=low)
+        if high is not None:
+            filters["remit_date__gte"] = today - dt.timedelta(days=high)
+    if due in DUE_WINDOWS:
+        low, high = DUE_WINDOWS[due]
+        if low is not None:
+            filters["due_date__gte"] = today + dt.timedelta(days=low)
+        if high is not None:
+            filters["due_date__lte"] = today + dt.timedelta(days=high)
+    denials = denials.filter(**filters)
+    if rarc:
+        denials = denials.filter(_with_rarc(rarc.strip().upper()))
+    return denials.order_by(*WORKLIST_SORTS.get(sort, WORKLIST_SORTS["priority"]))
+
+
+def denial_ids_visible_to(*, user: Any, denial_ids: list[int]) -> list[int]:
+    """The ids among ``denial_ids`` the user may work: bulk actions never reach another team's denial."""
+    return list(denials_visible_to(user=user).filter(pk__in=denial_ids).values_list("pk", flat=True))
+
+
+def denial_for_user(*, user: Any, denial_id: int) -> Denial:
+    """One denial the user may see, with what its page shows; DoesNotExist for any other id."""
+    return (
+        denials_visible_to(user=user)
+        .select_related(
+            "claim__remittance__file", "claim__remittance__payee", "claim__payer", "line", "pair_line",
+            "payer", "queue__team", "assignee", "ptp_edit",
+        )
+        .get(pk=denial_id)
+    )
+
+
+@dataclass
+class DenialWorkspace:
+    """Everything the denial page shows besides the denial itself, read in a fixed number of queries."""
+
+    lines: list[ServiceLine]
+    claim_adjustments: list[Adjustment]
+    claim_remarks: list[Any]
+    descriptions: dict[str, str]
+    procedure_descriptions: dict[str, str]
+    history: list[ClaimPayment]
+    documents: list[Any]
+    evidence: list[Any]
+    notes: list[Any]
+    events: list[AuditEvent]
+    people: dict[str, str]
+    modifiers: list[Any]
+    team_members: list[Any] = field(default_factory=list)
+
+    @property
+    def bypass_modifiers(self) -> list[Any]:
+        return [m for m in self.modifiers if m.bypass_group != "none"]
+
+    @property
+    def evidence_kinds(self) -> list[tuple[str, str]]:
+        from denials.models import Evidence
+
+        return list(Evidence.Kind.choices)
+
+
+def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorkspace:
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+
+    from denials.models import ClinicalDocument, DenialNote, Evidence
+    from ncci.models import ProcedureCode
+
+    claim = denial.claim
+    lines = list(
+        ServiceLine.objects.filter(claim=claim).prefetch_related("adjustments", "remarks").order_by("sequence")
+    )
+    claim_adjustments = list(Adjustment.objects.filter(claim=claim, line__isnull=True).order_by("sequence"))
+    claim_remarks = list(claim.remarks.filter(line__isnull=True))
+    carcs = {a.reason_code for a in claim_adjustments} | {a.reason_code for ln in lines for a in ln.adjustments.all()}
+    carcs.add(denial.carc)
+    rarcs = {r.code for r in claim_remarks} | {r.code for ln in lines for r in ln.remarks.all()} | set(denial.rarc_list)
+    descriptions = code_descriptions(carcs=carcs, rarcs=rarcs)
+    descriptions.update(_group_code_descriptions())
+    codes = {ln.procedure_code for ln in lines} | {c for c in (denial.ncci_column1, denial.ncci_column2) if c}
+    procedure_descriptions = {
+        code: short or long
+        for code, short, long in ProcedureCode.objects.filter(code__in=codes).values_list(
+            "code", "short_description", "description"
+        )
+    }
+    evidence = list(
+        Evidence.objects.filter(denial=denial).select_related("document", "created_by").order_by("document_id", "start")
+    )
+    documents = list(
+        ClinicalDocument.objects.filter(claim=claim)
+        .select_related("uploaded_by")
+        .defer("content")
+        .order_by("uploaded_at", "id")
+    )
+    for document in documents:
+        document.denial_evidence = [e for e in evidence if e.document_id == document.pk]
+    notes = list(DenialNote.objects.filter(denial=denial).select_related("author"))
+    types = ContentType.objects.get_for_models(Denial, ClaimPayment)
+    events = list(
+        AuditEvent.objects.filter(
+            Q(target_type=types[Denial], target_id=str(denial.pk))
+            | Q(target_type=types[ClaimPayment], target_id=str(claim.pk), action="document.uploaded")
+        ).select_related("actor")[:100]
+    )
+    people_ids = {v for e in events for snap in (e.old, e.new) if isinstance(snap, dict)
+                  for k, v in snap.items() if k == "assignee_id" and v}
+    people = {
+        str(pk): name
+        for pk, name in get_user_model().objects.filter(pk__in=people_ids).values_list("pk", "username")
+    } if people_ids else {}
+    team_members: list[Any] = []
+    if with_team and denial.queue_id:
+        team_members = list(denial.queue.team.members.order_by("username"))
+    return DenialWorkspace(
+        lines=lines,
+        claim_adjustments=claim_adjustments,
+        claim_remarks=claim_remarks,
+        descriptions=descriptions,
+        procedure_descriptions=procedure_descriptions,
+        history=claim_history(claim=claim),
+        documents=documents,
+        evidence=evidence,
+        notes=notes,
+        events=events,
+        people=people,
+        modifiers=modifier_choices(),
+        team_members=team_members,
+    )
+
+
+def _group_code_descriptions() -> dict[str, str]:
+    from ncci.models import GroupCode
+
+    return {f"GROUP:{code}": text for code, text in GroupCode.objects.values_list("code", "description")}
+
+
+def modifier_choices() -> list[Any]:
+    """Modifiers a corrected claim may carry, NCCI bypass modifiers first, as admins keep them.
+
+    Falls back to the built-in list of NCCI-associated modifiers when the table is empty.
+    """
+    from types import SimpleNamespace
+
+    from denials.triage import ANATOMIC_MODIFIERS, BYPASS_MODIFIERS, GLOBAL_SURGERY_MODIFIERS
+    from ncci.models import Modifier
+
+    rows = list(Modifier.objects.order_by("code"))
+    if not rows:
+        def group(code: str) -> str:
+            if code in ANATOMIC_MODIFIERS:
+                return "anatomic"
+            return "global-surgery" if code in GLOBAL_SURGERY_MODIFIERS else "other"
+
+        rows = [SimpleNamespace(code=c, description="", bypass_group=group(c)) for c in sorted(BYPASS_MODIFIERS)]
+    order = {"other": 0, "anatomic": 1, "global-surgery": 2, "none": 3}
+    distinct_first = {"XS": 0, "XE": 1, "XP": 2, "XU": 3, "59": 4}
+    return sorted(rows, key=lambda m: (order.get(m.bypass_group, 9), distinct_first.get(m.code, 9), m.code))
+
+
+def document_for_denial(*, denial: Denial, document_id: int) -> Any:
+    """A document of the denial's claim (DoesNotExist for any other)."""
+    from denials.models import ClinicalDocument
+
+    return ClinicalDocument.objects.get(pk=document_id, claim_id=denial.claim_id)
+
+
+def evidence_for_denial(*, denial: Denial, evidence_id: int) -> Any:
+    from denials.models import Evidence
+
+    return Evidence.objects.select_related("denial").get(pk=evidence_id, denial=denial)

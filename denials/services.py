@@ -18,10 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from denials.bulk import bulk_update_fields, insert_values
 from denials.detection import AdjustmentClassifier, find_denials
 from denials.models import (
     Adjustment,
@@ -380,169 +381,155 @@ def _store_transaction(
         claim_count=len(txn.claims),
         warnings=[str(w) for w in txn.warnings],
     )
-    ProviderAdjustment.objects.bulk_create(
-        ProviderAdjustment(
-            remittance=remittance, sequence=i, provider_identifier=p.provider_identifier[:50],
-            fiscal_period_date=p.fiscal_period_date, reason_code=p.reason_code[:4],
-            reference=p.reference[:60], amount=p.amount,
-        )
-        for i, p in enumerate(txn.provider_adjustments, start=1)
+    insert_values(
+        ProviderAdjustment,
+        ["remittance_id", "sequence", "provider_identifier", "fiscal_period_date", "reason_code", "reference", "amount"],
+        [(remittance.pk, i, p.provider_identifier[:50], p.fiscal_period_date, p.reason_code[:4], p.reference[:60],
+          p.amount) for i, p in enumerate(txn.provider_adjustments, start=1)],
     )
+    # Plain tuples straight to COPY/executemany: tens of thousands of rows per remittance.
+    claim_ids = insert_values(ClaimPayment, CLAIM_COLUMNS,
+                              [_claim_values(remittance.pk, payer.pk, i, c) for i, c in enumerate(txn.claims, start=1)])
+    line_rows: list[tuple[Any, ...]] = []
+    line_keys: list[tuple[int, int]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+        for line in claim.service_lines:
+            line_rows.append(_line_values(claim_id, line))
+            line_keys.append((claim_id, line.sequence))
+    line_id_by_key = dict(zip(line_keys, insert_values(ServiceLine, LINE_COLUMNS, line_rows), strict=True))
 
-    claims = ClaimPayment.objects.bulk_create(
-        [_claim_row(remittance, payer, i, c) for i, c in enumerate(txn.claims, start=1)], batch_size=500
-    )
-    lines: list[ServiceLine] = []
-    for claim_row, claim in zip(claims, txn.claims, strict=True):
-        lines.extend(_line_row(claim_row, line) for line in claim.service_lines)
-    ServiceLine.objects.bulk_create(lines, batch_size=1000)
-    line_by_key = {(ln.claim_id, ln.sequence): ln for ln in lines}
-
-    adjustments: list[Adjustment] = []
-    remarks: list[RemarkCode] = []
-    adjustment_rows: dict[int, Adjustment] = {}  # id(parsed adjustment) -> row
-    for claim_row, claim in zip(claims, txn.claims, strict=True):
+    adjustment_rows: list[tuple[Any, ...]] = []
+    adjustment_refs: list[int] = []  # id() of the parsed adjustment, to find its row id again
+    remark_rows: list[tuple[Any, ...]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
         seq = 0
         for adj in claim.adjustments:
             seq += 1
-            row = _adjustment_row(claim_row, None, seq, adj)
-            adjustments.append(row)
-            adjustment_rows[id(adj)] = row
+            adjustment_rows.append((claim_id, None, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount,
+                                    adj.quantity))
+            adjustment_refs.append(id(adj))
         rseq = 0
         for code in claim.remark_codes:
             rseq += 1
-            remarks.append(RemarkCode(claim=claim_row, sequence=rseq, code=code[:8], source=RemarkCode.Source.CLAIM))
+            remark_rows.append((claim_id, None, rseq, code[:8], RemarkCode.Source.CLAIM))
         for line in claim.service_lines:
-            line_row = line_by_key[(claim_row.pk, line.sequence)]
+            line_id = line_id_by_key[(claim_id, line.sequence)]
             for adj in line.adjustments:
                 seq += 1
-                row = _adjustment_row(claim_row, line_row, seq, adj)
-                adjustments.append(row)
-                adjustment_rows[id(adj)] = row
+                adjustment_rows.append((claim_id, line_id, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount,
+                                        adj.quantity))
+                adjustment_refs.append(id(adj))
             for code in line.remark_codes:
                 rseq += 1
-                remarks.append(RemarkCode(claim=claim_row, line=line_row, sequence=rseq, code=code[:8],
-                                          source=RemarkCode.Source.LINE))
-    Adjustment.objects.bulk_create(adjustments, batch_size=1000)
-    RemarkCode.objects.bulk_create(remarks, batch_size=1000)
-
-    denials: list[Denial] = []
-    denial_adjustments: list[list[Adjustment]] = []
-    for claim_row, claim in zip(claims, txn.claims, strict=True):
-        for finding in find_denials(claim, classifier):
-            line_row = line_by_key.get((claim_row.pk, finding.line_sequence)) if finding.line_sequence else None
-            denials.append(
-                Denial(
-                    claim=claim_row,
-                    line=line_row,
-                    payer=payer,
-                    kind=finding.kind,
-                    group_code=finding.group_code[:2],
-                    carc=finding.carc[:5],
-                    rarcs=" ".join(finding.rarcs)[:80],
-                    amount=finding.amount,
-                    service_date=(line_row.service_date if line_row else None) or claim_row.statement_from,
-                )
-            )
-            denial_adjustments.append([adjustment_rows[id(a)] for a in finding.adjustments if id(a) in adjustment_rows])
-    Denial.objects.bulk_create(denials, batch_size=1000)
-    through = Denial.adjustments.through
-    through.objects.bulk_create(
-        [through(denial_id=d.pk, adjustment_id=a.pk) for d, adjs in zip(denials, denial_adjustments, strict=True)
-         for a in adjs],
-        batch_size=2000,
+                remark_rows.append((claim_id, line_id, rseq, code[:8], RemarkCode.Source.LINE))
+    adjustment_ids = insert_values(
+        Adjustment, ["claim_id", "line_id", "sequence", "group_code", "reason_code", "amount", "quantity"],
+        adjustment_rows,
     )
-    _link_claim_history(claims, payer)
+    adjustment_id_by_ref = dict(zip(adjustment_refs, adjustment_ids, strict=True))
+    insert_values(RemarkCode, ["claim_id", "line_id", "sequence", "code", "source"], remark_rows)
+
+    denial_rows: list[tuple[Any, ...]] = []
+    denial_adjustments: list[list[int]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+        for finding in find_denials(claim, classifier):
+            line = next((ln for ln in claim.service_lines if ln.sequence == finding.line_sequence), None)
+            line_id = line_id_by_key[(claim_id, line.sequence)] if line is not None else None
+            denial_rows.append((
+                claim_id, line_id, payer.pk, finding.kind, finding.group_code[:2], finding.carc[:5],
+                " ".join(finding.rarcs)[:80], finding.amount,
+                (line.service_date if line is not None else None) or claim.statement_from,
+            ))
+            denial_adjustments.append([adjustment_id_by_ref[id(a)] for a in finding.adjustments
+                                       if id(a) in adjustment_id_by_ref])
+    denial_ids = insert_values(
+        Denial, ["claim_id", "line_id", "payer_id", "kind", "group_code", "carc", "rarcs", "amount", "service_date"],
+        denial_rows,
+    )
+    insert_values(
+        Denial.adjustments.through, ["denial_id", "adjustment_id"],
+        [(d, a) for d, adjs in zip(denial_ids, denial_adjustments, strict=True) for a in adjs],
+    )
+    _link_claim_history(
+        [(cid, c.patient_control_number[:38], c.payer_claim_number[:50], c.status_code[:2])
+         for cid, c in zip(claim_ids, txn.claims, strict=True)],
+        payer,
+    )
     return remittance
 
 
-def _claim_row(remittance: Remittance, payer: Payer, sequence: int, c: x12.ClaimPayment) -> ClaimPayment:
-    return ClaimPayment(
-        remittance=remittance,
-        sequence=sequence,
-        payer=payer,
-        patient_control_number=c.patient_control_number[:38],
-        status_code=c.status_code[:2],
-        charge=c.charge,
-        paid=c.paid,
-        patient_responsibility=c.patient_responsibility,
-        filing_indicator=c.filing_indicator[:2],
-        payer_claim_number=c.payer_claim_number[:50],
-        facility_type=c.facility_type[:3],
-        frequency_code=c.frequency_code[:1],
-        drg_code=c.drg_code[:10],
-        patient_last_name=c.patient_last_name[:60],
-        patient_first_name=c.patient_first_name[:35],
-        patient_member_id=(c.patient_member_id or c.insured_member_id)[:80],
-        insured_member_id=c.insured_member_id[:80],
-        rendering_provider_name=c.rendering_provider_name[:120],
-        rendering_provider_npi=c.rendering_provider_npi[:15],
-        statement_from=c.statement_from,
-        statement_to=c.statement_to,
-        received_date=c.received_date,
-        balanced=not c.warnings,
-        warnings=[str(w) for w in c.warnings],
+CLAIM_COLUMNS = [
+    "remittance_id", "sequence", "payer_id", "patient_control_number", "status_code", "charge", "paid",
+    "patient_responsibility", "filing_indicator", "payer_claim_number", "facility_type", "frequency_code",
+    "drg_code", "patient_last_name", "patient_first_name", "patient_member_id", "insured_member_id",
+    "rendering_provider_name", "rendering_provider_npi", "statement_from", "statement_to", "received_date",
+    "balanced", "warnings",
+]
+
+
+def _claim_values(remittance_id: int, payer_id: int, sequence: int, c: x12.ClaimPayment) -> tuple[Any, ...]:
+    return (
+        remittance_id, sequence, payer_id, c.patient_control_number[:38], c.status_code[:2], c.charge, c.paid,
+        c.patient_responsibility, c.filing_indicator[:2], c.payer_claim_number[:50], c.facility_type[:3],
+        c.frequency_code[:1], c.drg_code[:10], c.patient_last_name[:60], c.patient_first_name[:35],
+        (c.patient_member_id or c.insured_member_id)[:80], c.insured_member_id[:80], c.rendering_provider_name[:120],
+        c.rendering_provider_npi[:15], c.statement_from, c.statement_to, c.received_date, not c.warnings,
+        [str(w) for w in c.warnings],
     )
 
 
-def _line_row(claim: ClaimPayment, line: x12.ServiceLine) -> ServiceLine:
-    mods = (list(line.modifiers) + ["", "", "", ""])[:4]
-    return ServiceLine(
-        claim=claim,
-        sequence=line.sequence,
-        qualifier=line.qualifier[:2],
-        procedure_code=line.procedure_code[:48],
-        modifier1=mods[0][:2], modifier2=mods[1][:2], modifier3=mods[2][:2], modifier4=mods[3][:2],
-        revenue_code=line.revenue_code[:48],
-        original_procedure_code=line.original_procedure_code[:48],
-        units=line.units,
-        charge=line.charge,
-        paid=line.paid,
-        allowed=line.allowed,
-        service_date=line.service_date,
-        service_date_end=line.service_date_end,
-        line_control_number=line.line_control_number[:50],
+LINE_COLUMNS = [
+    "claim_id", "sequence", "qualifier", "procedure_code", "modifier1", "modifier2", "modifier3", "modifier4",
+    "revenue_code", "original_procedure_code", "units", "charge", "paid", "allowed", "service_date",
+    "service_date_end", "line_control_number",
+]
+
+
+def _line_values(claim_id: int, line: x12.ServiceLine) -> tuple[Any, ...]:
+    mods = ([m[:2] for m in line.modifiers] + ["", "", "", ""])[:4]
+    return (
+        claim_id, line.sequence, line.qualifier[:2], line.procedure_code[:48], *mods, line.revenue_code[:48],
+        line.original_procedure_code[:48], line.units, line.charge, line.paid, line.allowed, line.service_date,
+        line.service_date_end, line.line_control_number[:50],
     )
 
 
-def _adjustment_row(claim: ClaimPayment, line: ServiceLine | None, sequence: int, adj: x12.Adjustment) -> Adjustment:
-    return Adjustment(
-        claim=claim, line=line, sequence=sequence, group_code=adj.group_code[:2],
-        reason_code=adj.reason_code[:5], amount=adj.amount, quantity=adj.quantity,
-    )
-
-
-def _link_claim_history(claims: list[ClaimPayment], payer: Payer) -> None:
+def _link_claim_history(claims: list[tuple[int, str, str, str]], payer: Payer) -> None:
     """Link each payment to the earlier payment of the same claim, and reversals to what they reverse.
 
-    One query for the whole batch: earlier payments by the same payer with the same patient
-    control number and payer claim number.
+    ``claims`` are (id, patient control number, payer claim number, status) in file order.
+    One query for the whole batch: earlier payments by the same payer with the same
+    patient control numbers.
     """
-    keys = {(c.patient_control_number, c.payer_claim_number) for c in claims if c.patient_control_number}
-    if not keys:
+    pcns = {pcn for _, pcn, _, _ in claims if pcn}
+    if not pcns:
         return
-    batch_ids = {c.pk for c in claims}
-    earlier: dict[tuple[str, str], list[ClaimPayment]] = {}
-    for row in (
-        ClaimPayment.objects.filter(payer=payer, patient_control_number__in={k[0] for k in keys})
+    batch_ids = {cid for cid, _, _, _ in claims}
+    earlier: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for pk, pcn, icn, status in (
+        ClaimPayment.objects.filter(payer=payer, patient_control_number__in=pcns)
         .exclude(pk__in=batch_ids)
-        .only("id", "patient_control_number", "payer_claim_number", "status_code")
         .order_by("remittance__payment_date", "id")
+        .values_list("id", "patient_control_number", "payer_claim_number", "status_code")
     ):
-        earlier.setdefault((row.patient_control_number, row.payer_claim_number), []).append(row)
-    changed: list[ClaimPayment] = []
-    for claim in claims:  # in file order, so a later claim in the batch sees the earlier ones
-        key = (claim.patient_control_number, claim.payer_claim_number)
-        history = earlier.setdefault(key, [])
+        earlier.setdefault((pcn, icn), []).append((pk, status))
+    links: list[tuple[int, int, int | None]] = []  # (claim, previous, reverses)
+    for cid, pcn, icn, status in claims:  # in file order: a later claim in the batch sees earlier ones
+        history = earlier.setdefault((pcn, icn), [])
         if history:
-            claim.previous_payment_id = history[-1].pk
-            if claim.status_code == "22":
-                paid = [h for h in history if h.status_code != "22"]
-                claim.reverses_id = paid[-1].pk if paid else None
-            changed.append(claim)
-        history.append(claim)
-    if changed:
-        ClaimPayment.objects.bulk_update(changed, ["previous_payment", "reverses"], batch_size=500)
+            reverses = None
+            if status == "22":
+                paid = [pk for pk, s in history if s != "22"]
+                reverses = paid[-1] if paid else None
+            links.append((cid, history[-1][0], reverses))
+        history.append((cid, status))
+    if links:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{ClaimPayment._meta.db_table}" SET "previous_payment_id" = %s, "reverses_id" = %s '  # noqa: S608
+                'WHERE "id" = %s',
+                [(previous, reverses, cid) for cid, previous, reverses in links],
+            )
 
 
 # --- Reference data defaults ---------------------------------------------------------
@@ -653,11 +640,13 @@ def _queue_router() -> Any:
     return route
 
 
-def _line_facts(line: ServiceLine) -> Any:
-    from denials.triage import LineFacts
-
-    return LineFacts(line_id=line.pk, procedure_code=line.procedure_code, modifiers=tuple(line.modifiers),
-                     service_date=line.service_date, units=line.units)
+#: What triage reads of a denial and its claim (the rest of the row is left unloaded).
+DENIAL_TRIAGE_INPUT = (
+    "id", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "status", "category", "action",
+    "queue_id", "claim__id", "claim__status_code", "claim__frequency_code", "claim__facility_type",
+    "claim__remittance__id", "claim__remittance__payment_date", "claim__remittance__production_date",
+    "payer__id", "payer__appeal_window_days",
+)
 
 
 def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -700,6 +689,10 @@ def denials_triage(
         return 0
 
     category_rules = _pure_category_rules()
+    # Index the rules by CARC so each denial is matched against a handful, not hundreds.
+    rules_by_carc: dict[str, list[Any]] = {}
+    for rule in category_rules:
+        rules_by_carc.setdefault(rule.carc, []).append(rule)
     route = _queue_router()
     modifiers = bypass_modifiers() or rules_core.BYPASS_MODIFIERS
     queue_team = dict(WorkQueue.objects.values_list("pk", "team_id"))
@@ -710,6 +703,7 @@ def denials_triage(
     descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
     today = timezone.localdate()
     now = timezone.now()
+    denial_type_id = _denial_content_type().pk
     changed_total = 0
     fields = ["category", "action", "action_modifier", "explanation", "queue", "success_probability",
               "expected_recovery", "priority", "due_date", "triaged_at", "ptp_edit", "pair_line", "ncci_column1",
@@ -719,12 +713,22 @@ def denials_triage(
     for start in range(0, len(ids), TRIAGE_CHUNK):
         chunk = list(
             Denial.objects.filter(pk__in=ids[start:start + TRIAGE_CHUNK])
-            .select_related("claim__remittance", "payer", "line")
+            .select_related("claim__remittance", "payer")
+            .only(*DENIAL_TRIAGE_INPUT)
         )
         claim_ids = {d.claim_id for d in chunk}
-        lines_by_claim: dict[int, list[ServiceLine]] = {}
-        for line in ServiceLine.objects.filter(claim_id__in=claim_ids).order_by("claim_id", "sequence"):
-            lines_by_claim.setdefault(line.claim_id, []).append(line)
+        # Plain facts, not model instances: a chunk's claims hold thousands of lines.
+        lines_by_claim: dict[int, list[Any]] = {}
+        for pk, claim_id, code, m1, m2, m3, m4, service_date, units in (
+            ServiceLine.objects.filter(claim_id__in=claim_ids)
+            .order_by("claim_id", "sequence")
+            .values_list("id", "claim_id", "procedure_code", "modifier1", "modifier2", "modifier3", "modifier4",
+                         "service_date", "units")
+        ):
+            lines_by_claim.setdefault(claim_id, []).append(rules_core.LineFacts(
+                line_id=pk, procedure_code=code, modifiers=tuple(m for m in (m1, m2, m3, m4) if m),
+                service_date=service_date, units=units,
+            ))
         codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
         edits_by_pair: dict[tuple[str, str, str], list[Any]] = {}
         edit_rows: dict[int, PtpEdit] = {}
@@ -737,14 +741,14 @@ def denials_triage(
                     rationale=edit.rationale, quarter=edit.quarter, setting=edit.setting, edit_id=edit.pk,
                 )
             )
-        audit_rows: list[AuditEvent] = []
+        audit_rows: list[tuple[Any, ...]] = []
         updated: list[Denial] = []
         for denial in chunk:
             claim = denial.claim
             lines = lines_by_claim.get(claim.pk, [])
             setting = "hospital" if claim.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
-            line_fact = _line_facts(denial.line) if denial.line else None
-            others = tuple(_line_facts(ln) for ln in lines if not denial.line or ln.pk != denial.line_id)
+            line_fact = next((ln for ln in lines if ln.line_id == denial.line_id), None) if denial.line_id else None
+            others = tuple(ln for ln in lines if ln.line_id != denial.line_id)
             candidate_edits: list[Any] = []
             if line_fact is not None:
                 for other in others:
@@ -755,7 +759,8 @@ def denials_triage(
                 payer_id=str(denial.payer_id), claim_status=claim.status_code, line=line_fact, other_lines=others,
                 frequency_code=claim.frequency_code,
             )
-            result = rules_core.triage(facts=facts, rules=category_rules, edits=candidate_edits,
+            candidate_rules = rules_by_carc.get(denial.carc.strip().upper(), []) + rules_by_carc.get("", [])
+            result = rules_core.triage(facts=facts, rules=candidate_rules, edits=candidate_edits,
                                        bypass_modifiers=modifiers, descriptions=descriptions)
             queue_id = route(result.category, denial.payer_id)
             team_id = queue_team.get(queue_id) if queue_id else None
@@ -788,15 +793,15 @@ def denials_triage(
             new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
             if new != old:
                 changed_total += 1
-                audit_rows.append(AuditEvent(
-                    actor=actor if actor is not None and actor.is_authenticated else None,
-                    actor_label="" if actor is not None else "triage", action="denial.triaged",
-                    target_type=_denial_content_type(), target_id=str(denial.pk), target_repr=str(denial)[:200],
-                    old=old if old["category"] else None, new=new,
+                audit_rows.append((
+                    actor.pk if actor is not None and actor.is_authenticated else None,
+                    "" if actor is not None else "triage", "denial.triaged", denial_type_id, str(denial.pk),
+                    f"{denial.group_code}-{denial.carc} {denial.amount}", old if old["category"] else None, new,
                 ))
         with transaction.atomic():
-            Denial.objects.bulk_update(updated, fields, batch_size=500)
-            AuditEvent.objects.bulk_create(audit_rows, batch_size=1000)
+            bulk_update_fields(updated, fields)
+            insert_values(AuditEvent, ["actor_id", "actor_label", "action", "target_type_id", "target_id",
+                                       "target_repr", "old", "new"], audit_rows)
     return changed_total
 
 

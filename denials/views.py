@@ -1,17 +1,39 @@
-"""HTML views for remittance files and claims. Thin: permission, one service or selector, render."""
+"""HTML views: remittance files, claims, and the coder's worklist and denial page.
+
+Thin: decorators, one permission helper, one service or selector call, render. Every
+denial is fetched through ``_get_denial_for_user`` (built on ``selectors.denials_visible_to``),
+so another team's denial answers 404 on every page and partial alike.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from denials import selectors, services
-from denials.forms import ClaimFilterForm, UploadForm
-from denials.models import ClaimPayment, RemittanceFile
+from denials.forms import (
+    AssignForm,
+    BulkForm,
+    ClaimFilterForm,
+    DocumentForm,
+    EvidenceForm,
+    NoteForm,
+    OutcomeForm,
+    SearchForm,
+    UploadForm,
+    WorklistFilterForm,
+)
+from denials.models import ClinicalDocument, Denial, Evidence, RemittanceFile
+from denials.roles import is_manager
 
 PAGE_SIZE = 50
 
@@ -31,6 +53,9 @@ def _get_file(file_id: int) -> RemittanceFile:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """People on a billing team start at their worklist; everyone else at the files."""
+    if request.user.teams.exists():  # type: ignore[union-attr]
+        return redirect("denials:worklist")
     return redirect("denials:file_list")
 
 
@@ -125,7 +150,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     claim = get_object_or_404(selectors.claim_detail_queryset(), pk=claim_id)
     lines = list(claim.service_lines.all())
-    carcs = {a.reason_code for a in claim.claim_adjustments} | {a.reason_code for ln in lines for a in ln.adjustments.all()}
+    carcs = {a.reason_code for a in claim.claim_adjustments}
+    carcs |= {a.reason_code for ln in lines for a in ln.adjustments.all()}
     rarcs = {r.code for r in claim.remarks.all()}
     descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs)
     return render(
@@ -141,3 +167,304 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
         },
     )
 
+
+
+# --- The coder's worklist --------------------------------------------------------------
+DENIAL_CHANGED = "denialChanged"  # htmx event: the worklist refreshes its rows and queue counts
+
+
+def _get_denial_for_user(request: HttpRequest, denial_id: int) -> Denial:
+    """The one permission check of every denial page and partial: not visible means 404."""
+    try:
+        return selectors.denial_for_user(user=request.user, denial_id=denial_id)
+    except Denial.DoesNotExist:
+        raise Http404("No such denial") from None
+
+
+def _filter_form(request: HttpRequest, data: Any) -> WorklistFilterForm:
+    return WorklistFilterForm(
+        data,
+        queues=selectors.worklist_queues(user=request.user),
+        payers=selectors.worklist_payers(user=request.user),
+        people=selectors.worklist_people(user=request.user),
+    )
+
+
+def _htmx_aware(response: HttpResponse) -> HttpResponse:
+    # The same URL answers a whole page or a partial: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def worklist(request: HttpRequest) -> HttpResponse:
+    """My work and the team queues. Filters live in the URL (GET); a search travels in the POST
+    body only, because names and member ids in a query string end up in access logs."""
+    search_form = SearchForm(request.POST if request.method == "POST" else None)
+    search = search_form.cleaned_data["search"].strip() if search_form.is_valid() else ""
+    if request.method == "POST" and not search and not request.htmx:
+        return redirect("denials:worklist")  # an emptied search: back to the plain list
+    form = _filter_form(request, request.GET)
+    rows = selectors.denial_worklist(user=request.user, search=search, **form.selector_kwargs())
+    page_number = search_form.cleaned_data.get("page") if search else request.GET.get("page")
+    page = Paginator(rows, form.page_size).get_page(page_number)
+    denials = list(page.object_list)
+    context = {
+        "form": form,
+        "queues": form.queue_summaries,
+        "current_queue": form.current_queue,
+        "search": search,
+        "page": page,
+        "denials": denials,
+        "descriptions": selectors.code_descriptions(
+            carcs={d.carc for d in denials}, rarcs={r for d in denials for r in d.rarc_list}
+        ),
+        "list_url": request.get_full_path() if request.method == "GET" else reverse("denials:worklist"),
+        "can_reassign": is_manager(request.user),
+        "active_nav": "worklist",
+    }
+    template = "denials/worklist.html"
+    if request.htmx:
+        template += "#list" if request.htmx.target == "worklist-list" else "#rows"
+    return _htmx_aware(render(request, template, context))
+
+
+@require_POST
+def denials_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign or write off the ticked denials (or every denial matching the view)."""
+    form = BulkForm(request.POST, user=request.user)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("denials:worklist")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["all_matching"]:
+            filters = _filter_form(request, request.POST)
+            ids = list(
+                selectors.denial_worklist(
+                    user=request.user, search=request.POST.get("search", ""), **filters.selector_kwargs()
+                ).values_list("pk", flat=True)[: BulkForm.MAX_ROWS]
+            )
+        else:
+            ids = selectors.denial_ids_visible_to(user=request.user, denial_ids=data["ids"])
+        try:
+            if data["action"] == "write-off":
+                done = services.denials_bulk_write_off(denial_ids=ids, reason=data["reason"], actor=request.user)
+                verb = "Wrote off"
+            else:
+                done = services.denials_bulk_assign(denial_ids=ids, assignee=data["assignee"], actor=request.user)
+                verb = f"Assigned to {data['assignee']}:"
+        except services.DenialActionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            skipped = len(ids) - done
+            note = f" {skipped} skipped: changed by someone else meanwhile, or not allowed." if skipped else ""
+            (messages.success if done else messages.warning)(
+                request, f"{verb} {done} denial{'s' if done != 1 else ''}.{note}"
+            )
+    else:
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+    if request.htmx:
+        response = render(request, "partials/messages.html", {"oob": True})
+        response["HX-Trigger"] = DENIAL_CHANGED
+        return response
+    return redirect(back)
+
+
+@require_POST
+def denial_next(request: HttpRequest) -> HttpResponse:
+    """Take the highest-priority unassigned denial (of the current queue, if one is chosen)."""
+    queue = request.POST.get("queue", "")
+    denial = services.denial_take_next(user=request.user, queue_id=int(queue) if queue.isdigit() else None)
+    if denial is None:
+        message = "Nothing left to take: every open denial you can work is assigned."
+        if request.htmx:
+            return render(request, "denials/worklist.html#pane-empty", {"message": message})
+        messages.info(request, message)
+        return redirect("denials:worklist")
+    url = reverse("denials:denial_detail", args=[denial.pk])
+    if not request.htmx:
+        return redirect(url)
+    response = _render_denial(request, _get_denial_for_user(request, denial.pk),
+                              saved=("assign", "Assigned to you: the highest-priority denial that was free."))
+    response["HX-Push-Url"] = url
+    response["HX-Trigger"] = DENIAL_CHANGED
+    return response
+
+
+def _render_denial(
+    request: HttpRequest,
+    denial: Denial,
+    *,
+    status: int = 200,
+    saved: tuple[str, str] | None = None,
+    conflict: services.DenialConflict | None = None,
+    **forms: Any,
+) -> HttpResponse:
+    """The denial page, or only its pane for htmx. htmx swaps 2xx answers only, so a refusal
+    or a conflict answers 200 to htmx (the message is in the pane) and 400/409 otherwise."""
+    version = {"version": denial.version}
+    outcome_initial = {**version, "action": denial.action if denial.action in OutcomeForm.ACTIONS else "",
+                       "modifier": denial.action_modifier}
+    context = {
+        "denial": denial,
+        "ws": selectors.denial_workspace(denial=denial, with_team=is_manager(request.user)),
+        "saved": saved,
+        "conflict": conflict,
+        "can_reassign": is_manager(request.user),
+        "assign_form": AssignForm(initial=version, user=request.user),
+        "outcome_form": OutcomeForm(initial=outcome_initial),
+        "note_form": NoteForm(initial=version),
+        "document_form": DocumentForm(initial=version),
+        "evidence_form": None,
+        "active_nav": "worklist",
+        **forms,
+    }
+    if request.htmx:
+        return _htmx_aware(render(request, "denials/denial_detail.html#pane", context))
+    return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
+
+
+def _saved(request: HttpRequest, denial_id: int, section: str, message: str, *, changed: bool = True) -> HttpResponse:
+    """After a save: the pane again, with a confirmation in place (htmx), or redirect-after-POST."""
+    if not request.htmx:
+        messages.success(request, message)
+        return redirect(reverse("denials:denial_detail", args=[denial_id]) + f"#sec-{section}")
+    response = _render_denial(request, _get_denial_for_user(request, denial_id), saved=(section, message))
+    if changed:
+        response["HX-Trigger"] = DENIAL_CHANGED
+    return response
+
+
+def _conflict(request: HttpRequest, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
+    """Someone else saved first: show the current state and what they changed; nothing was merged."""
+    return _render_denial(request, _get_denial_for_user(request, denial_id), status=409, conflict=exc)
+
+
+@require_GET
+def denial_detail(request: HttpRequest, denial_id: int) -> HttpResponse:
+    return _render_denial(request, _get_denial_for_user(request, denial_id))
+
+
+@require_POST
+def denial_assign(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    form = AssignForm(request.POST, user=request.user)
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        try:
+            services.denial_assign(denial=denial, assignee=assignee, actor=request.user,
+                                   expected_version=form.cleaned_data["version"])
+        except services.DenialConflict as exc:
+            return _conflict(request, denial_id, exc)
+        except services.DenialActionRefused as exc:
+            form.add_error("assignee", str(exc))
+        else:
+            who = "you" if assignee == request.user else str(assignee) if assignee else "nobody"
+            return _saved(request, denial_id, "assign", f"Assigned to {who}.")
+    return _render_denial(request, denial, status=400, assign_form=form)
+
+
+@require_POST
+def denial_outcome(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        action = form.cleaned_data["action"]
+        try:
+            services.denial_record_outcome(
+                denial=denial, action=action, actor=request.user, expected_version=form.cleaned_data["version"],
+                modifier=form.cleaned_data["modifier"], reason=form.cleaned_data["reason"],
+            )
+        except services.DenialConflict as exc:
+            return _conflict(request, denial_id, exc)
+        except services.DenialActionRefused as exc:
+            form.add_error(OutcomeForm.REFUSAL_FIELD.get(action, "action"), str(exc))
+        else:
+            return _saved(request, denial_id, "outcome", f"Saved: {OutcomeForm.ACTIONS[action].lower()}.")
+    return _render_denial(request, denial, status=400, outcome_form=form)
+
+
+@require_POST
+def denial_note(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.denial_add_note(denial=denial, author=request.user, body=form.cleaned_data["body"])
+        except services.DenialActionRefused as exc:
+            form.add_error("body", str(exc))
+        else:
+            return _saved(request, denial_id, "notes", "Note added.")
+    return _render_denial(request, denial, status=400, note_form=form)
+
+
+@require_POST
+def denial_document_upload(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            document = services.document_upload(claim=denial.claim, name=upload.name, content=upload.read(),
+                                                 actor=request.user, title=form.cleaned_data["title"])
+        except services.DenialActionRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return _saved(request, denial_id, "docs", f"Attached {document.title}: select a passage to save it "
+                                                      "as evidence.")
+    return _render_denial(request, denial, status=400, document_form=form)
+
+
+@require_GET
+def denial_document_file(request: HttpRequest, denial_id: int, document_id: int) -> HttpResponse:
+    """The document as uploaded, under a neutral file name (names often carry the patient's)."""
+    denial = _get_denial_for_user(request, denial_id)
+    try:
+        document = selectors.document_for_denial(denial=denial, document_id=document_id)
+    except ClinicalDocument.DoesNotExist:
+        raise Http404("No such document") from None
+    is_pdf = document.kind == ClinicalDocument.Kind.PDF
+    response = HttpResponse(
+        bytes(document.content), content_type="application/pdf" if is_pdf else "text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="document-{document.pk}.{"pdf" if is_pdf else "txt"}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def denial_evidence_save(request: HttpRequest, denial_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    form = EvidenceForm(request.POST)
+    if form.is_valid():
+        try:
+            document = selectors.document_for_denial(denial=denial, document_id=form.cleaned_data["document"])
+        except ClinicalDocument.DoesNotExist:
+            raise Http404("No such document") from None
+        offsets = form.offsets_in(document.text)
+        if offsets is None:
+            form.add_error("quote", "Those words are not in the document: select the passage in the text.")
+        else:
+            try:
+                services.evidence_save(
+                    denial=denial, document=document, start=offsets[0], end=offsets[1],
+                    kind=form.cleaned_data["kind"], actor=request.user, quote=form.selection_quote,
+                )
+            except services.DenialActionRefused as exc:
+                form.add_error("quote", str(exc))
+            else:
+                return _saved(request, denial_id, "evidence", "Passage saved as evidence.")
+    return _render_denial(request, denial, status=400, evidence_form=form)
+
+
+@require_POST
+def denial_evidence_delete(request: HttpRequest, denial_id: int, evidence_id: int) -> HttpResponse:
+    denial = _get_denial_for_user(request, denial_id)
+    try:
+        evidence = selectors.evidence_for_denial(denial=denial, evidence_id=evidence_id)
+    except Evidence.DoesNotExist:
+        raise Http404("No such evidence") from None
+    services.evidence_delete(evidence=evidence, actor=request.user)
+    return _saved(request, denial_id, "evidence", "Passage removed from the evidence.")

@@ -226,3 +226,10 @@ class NcciImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from claim to finish, once finished."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -9,4 +9,7 @@ app_name = "ncci"
 urlpatterns = [
     path("search/", views.search, name="search"),
     path("scrub/", views.scrub, name="scrub"),
+    path("scrub/line/", views.scrub_line, name="scrub_line"),
+    path("import/", views.import_page, name="import"),
+    path("import/<int:import_id>/", views.import_row, name="import_row"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,3 +43,212 @@ def code_chip(kind: str, code: str, descriptions: dict[str, str] | None = None, 
 def describe(kind: str, code: str, descriptions: dict[str, str] | None = None) -> str:
     """The plain-words meaning of a code, or a note that none is on file."""
     return (descriptions or {}).get(f"{kind}:{code}", "") or "no description on file"
+
+
+# --- The worklist and the denial page ---------------------------------------------------
+# Tag colours per triage category; every tag also carries its words, never colour alone.
+CATEGORY_COLOURS = {
+    "bundling-modifier-may-apply": "teal",
+    "bundling-appealable": "green",
+    "bundling-not-appealable": "grey",
+    "bundling-edit-not-in-force": "violet",
+    "bundling-no-ptp-pair": "amber",
+    "coding": "blue",
+    "medical-necessity": "pink",
+    "missing-information": "amber",
+    "authorization": "violet",
+    "eligibility": "blue",
+    "duplicate": "grey",
+    "timely-filing": "red",
+    "coordination-of-benefits": "blue",
+    "non-covered": "pink",
+    "plan-procedures": "violet",
+    "patient-responsibility": "amber",
+    "contractual": "grey",
+    "other": "grey",
+}
+# What fits in a dense row; the full label is on hover and on the denial page.
+CATEGORY_SHORT = {
+    "bundling-modifier-may-apply": "Bundling · modifier may apply",
+    "bundling-appealable": "Bundling · appealable",
+    "bundling-not-appealable": "Bundling · not appealable",
+    "bundling-edit-not-in-force": "Bundling · edit not in force",
+    "bundling-no-ptp-pair": "Bundling · no PTP pair",
+    "coordination-of-benefits": "Coordination of benefits",
+    "authorization": "Authorization",
+}
+INDICATOR_WORDS = {
+    "0": "0: never separately payable; no modifier bypasses it",
+    "1": "1: payable with a modifier when documentation supports a distinct service",
+    "9": "9: not applicable (the edit is effectively deleted)",
+}
+
+
+@register.simple_tag
+def category_tag(slug: str, short: bool = True) -> str:
+    from denials.triage import CATEGORIES
+
+    if not slug:
+        return format_html('<span class="tag tag-grey">{}</span>', "Not triaged")
+    label = CATEGORIES.get(slug, slug.replace("-", " ").capitalize())
+    text = CATEGORY_SHORT.get(slug, label) if short else label
+    return format_html(
+        '<span class="tag tag-{}" title="{}">{}</span>', CATEGORY_COLOURS.get(slug, "grey"), label, text
+    )
+
+
+@register.filter
+def action_label(slug: str) -> str:
+    from denials.triage import ACTIONS
+
+    return ACTIONS.get(slug, slug.replace("-", " ").capitalize()) if slug else "—"
+
+
+@register.filter
+def indicator_words(indicator: str) -> str:
+    return INDICATOR_WORDS.get(indicator or "", "—")
+
+
+@register.simple_tag
+def status_badge(denial: Any) -> str:
+    return format_html(
+        '<span class="badge badge-status-{}">{}</span>', denial.status, denial.get_status_display()
+    )
+
+
+def _today() -> Any:
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+@register.simple_tag
+def due_in(due_date: Any) -> str:
+    """Days to the appeal deadline, with due-soon (7 days or fewer) and overdue set apart in words."""
+    if not due_date:
+        return format_html('<span class="muted">{}</span>', "no deadline")
+    days = (due_date - _today()).days
+    title = f"Appeal due {due_date:%Y-%m-%d}"
+    if days < 0:
+        return format_html('<span class="overdue" title="{}">{} d</span>', title, -days)
+    if days <= 7:
+        return format_html('<span class="due-soon" title="{}">{} d</span>', title, days)
+    return format_html('<span title="{}">{} d</span>', title, days)
+
+
+@register.filter
+def days_since(value: Any) -> Any:
+    if not value:
+        return ""
+    return (_today() - value).days
+
+
+@register.filter
+def percent(value: Any) -> str:
+    try:
+        return f"{Decimal(value) * 100:.0f}%"
+    except (InvalidOperation, TypeError):
+        return ""
+
+
+EVIDENCE_KIND_SHORT = {
+    "separate-site": "XS",
+    "separate-session": "XE",
+    "separate-practitioner": "XP",
+    "non-overlapping": "XU",
+    "other": "other",
+}
+
+
+@register.filter
+def evidence_kind_short(kind: str) -> str:
+    return EVIDENCE_KIND_SHORT.get(kind, kind)
+
+
+@register.simple_tag
+def highlight_evidence(text: str, evidence: list[Any]) -> str:
+    """The document text with saved passages wrapped in <mark class="evidence">.
+
+    The marks only wrap text, so the element's textContent stays the document text and the
+    browser's selection offsets (static/js/worklist.js) index the same string the server does.
+    Overlapping passages are merged into one highlight per stretch of text.
+    """
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    bounds = sorted({0, len(text), *(e.start for e in evidence), *(e.end for e in evidence)})
+    out: list[str] = []
+    for start, end in itertools.pairwise(bounds):
+        if start >= end or start >= len(text):
+            continue
+        chunk = escape(text[start:end])
+        covering = [e for e in evidence if e.start <= start and end <= e.end]
+        if not covering:
+            out.append(chunk)
+            continue
+        first = covering[0]
+        last_piece = any(e.end == end for e in covering)
+        label = evidence_kind_short(first.kind)
+        attrs = f' data-evidence-id="{first.pk}" title="{escape(first.get_kind_display())}"'
+        if last_piece:
+            attrs += f' data-kind="{escape(label)}"'
+        out.append(f'<mark class="evidence"{attrs}>{chunk}</mark>')
+    return mark_safe("".join(out))  # every piece of text went through escape()
+
+
+@register.simple_tag
+def audit_changes(event: Any, people: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """What an audit row changed, in words: [(field, old, new), ...]."""
+    from denials.models import Denial
+
+    labels = {
+        "status": "status",
+        "assignee_id": "assignee",
+        "chosen_modifier": "modifier",
+        "resolution_reason": "reason",
+        "outcome": "outcome",
+        "recovered_amount": "recovered",
+    }
+    statuses = dict(Denial.Status.choices)
+    old = event.old if isinstance(event.old, dict) else {}
+    new = event.new if isinstance(event.new, dict) else {}
+    changes = []
+    for key, label in labels.items():
+        before, after = old.get(key), new.get(key)
+        if before == after or (key not in old and key not in new):
+            continue
+
+        def words(value: Any, key: str = key) -> str:
+            if value in (None, ""):
+                return "—"
+            if key == "status":
+                return str(statuses.get(value, value))
+            if key == "assignee_id":
+                return (people or {}).get(str(value), f"user #{value}")
+            return str(value)
+
+        changes.append((label, words(before), words(after)))
+    return changes
+
+
+AUDIT_ACTIONS = {
+    "denial.assigned": "assigned",
+    "denial.unassigned": "released it",
+    "denial.triaged": "triaged",
+    "denial.corrected_claim": "marked corrected claim",
+    "denial.appeal": "sent to appeal",
+    "denial.write_off": "wrote off",
+    "denial.bill_patient": "billed the patient",
+    "denial.request_info": "requested information",
+    "denial.escalate": "escalated",
+    "denial.reopen": "reopened",
+    "denial.note_added": "added a note",
+    "denial.evidence_saved": "saved evidence",
+    "denial.evidence_removed": "removed evidence",
+    "document.uploaded": "attached a document",
+}
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action.split(".", 1)[-1].replace("_", " "))

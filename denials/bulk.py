@@ -1,0 +1,169 @@
+"""Fast inserts and updates of many rows, for ingestion and triage.
+
+Django's ``bulk_create`` builds one huge multi-row INSERT per batch and ``bulk_update``
+one CASE WHEN per field; for the tens of thousands of rows a remittance holds both
+spend most of their time compiling SQL. Here primary keys are reserved up front (a
+sequence on PostgreSQL; on SQLite the write lock taken at BEGIN IMMEDIATE makes
+MAX(id) safe), rows go in with COPY on PostgreSQL or ``executemany`` on SQLite, and
+updates are one prepared statement run for every row. Values are prepared by the model
+fields themselves (``pre_save`` + ``get_db_prep_save``), so defaults, auto_now_add and
+JSON behave as with the ORM. Call inside ``transaction.atomic()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _concrete_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _reserve_ids(table: str, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if table not in _SEQUENCES:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                _SEQUENCES[table] = cursor.fetchone()[0]
+            cursor.execute("SELECT array_agg(nextval(%s)) FROM generate_series(1, %s)", [_SEQUENCES[table], count])
+            return sorted(cursor.fetchone()[0])
+        cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{table}"')  # noqa: S608 (table name from the model)
+        start = cursor.fetchone()[0]
+        return list(range(start + 1, start + count + 1))
+
+
+def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
+    """Insert model instances of one model; sets each instance's pk. Returns them."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    table = model._meta.db_table
+    fields = _concrete_fields(model)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    ids = _reserve_ids(table, len(objs))
+    rows = []
+    for pk, obj in zip(ids, objs, strict=True):
+        obj.pk = pk
+        rows.append((pk, *(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)))
+        obj._state.adding = False
+        obj._state.db = "default"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * (len(fields) + 1))
+            cursor.executemany(f'INSERT INTO "{table}" ("id", {columns}) VALUES ({marks})', rows)  # noqa: S608
+    return objs
+
+
+def bulk_update_fields(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
+    """UPDATE the named fields of every instance, one prepared statement run per row."""
+    if not objs:
+        return
+    model = type(objs[0])
+    fields = [model._meta.get_field(name) for name in field_names]
+    assignments = ", ".join(f'"{f.column}" = %s' for f in fields)  # type: ignore[union-attr]
+    # Plain values go to the driver as they are (Decimal, date, str, int); only JSON needs
+    # the field's own preparation. get_db_prep_save on every value costs more than the UPDATE.
+    attnames = [f.attname for f in fields]  # type: ignore[union-attr]
+    json_positions = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    rows = []
+    for obj in objs:
+        row = [getattr(obj, name) for name in attnames]
+        for i in json_positions:
+            row[i] = fields[i].get_db_prep_save(row[i], connection)  # type: ignore[union-attr]
+        row.append(obj.pk)
+        rows.append(tuple(row))
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(rows) < 200:
+            cursor.executemany(f'UPDATE "{table}" SET {assignments} WHERE "id" = %s', rows)  # noqa: S608
+            return
+        # PostgreSQL: COPY the new values into a temporary table, then one UPDATE ... FROM.
+        columns = [f.column for f in fields]  # type: ignore[union-attr]
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        cursor.execute(f'CREATE TEMP TABLE "_bulk_update" AS SELECT "id", {quoted} FROM "{table}" WITH NO DATA')  # noqa: S608
+        try:
+            with cursor.cursor.copy(f'COPY "_bulk_update" ({quoted}, "id") FROM STDIN') as copy:
+                for start in range(0, len(rows), 5000):
+                    copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows[start:start + 5000]))
+            sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
+            cursor.execute(f'UPDATE "{table}" AS t SET {sets} FROM "_bulk_update" AS u WHERE t."id" = u."id"')  # noqa: S608
+        finally:
+            cursor.execute('DROP TABLE IF EXISTS "_bulk_update"')
+
+
+def _copy_text(value: Any) -> str:
+    """One value in PostgreSQL COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    elif hasattr(value, "obj") and type(value).__name__ in {"Jsonb", "Json"}:
+        text = json.dumps(value.obj)
+    else:
+        return str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert plain value tuples (in ``names`` order: attnames like ``claim_id``) and
+    return the new primary keys in order. Every other column gets its field's default,
+    prepared once; auto_now(_add) columns get the current time."""
+    if not rows:
+        return []
+    from django.utils import timezone
+
+    table = model._meta.db_table
+    by_attname = {f.attname: f for f in _concrete_fields(model)}
+    given = [by_attname[name] for name in names]
+    json_positions = [i for i, f in enumerate(given) if isinstance(f, models.JSONField)]
+    now = timezone.now()
+    rest = [f for f in by_attname.values() if f.attname not in set(names)]
+    rest_values = tuple(
+        f.get_db_prep_save(now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                           else f.get_default(), connection)
+        for f in rest
+    )
+    columns = ", ".join(f'"{f.column}"' for f in [*given, *rest])
+    ids = _reserve_ids(table, len(rows))
+    prepared: list[tuple[Any, ...]] = []
+    for pk, row in zip(ids, rows, strict=True):
+        if json_positions:
+            row = list(row)
+            for i in json_positions:
+                row[i] = given[i].get_db_prep_save(row[i], connection)
+        prepared.append((pk, *row, *rest_values))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy:
+                # Formatting COPY's text format here is several times faster than
+                # letting psycopg adapt each value (write_row).
+                for start in range(0, len(prepared), 5000):
+                    copy.write("".join(
+                        "\t".join(map(_copy_text, row)) + "\n" for row in prepared[start:start + 5000]
+                    ))
+        else:
+            marks = ", ".join(["%s"] * (len(given) + len(rest) + 1))
+            cursor.executemany(f'INSERT INTO "{table}" ("id", {columns}) VALUES ({marks})', prepared)  # noqa: S608
+    return ids

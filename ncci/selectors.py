@@ -1,0 +1,347 @@
+"""Reads of the NCCI reference data: lookups for a claim's lines, search, API lists.
+
+The claim lookups make one query for the PTP edits (``column1__in=codes, column2__in=codes``,
+one setting) and one for the MUEs, then decide in Python with ``ncci.files.edit_in_force``
+(through ``ncci.scrubber``), so the database and the rules never disagree on a boundary date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+
+from ncci import scrubber
+from ncci.models import Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Setting
+from ncci.scrubber import ClaimLine, MueFact, PtpEditFact, PtpFlag, ScrubResult
+
+ALL_SETTINGS: tuple[str, ...] = tuple(Setting.values)
+
+
+def _code(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def _codes(lines: Iterable[ClaimLine]) -> list[str]:
+    return sorted({_code(line.code) for line in lines if _code(line.code)})
+
+
+def _settings(setting: str | None) -> list[str]:
+    # Without a setting, ``setting IN (all three)`` still lets PostgreSQL use the
+    # (setting, column1, ...) natural-key index; a bare ``column1 = X`` could not.
+    return [setting] if setting else list(ALL_SETTINGS)
+
+
+def ptp_fact(edit: PtpEdit) -> PtpEditFact:
+    return PtpEditFact(
+        column1=edit.column1,
+        column2=edit.column2,
+        effective_date=edit.effective_date,
+        deletion_date=edit.deletion_date,
+        modifier_indicator=edit.modifier_indicator,
+        rationale=edit.rationale,
+        quarter=edit.quarter,
+        setting=edit.setting,
+        edit_id=edit.pk,
+    )
+
+
+_PTP_FACT_FIELDS = (
+    "pk",
+    "column1",
+    "column2",
+    "effective_date",
+    "deletion_date",
+    "modifier_indicator",
+    "rationale",
+    "quarter",
+    "setting",
+)
+
+
+def ptp_edit_facts_for_codes(*, codes: Iterable[str], setting: str = Setting.PRACTITIONER) -> list[PtpEditFact]:
+    """Every PTP edit, whatever its dates, between any two of ``codes``: one query."""
+    wanted = sorted({_code(c) for c in codes if _code(c)})
+    if len(wanted) < 2:
+        return []
+    rows = PtpEdit.objects.filter(setting=setting, column1__in=wanted, column2__in=wanted).values_list(
+        *_PTP_FACT_FIELDS
+    )
+    return [
+        PtpEditFact(
+            column1=c1,
+            column2=c2,
+            effective_date=eff,
+            deletion_date=deleted,
+            modifier_indicator=indicator,
+            rationale=rationale,
+            quarter=quarter,
+            setting=row_setting,
+            edit_id=pk,
+        )
+        for pk, c1, c2, eff, deleted, indicator, rationale, quarter, row_setting in rows
+    ]
+
+
+def bypass_modifier_sets() -> tuple[frozenset[str], frozenset[str]]:
+    """(bypass modifiers, anatomic ones) as admins keep them; DOMAIN.md §5 when the table is empty."""
+    rows = list(Modifier.objects.exclude(bypass_group=Modifier.BypassGroup.NONE).values_list("code", "bypass_group"))
+    if not rows:
+        return scrubber.DEFAULT_BYPASS_MODIFIERS, scrubber.ANATOMIC_MODIFIERS
+    bypass = frozenset(code.upper() for code, _ in rows)
+    anatomic = frozenset(code.upper() for code, group in rows if group == Modifier.BypassGroup.ANATOMIC)
+    return bypass, anatomic
+
+
+def ptp_edits_for_lines(
+    *,
+    lines: Sequence[ClaimLine],
+    date_of_service: dt.date,
+    setting: str = Setting.PRACTITIONER,
+    bypass_modifiers: frozenset[str] | None = None,
+    anatomic_modifiers: frozenset[str] | None = None,
+) -> list[PtpFlag]:
+    """Every PTP edit in force on the date between two of the claim's lines.
+
+    Each flag says which line is Column 2 (``column2_index``), the bypass modifier on it if
+    any (``bypass_modifier``), and whether the indicator allows one (``bypass_allowed``).
+    """
+    if bypass_modifiers is None or anatomic_modifiers is None:
+        bypass_modifiers, anatomic_modifiers = bypass_modifier_sets()
+    return scrubber.ptp_flags(
+        lines,
+        ptp_edit_facts_for_codes(codes=_codes(lines), setting=setting),
+        date_of_service=date_of_service,
+        bypass_modifiers=bypass_modifiers,
+        anatomic_modifiers=anatomic_modifiers,
+        include_not_in_force=False,
+    )
+
+
+def ptp_edit_for_pair(
+    *, column1: str, column2: str, date_of_service: dt.date, setting: str = Setting.PRACTITIONER
+) -> PtpEdit | None:
+    """The edit with Column 1 ``column1`` and Column 2 ``column2`` in force on the date, or None."""
+    edits = PtpEdit.objects.filter(setting=setting, column1=_code(column1), column2=_code(column2))
+    in_force = [e for e in edits if e.in_force_on(date_of_service)]
+    return max(in_force, key=lambda e: e.effective_date) if in_force else None
+
+
+def mue_facts_for_codes(
+    *, codes: Iterable[str], date_of_service: dt.date, setting: str = Setting.PRACTITIONER
+) -> dict[str, MueFact]:
+    """The MUE in force for each code on the date: one query.
+
+    MUE tables have no dates of their own: each quarter's file is the table from its first
+    day on. A code's MUE on a date is the one from the latest imported quarter that starts on
+    or before it and lists the code.
+    """
+    wanted = sorted({_code(c) for c in codes if _code(c)})
+    if not wanted:
+        return {}
+    rows = (
+        Mue.objects.filter(setting=setting, code__in=wanted, effective_date__lte=date_of_service)
+        .order_by("code", "effective_date")
+        .values_list(
+            "pk",
+            "code",
+            "mue_value",
+            "adjudication_indicator",
+            "adjudication_text",
+            "rationale",
+            "quarter",
+            "effective_date",
+            "setting",
+        )
+    )
+    latest: dict[str, MueFact] = {}
+    for pk, code, value, indicator, text, rationale, quarter, effective, row_setting in rows:
+        # Ordered by date: the last one seen for a code wins.
+        latest[code] = MueFact(
+            code=code,
+            mue_value=value,
+            adjudication_indicator=indicator,
+            adjudication_text=text,
+            rationale=rationale,
+            quarter=quarter,
+            effective_date=effective,
+            setting=row_setting,
+            mue_id=pk,
+        )
+    return latest
+
+
+def mues_for_codes(
+    *, codes: Iterable[str], date_of_service: dt.date, setting: str = Setting.PRACTITIONER
+) -> dict[str, MueFact]:
+    return mue_facts_for_codes(codes=codes, date_of_service=date_of_service, setting=setting)
+
+
+def mue_flags_for_lines(
+    *, lines: Sequence[ClaimLine], date_of_service: dt.date, setting: str = Setting.PRACTITIONER
+) -> list[scrubber.MueFlag]:
+    """Every MUE the lines' units exceed."""
+    mues = mue_facts_for_codes(codes=_codes(lines), date_of_service=date_of_service, setting=setting)
+    return scrubber.mue_flags(lines, mues, date_of_service=date_of_service)
+
+
+def scrub_claim(
+    *,
+    lines: Sequence[ClaimLine],
+    date_of_service: dt.date,
+    setting: str = Setting.PRACTITIONER,
+) -> ScrubResult:
+    """The flags a claim would hit (DOMAIN.md §8): three queries whatever the claim's size."""
+    codes = _codes(lines)
+    bypass, anatomic = bypass_modifier_sets()
+    return scrubber.scrub(
+        lines,
+        date_of_service=date_of_service,
+        edits=ptp_edit_facts_for_codes(codes=codes, setting=setting),
+        mues=mue_facts_for_codes(codes=codes, date_of_service=date_of_service, setting=setting),
+        bypass_modifiers=bypass,
+        anatomic_modifiers=anatomic,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Lists: API and search page
+# ---------------------------------------------------------------------------------------
+
+
+def ptp_in_force_q(on: dt.date) -> Q:
+    """SQL twin of ``ncci.files.edit_in_force`` for list filters that must paginate in the
+    database: effective on or before the date, not indicator 9, and either no deletion date
+    or one after the effective date that is on or after the date (inclusive)."""
+    return (
+        Q(effective_date__lte=on)
+        & ~Q(modifier_indicator="9")
+        & (Q(deletion_date__isnull=True) | (Q(deletion_date__gte=on) & Q(deletion_date__gt=F("effective_date"))))
+    )
+
+
+def ptp_edit_list(
+    *,
+    column1: str = "",
+    column2: str = "",
+    setting: str = "",
+    on: dt.date | None = None,
+    modifier_indicator: str = "",
+    quarter: str = "",
+) -> QuerySet[PtpEdit]:
+    edits = PtpEdit.objects.filter(setting__in=_settings(setting))
+    if column1:
+        edits = edits.filter(column1=_code(column1))
+    if column2:
+        edits = edits.filter(column2=_code(column2))
+    if on is not None:
+        edits = edits.filter(ptp_in_force_q(on))
+    if modifier_indicator:
+        edits = edits.filter(modifier_indicator=modifier_indicator)
+    if quarter:
+        edits = edits.filter(quarter=quarter.upper())
+    return edits.order_by("setting", "column1", "column2", "effective_date")
+
+
+def mue_in_force_q(on: dt.date) -> Q:
+    """The MUE rows in force on a date: no later quarter on or before it lists the code."""
+    newer = Mue.objects.filter(
+        setting=OuterRef("setting"),
+        code=OuterRef("code"),
+        effective_date__gt=OuterRef("effective_date"),
+        effective_date__lte=on,
+    )
+    return Q(effective_date__lte=on) & ~Q(Exists(newer))
+
+
+def mue_list(*, code: str = "", setting: str = "", on: dt.date | None = None, quarter: str = "") -> QuerySet[Mue]:
+    mues = Mue.objects.filter(setting__in=_settings(setting))
+    if code:
+        mues = mues.filter(code=_code(code))
+    if quarter:
+        mues = mues.filter(quarter=quarter.upper())
+    if on is not None:
+        mues = mues.filter(mue_in_force_q(on))
+    return mues.order_by("setting", "code", "-effective_date")
+
+
+DIRECTIONS = ("both", "column1", "column2")
+
+
+def ptp_edits_for_code(
+    *, code: str, setting: str = "", direction: str = "both", in_force_on: dt.date | None = None
+) -> QuerySet[PtpEdit]:
+    """A code's edits as Column 1, as Column 2, or both (Column 1 first), for the search page."""
+    code = _code(code)
+    edits = PtpEdit.objects.filter(setting__in=_settings(setting))
+    if direction == "column1":
+        edits = edits.filter(column1=code)
+    elif direction == "column2":
+        edits = edits.filter(column2=code)
+    else:
+        edits = edits.filter(Q(column1=code) | Q(column2=code))
+    if in_force_on is not None:
+        edits = edits.filter(ptp_in_force_q(in_force_on))
+    role = Case(When(column1=code, then=Value(1)), default=Value(2), output_field=IntegerField())
+    return edits.annotate(role=role).order_by("role", "column1", "column2", "setting", "-effective_date")
+
+
+def ptp_edit_counts_for_code(*, code: str, setting: str = "", on: dt.date) -> dict[str, int]:
+    """How many edits a code has as Column 1 and as Column 2, and how many are in force: one query."""
+    code = _code(code)
+    in_force = ptp_in_force_q(on)
+    return PtpEdit.objects.filter(Q(column1=code) | Q(column2=code), setting__in=_settings(setting)).aggregate(
+        column1=Count("pk", filter=Q(column1=code)),
+        column2=Count("pk", filter=Q(column2=code)),
+        column1_in_force=Count("pk", filter=Q(column1=code) & in_force),
+        column2_in_force=Count("pk", filter=Q(column2=code) & in_force),
+    )
+
+
+def procedure_descriptions(*, codes: Iterable[str]) -> dict[str, str]:
+    """Short descriptions of the codes known to the ProcedureCode table: one query."""
+    wanted = {_code(c) for c in codes if c}
+    if not wanted:
+        return {}
+    return {
+        code: short or long
+        for code, short, long in ProcedureCode.objects.filter(code__in=wanted).values_list(
+            "code", "short_description", "description"
+        )
+    }
+
+
+def procedure_code_suggestions(*, text: str, limit: int = 10) -> list[ProcedureCode]:
+    """Codes whose code starts with, or whose description contains, what was typed."""
+    text = text.strip()
+    if not text:
+        return []
+    query = Q(code__istartswith=text) | Q(short_description__icontains=text) | Q(description__icontains=text)
+    return list(ProcedureCode.objects.filter(query).order_by("code")[:limit])
+
+
+def ncci_import_list(*, limit: int = 30) -> list[NcciImport]:
+    return list(NcciImport.objects.select_related("created_by").order_by("-created_at", "-pk")[:limit])
+
+
+def ncci_import_get(*, import_id: int) -> NcciImport:
+    return NcciImport.objects.select_related("created_by").get(pk=import_id)
+
+
+def mues_for_code_by_setting(*, code: str, date_of_service: dt.date, setting: str = "") -> list[MueFact]:
+    """A code's MUE in force on the date, per setting (one query), practitioner first."""
+    rows = (
+        Mue.objects.filter(code=_code(code), setting__in=_settings(setting), effective_date__lte=date_of_service)
+        .order_by("setting", "effective_date")
+        .values_list("pk", "code", "mue_value", "adjudication_indicator", "adjudication_text", "rationale",
+                     "quarter", "effective_date", "setting")
+    )
+    latest: dict[str, MueFact] = {}
+    for pk, row_code, value, indicator, text, rationale, quarter, effective, row_setting in rows:
+        latest[row_setting] = MueFact(
+            code=row_code, mue_value=value, adjudication_indicator=indicator, adjudication_text=text,
+            rationale=rationale, quarter=quarter, effective_date=effective, setting=row_setting, mue_id=pk,
+        )
+    return [latest[s] for s in ALL_SETTINGS if s in latest]
