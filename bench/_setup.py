@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/overturn_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/overturn_bench_{name}"
 
 
-def database_url() -> str:
-    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+def database_url(name: str) -> str:
+    """Each benchmark has a database of its own, so two can run at once."""
+    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL.format(name=name))
 
 
 def fresh_database(url: str) -> None:

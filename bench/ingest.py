@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,20000")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    url = database_url()
+    url = database_url("ingest")
     if args.one:
         print(json.dumps(one(args.one, url)))
         return

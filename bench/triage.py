@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--denials", type=int, default=100_000)
     parser.add_argument("--step", choices=["build", "measure"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    url = database_url()
+    url = database_url("triage")
     if args.step == "build":
         print(json.dumps(build(url, args.denials)))
         return

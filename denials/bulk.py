@@ -68,11 +68,12 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     return objs
 
 
-def bulk_update_fields(objs: Sequence[models.Model], field_names: Sequence[str]) -> None:
-    """UPDATE the named fields of every instance, one prepared statement run per row."""
+def bulk_update_fields(objs: Sequence[Any], field_names: Sequence[str], model: type[models.Model] | None = None) -> None:
+    """UPDATE the named fields of every object (model instances, or any object with the
+    fields' attnames and ``pk`` when ``model`` is given)."""
     if not objs:
         return
-    model = type(objs[0])
+    model = model or type(objs[0])
     fields = [model._meta.get_field(name) for name in field_names]
     assignments = ", ".join(f'"{f.column}" = %s' for f in fields)  # type: ignore[union-attr]
     # Plain values go to the driver as they are (Decimal, date, str, int); only JSON needs

@@ -57,14 +57,14 @@ AGE_CHOICES = [("", "Any age"), ("0-30", "0 to 30 days"), ("31-60", "31 to 60 da
 DUE_CHOICES = [("", "Any deadline"), ("overdue", "Overdue"), ("7", "Due within 7 days"),
                ("30", "Due within 30 days"), ("90", "Due within 90 days")]
 SORT_CHOICES = [
-    ("priority", "Priority"),
-    ("due", "Deadline, soonest first"),
-    ("amount", "Amount at stake, largest first"),
-    ("recovery", "Expected recovery, largest first"),
-    ("age", "Age, oldest first"),
-    ("dos", "Date of service, newest first"),
-    ("payer", "Payer, A to Z"),
-    ("patient", "Patient, A to Z"),
+    ("priority", "Sort: priority"),
+    ("due", "Sort: deadline, soonest"),
+    ("amount", "Sort: at stake, largest"),
+    ("recovery", "Sort: expected recovery"),
+    ("age", "Sort: age, oldest"),
+    ("dos", "Sort: date of service"),
+    ("payer", "Sort: payer"),
+    ("patient", "Sort: patient"),
 ]
 PAGE_SIZES = [(25, "25 rows"), (50, "50 rows"), (100, "100 rows")]
 # The filters a worklist URL may carry (the search never does: it travels in a POST body).
@@ -111,7 +111,7 @@ class WorklistFilterForm(forms.Form):
         self.fields["category"].choices = [("", "Any category"), *CATEGORIES.items()]
         self.fields["payer"].queryset = payers
         self.fields["status"].choices = [("", "Active work"), ("all", "Any status"), *Denial.Status.choices]
-        self.fields["assignee"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"),
+        self.fields["assignee"].choices = [("", "Any assignee"), ("me", "Assigned to me"), ("none", "Unassigned"),
                                            *((str(p.pk), p.get_username()) for p in self.people)]
 
     def clean_amount_max(self) -> Decimal | None:
@@ -155,10 +155,10 @@ class WorklistFilterForm(forms.Form):
     # The row table's columns: (sort key or "", heading, class, the sort's direction).
     columns = [
         ("patient", "Patient · claim #", "", "ascending"),
-        ("payer", "Payer · service date", "", "ascending"),
+        ("payer", "Payer · service date", "hide-narrow", "ascending"),
         ("", "Procedure · codes", "", ""),
-        ("amount", "At stake · expected", "num", "descending"),
-        ("due", "Deadline · age", "num", "ascending"),
+        ("amount", "At stake · exp.", "num", "descending"),
+        ("due", "Due · age", "num", "ascending"),
         ("", "Category · assignee", "", ""),
     ]
 

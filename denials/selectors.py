@@ -56,7 +56,8 @@ def claim_list(
         claims = claims.filter(status_code=status)
     if file_id:
         claims = claims.filter(remittance__file_id=file_id)
-    return claims.order_by("-remittance__payment_date", "-id")
+    # Newest first by primary key: an index scan, fast with hundreds of thousands of claims.
+    return claims.order_by("-id")
 
 
 def claim_detail_queryset() -> QuerySet[ClaimPayment]:

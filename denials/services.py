@@ -76,12 +76,6 @@ def audit_record(
 
 
 # --- Receiving a file ----------------------------------------------------------------
-@dataclass(frozen=True)
-class Received:
-    file: RemittanceFile
-    created: bool  # False: the same bytes were already here
-
-
 def remittance_file_receive(
     *,
     name: str,
@@ -640,13 +634,30 @@ def _queue_router() -> Any:
     return route
 
 
-#: What triage reads of a denial and its claim (the rest of the row is left unloaded).
-DENIAL_TRIAGE_INPUT = (
-    "id", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "status", "category", "action",
-    "queue_id", "claim__id", "claim__status_code", "claim__frequency_code", "claim__facility_type",
-    "claim__remittance__id", "claim__remittance__payment_date", "claim__remittance__production_date",
-    "payer__id", "payer__appeal_window_days",
-)
+class _TriageRow:
+    """What triage reads of a denial, its claim and payer, and what it writes back.
+
+    A plain object instead of a model instance: triage handles hundreds of thousands of
+    denials, and building ORM instances cost more than the triage itself.
+    """
+
+    SOURCE = (
+        "id", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "category", "action",
+        "queue_id", "claim__status_code", "claim__frequency_code", "claim__facility_type",
+        "claim__remittance__payment_date", "claim__remittance__production_date", "payer__appeal_window_days",
+    )
+    __slots__ = (
+        "pk", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "category", "action",
+        "queue_id", "claim_status", "frequency_code", "facility_type", "payment_date", "production_date",
+        "appeal_window_days", "action_modifier", "explanation", "success_probability", "expected_recovery",
+        "priority", "due_date", "triaged_at", "ptp_edit_id", "pair_line_id", "ncci_column1", "ncci_column2",
+        "ncci_modifier_indicator", "ncci_effective_date", "ncci_deletion_date", "ncci_quarter", "ncci_setting",
+        "ncci_rationale",
+    )
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values, strict=False):
+            setattr(self, name, value)
 
 
 def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]:
@@ -711,11 +722,10 @@ def denials_triage(
               "ncci_setting", "ncci_rationale"]
 
     for start in range(0, len(ids), TRIAGE_CHUNK):
-        chunk = list(
-            Denial.objects.filter(pk__in=ids[start:start + TRIAGE_CHUNK])
-            .select_related("claim__remittance", "payer")
-            .only(*DENIAL_TRIAGE_INPUT)
-        )
+        chunk = [
+            _TriageRow(*row) for row in Denial.objects.filter(pk__in=ids[start:start + TRIAGE_CHUNK])
+            .values_list(*_TriageRow.SOURCE)
+        ]
         claim_ids = {d.claim_id for d in chunk}
         # Plain facts, not model instances: a chunk's claims hold thousands of lines.
         lines_by_claim: dict[int, list[Any]] = {}
@@ -731,9 +741,7 @@ def denials_triage(
             ))
         codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
         edits_by_pair: dict[tuple[str, str, str], list[Any]] = {}
-        edit_rows: dict[int, PtpEdit] = {}
         for edit in PtpEdit.objects.filter(column1__in=codes, column2__in=codes):
-            edit_rows[edit.pk] = edit
             edits_by_pair.setdefault((edit.setting, edit.column1, edit.column2), []).append(
                 rules_core.PtpEditFact(
                     column1=edit.column1, column2=edit.column2, effective_date=edit.effective_date,
@@ -742,11 +750,9 @@ def denials_triage(
                 )
             )
         audit_rows: list[tuple[Any, ...]] = []
-        updated: list[Denial] = []
         for denial in chunk:
-            claim = denial.claim
-            lines = lines_by_claim.get(claim.pk, [])
-            setting = "hospital" if claim.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
+            lines = lines_by_claim.get(denial.claim_id, [])
+            setting = "hospital" if denial.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
             line_fact = next((ln for ln in lines if ln.line_id == denial.line_id), None) if denial.line_id else None
             others = tuple(ln for ln in lines if ln.line_id != denial.line_id)
             candidate_edits: list[Any] = []
@@ -755,9 +761,9 @@ def denials_triage(
                     candidate_edits += edits_by_pair.get((setting, other.procedure_code, line_fact.procedure_code), [])
                     candidate_edits += edits_by_pair.get((setting, line_fact.procedure_code, other.procedure_code), [])
             facts = rules_core.DenialFacts(
-                group_code=denial.group_code, carc=denial.carc, rarcs=tuple(denial.rarc_list), amount=denial.amount,
-                payer_id=str(denial.payer_id), claim_status=claim.status_code, line=line_fact, other_lines=others,
-                frequency_code=claim.frequency_code,
+                group_code=denial.group_code, carc=denial.carc, rarcs=tuple(denial.rarcs.split()),
+                amount=denial.amount, payer_id=str(denial.payer_id), claim_status=denial.claim_status,
+                line=line_fact, other_lines=others, frequency_code=denial.frequency_code,
             )
             candidate_rules = rules_by_carc.get(denial.carc.strip().upper(), []) + rules_by_carc.get("", [])
             result = rules_core.triage(facts=facts, rules=candidate_rules, edits=candidate_edits,
@@ -772,8 +778,8 @@ def denials_triage(
             probability = rules_core.success_probability(category=result.category, wins=won, decided=decided)
             if result.write_off or result.action == rules_core.WRITE_OFF:
                 probability = Decimal("0")
-            remitted = claim.remittance.remittance_date
-            due = remitted + dt.timedelta(days=denial.payer.appeal_window_days) if remitted else None
+            remitted = denial.payment_date or denial.production_date
+            due = remitted + dt.timedelta(days=denial.appeal_window_days) if remitted else None
             days_to_due = (due - today).days if due else None
             old = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
             denial.category = result.category
@@ -788,8 +794,7 @@ def denials_triage(
             ).quantize(Decimal("0.0001"))
             denial.due_date = due
             denial.triaged_at = now
-            _apply_finding(denial, finding, edit_rows)
-            updated.append(denial)
+            _apply_finding(denial, finding)
             new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
             if new != old:
                 changed_total += 1
@@ -799,22 +804,21 @@ def denials_triage(
                     f"{denial.group_code}-{denial.carc} {denial.amount}", old if old["category"] else None, new,
                 ))
         with transaction.atomic():
-            bulk_update_fields(updated, fields)
+            bulk_update_fields(chunk, fields, model=Denial)
             insert_values(AuditEvent, ["actor_id", "actor_label", "action", "target_type_id", "target_id",
                                        "target_repr", "old", "new"], audit_rows)
     return changed_total
 
 
-def _apply_finding(denial: Denial, finding: Any, edit_rows: dict[int, Any]) -> None:
+def _apply_finding(denial: Any, finding: Any) -> None:
     if finding is None:
-        denial.ptp_edit = None
-        denial.pair_line_id = None
+        denial.ptp_edit_id = denial.pair_line_id = None
         denial.ncci_column1 = denial.ncci_column2 = denial.ncci_modifier_indicator = ""
         denial.ncci_effective_date = denial.ncci_deletion_date = None
         denial.ncci_quarter = denial.ncci_setting = denial.ncci_rationale = ""
         return
     edit = finding.edit
-    denial.ptp_edit = edit_rows.get(edit.edit_id) if edit.edit_id else None
+    denial.ptp_edit_id = edit.edit_id
     denial.pair_line_id = finding.other_line.line_id
     denial.ncci_column1 = edit.column1
     denial.ncci_column2 = edit.column2

@@ -339,7 +339,9 @@ def _saved(request: HttpRequest, denial_id: int, section: str, message: str, *, 
 
 def _conflict(request: HttpRequest, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
     """Someone else saved first: show the current state and what they changed; nothing was merged."""
-    return _render_denial(request, _get_denial_for_user(request, denial_id), status=409, conflict=exc)
+    response = _render_denial(request, _get_denial_for_user(request, denial_id), status=409, conflict=exc)
+    response["HX-Trigger"] = DENIAL_CHANGED  # the row in the list is stale too
+    return response
 
 
 @require_GET

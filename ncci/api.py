@@ -23,7 +23,7 @@ CODE_HELP = "a 5-character CPT/HCPCS code"
 
 def _valid_code(value: str) -> str:
     code = (value or "").strip().upper()
-    if len(code) != 5 or not code.isalnum() or not code.isascii():
+    if not scrubber.looks_like_procedure_code(code):
         raise serializers.ValidationError(f"{value!r} is not {CODE_HELP}.")
     return code
 
@@ -39,8 +39,18 @@ class PtpEditSerializer(serializers.ModelSerializer):
     class Meta:
         model = PtpEdit
         fields = [
-            "id", "setting", "column1", "column2", "modifier_indicator", "modifier_indicator_text", "effective_date",
-            "deletion_date", "prior_1996", "rationale", "quarter", "source_file",
+            "id",
+            "setting",
+            "column1",
+            "column2",
+            "modifier_indicator",
+            "modifier_indicator_text",
+            "effective_date",
+            "deletion_date",
+            "prior_1996",
+            "rationale",
+            "quarter",
+            "source_file",
         ]
 
     def get_modifier_indicator_text(self, edit: PtpEdit) -> str:
@@ -96,8 +106,17 @@ class MueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mue
         fields = [
-            "id", "setting", "code", "mue_value", "adjudication_indicator", "adjudication_text",
-            "adjudication_indicator_text", "rationale", "quarter", "effective_date", "source_file",
+            "id",
+            "setting",
+            "code",
+            "mue_value",
+            "adjudication_indicator",
+            "adjudication_text",
+            "adjudication_indicator_text",
+            "rationale",
+            "quarter",
+            "effective_date",
+            "source_file",
         ]
 
     def get_adjudication_indicator_text(self, mue: Mue) -> str:
@@ -190,9 +209,7 @@ class ScrubLineListSerializer(serializers.ListSerializer):
 class ScrubRequestSerializer(serializers.Serializer):
     setting = serializers.ChoiceField(choices=Setting.choices, required=False, default=Setting.PRACTITIONER)
     date_of_service = serializers.DateField()
-    lines = ScrubLineListSerializer(
-        child=ScrubLineSerializer(), allow_empty=False, max_length=MAX_LINES
-    )
+    lines = ScrubLineListSerializer(child=ScrubLineSerializer(), allow_empty=False, max_length=MAX_LINES)
 
     def to_lines(self) -> list[scrubber.ClaimLine]:
         return [

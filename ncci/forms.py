@@ -8,12 +8,13 @@ from typing import Any
 from django import forms
 
 from ncci.models import Setting
+from ncci.scrubber import looks_like_procedure_code
 
 SETTING_CHOICES = [("", "All settings"), *Setting.choices]
 DIRECTION_CHOICES = [
     ("both", "Both directions"),
-    ("column1", "As Column 1 (paid; the other code is bundled into it)"),
-    ("column2", "As Column 2 (bundled into the other code)"),
+    ("column1", "As Column 1 (paid)"),
+    ("column2", "As Column 2 (bundled)"),
 ]
 
 
@@ -27,7 +28,12 @@ class SearchForm(forms.Form):
         max_length=60,
         required=False,
         widget=forms.TextInput(
-            attrs={"placeholder": "CPT/HCPCS code, e.g. 17000", "autocomplete": "off", "data-search": "", "spellcheck": "false"}
+            attrs={
+                "placeholder": "CPT/HCPCS code, e.g. 17000",
+                "autocomplete": "off",
+                "data-search": "",
+                "spellcheck": "false",
+            }
         ),
     )
     setting = forms.ChoiceField(label="Setting", choices=SETTING_CHOICES, required=False)
@@ -43,7 +49,7 @@ class SearchForm(forms.Form):
 
 
 def is_code(text: str) -> bool:
-    return len(text) == 5 and text.isalnum() and text.isascii()
+    return looks_like_procedure_code(text)
 
 
 class ScrubForm(forms.Form):
@@ -55,13 +61,21 @@ _MODIFIER_SPLIT = re.compile(r"[\s,;/-]+")
 
 
 class ScrubLineForm(forms.Form):
-    code = forms.CharField(label="Code", max_length=10, required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "off", "size": 7, "spellcheck": "false"}))
-    modifiers = forms.CharField(label="Modifiers", max_length=20, required=False,
-                                widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12,
-                                                              "placeholder": "e.g. 25 or XS RT"}))
-    units = forms.IntegerField(label="Units", min_value=1, max_value=99_999, required=False,
-                               widget=forms.NumberInput(attrs={"min": 1}))
+    code = forms.CharField(
+        label="Code",
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 7, "spellcheck": "false"}),
+    )
+    modifiers = forms.CharField(
+        label="Modifiers",
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": 12, "placeholder": "e.g. 25 or XS RT"}),
+    )
+    units = forms.IntegerField(
+        label="Units", min_value=1, max_value=99_999, required=False, widget=forms.NumberInput(attrs={"min": 1})
+    )
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip().upper()
@@ -104,17 +118,23 @@ class MultipleFileField(forms.FileField):
 
 
 class NcciUploadForm(forms.Form):
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]  # a field, popped from the class by Django
         label="CMS NCCI files",
         help_text="The zip archives as CMS publishes them, or the .txt/.csv/.xlsx inside. Several at once is fine.",
     )
     table = forms.ChoiceField(
         label="Table", required=False, choices=[("", "Detect from the file"), ("ptp", "PTP edits"), ("mue", "MUE")]
     )
-    setting = forms.ChoiceField(label="Setting", required=False, choices=[("", "Detect from the file"), *Setting.choices])
-    quarter = forms.CharField(label="Quarter", required=False, max_length=6,
-                              widget=forms.TextInput(attrs={"placeholder": "e.g. 2026Q3"}),
-                              help_text="Blank: from the file name.")
+    setting = forms.ChoiceField(
+        label="Setting", required=False, choices=[("", "Detect from the file"), *Setting.choices]
+    )
+    quarter = forms.CharField(
+        label="Quarter",
+        required=False,
+        max_length=6,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 2026Q3"}),
+        help_text="Blank: from the file name.",
+    )
 
     def clean_quarter(self) -> str:
         quarter = self.cleaned_data["quarter"].strip().upper()

@@ -40,9 +40,9 @@ INDICATOR_WORDS: dict[str, str] = {
 }
 
 MUE_INDICATOR_WORDS: dict[str, str] = {
-    "1": "line edit: units above the MUE on one line are denied",
-    "2": "date of service edit, policy: an absolute daily limit, units above it are not payable even on appeal",
-    "3": "date of service edit, clinical: units above it are denied but may be paid on appeal with documentation",
+    "1": "line edit: each line is checked on its own",
+    "2": "date of service edit set by policy: an absolute daily limit, not payable above it even on appeal",
+    "3": "date of service edit set from clinical data: units above it may be paid on appeal with documentation",
 }
 
 DISTINCT_SERVICE_MODIFIERS: tuple[str, ...] = ("XE", "XS", "XP", "XU", "59")
@@ -97,6 +97,11 @@ def mue_indicator_words(indicator: str) -> str:
 
 def _code(value: str | None) -> str:
     return (value or "").strip().upper()
+
+
+def looks_like_procedure_code(text: str) -> bool:
+    """A CPT/HCPCS code: five characters, at least four of them digits (99213, 0591T, G0283)."""
+    return len(text) == 5 and text.isascii() and text.isalnum() and sum(c.isdigit() for c in text) >= 4
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,7 +267,7 @@ def suggested_modifiers(
     """Bypass modifiers for an indicator-1 edit, the most likely first.
 
     The right one depends on the documentation, which the claim does not carry, so this is
-    an order, not a choice: 25 when Column 2 is an E/M service; the opposite side when the
+    an order, not a choice: only 25 when Column 2 is an E/M service; the opposite side when the
     Column 1 line names a side; XE first for a diagnostic test (radiology, 93xxx) done at
     another session; otherwise XS (another site or lesion), the usual case for procedures.
     59 always comes last: CMS asks for the X modifier that fits.
@@ -270,7 +275,10 @@ def suggested_modifiers(
     column2 = _code(column2_line.code)
     advice: list[ModifierAdvice] = []
     if _is_evaluation_and_management(column2):
-        advice.append(ModifierAdvice("25", MODIFIER_DOCUMENTATION["25"]))
+        # CMS: 59 and the X modifiers do not go on an E/M code; 25 is the one that does.
+        if "25" in bypass_modifiers:
+            advice.append(ModifierAdvice("25", MODIFIER_DOCUMENTATION["25"]))
+        return tuple(advice)
     sides = {"LT": "RT", "RT": "LT"}
     for modifier in (_code(m) for m in column1_line.modifiers):
         other = sides.get(modifier)
@@ -352,15 +360,17 @@ def ptp_flags(
             pair_edits = by_pair.get((code1, code2))
             if not pair_edits:
                 continue
-            edit = _pick_edit(pair_edits, on)
-            if edit is None:
+            chosen = _pick_edit(pair_edits, on)
+            if chosen is None:
                 continue
-            in_force = edit.in_force_on(on)
+            in_force = chosen.in_force_on(on)
             if not in_force and not include_not_in_force:
                 continue
             seen.add((code1, column2_index))
             flags.append(
-                _ptp_flag(column1_index, column1_line, column2_index, column2_line, edit, on, in_force, bypass, anatomic)
+                _ptp_flag(
+                    column1_index, column1_line, column2_index, column2_line, chosen, on, in_force, bypass, anatomic
+                )
             )
     flags.sort(key=lambda f: ({ERROR: 0, WARNING: 1, OK: 2}[f.severity], f.column2_index, f.column1_index))
     return flags
@@ -464,24 +474,23 @@ def mue_flags(lines: Sequence[ClaimLine], mues: Mapping[str, MueFact], *, date_o
     return flags
 
 
-def _mue_flag(
-    code: str, indexes: tuple[int, ...], units: int | Decimal, mue: MueFact, per: str, on: date
-) -> MueFlag:
+def _mue_flag(code: str, indexes: tuple[int, ...], units: int | Decimal, mue: MueFact, per: str, on: date) -> MueFlag:
     where = (
         f"line {indexes[0] + 1}"
         if per == "line"
         else ("lines " + ", ".join(str(i + 1) for i in indexes) if len(indexes) > 1 else f"line {indexes[0] + 1}")
     )
-    label = f"{mue.adjudication_indicator} {mue.adjudication_text}".strip()
     advice = {
         "1": "If more were medically necessary, report the extra units on another line with an anatomic or "
         "XE/XS/XP/XU modifier.",
         "2": "Reduce the units to the MUE: this limit is not appealable.",
-        "3": "Units above the MUE will be denied; bill them only with documentation of medical necessity for an appeal.",
+        "3": "Units above the MUE will be denied; bill them only with documentation of medical necessity, "
+        "for an appeal.",
     }.get(mue.adjudication_indicator, "")
     message = (
         f"{code}: {units} unit{'s' if units != 1 else ''} on {where}, above the MUE of {mue.mue_value} per {per} "
-        f"({label}: {mue_indicator_words(mue.adjudication_indicator)}). {advice}"
+        f"(adjudication indicator {mue.adjudication_indicator}, {mue_indicator_words(mue.adjudication_indicator)}). "
+        f"{advice}"
     ).strip()
     return MueFlag(code=code, line_indexes=indexes, units=units, mue=mue, per=per, date_of_service=on, message=message)
 

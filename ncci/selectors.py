@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 
@@ -293,10 +292,10 @@ def ptp_edit_counts_for_code(*, code: str, setting: str = "", on: dt.date) -> di
     code = _code(code)
     in_force = ptp_in_force_q(on)
     return PtpEdit.objects.filter(Q(column1=code) | Q(column2=code), setting__in=_settings(setting)).aggregate(
-        column1=Count("pk", filter=Q(column1=code)),
-        column2=Count("pk", filter=Q(column2=code)),
-        column1_in_force=Count("pk", filter=Q(column1=code) & in_force),
-        column2_in_force=Count("pk", filter=Q(column2=code) & in_force),
+        as_column1=Count("pk", filter=Q(column1=code)),
+        as_column2=Count("pk", filter=Q(column2=code)),
+        as_column1_in_force=Count("pk", filter=Q(column1=code) & in_force),
+        as_column2_in_force=Count("pk", filter=Q(column2=code) & in_force),
     )
 
 
@@ -335,13 +334,29 @@ def mues_for_code_by_setting(*, code: str, date_of_service: dt.date, setting: st
     rows = (
         Mue.objects.filter(code=_code(code), setting__in=_settings(setting), effective_date__lte=date_of_service)
         .order_by("setting", "effective_date")
-        .values_list("pk", "code", "mue_value", "adjudication_indicator", "adjudication_text", "rationale",
-                     "quarter", "effective_date", "setting")
+        .values_list(
+            "pk",
+            "code",
+            "mue_value",
+            "adjudication_indicator",
+            "adjudication_text",
+            "rationale",
+            "quarter",
+            "effective_date",
+            "setting",
+        )
     )
     latest: dict[str, MueFact] = {}
     for pk, row_code, value, indicator, text, rationale, quarter, effective, row_setting in rows:
         latest[row_setting] = MueFact(
-            code=row_code, mue_value=value, adjudication_indicator=indicator, adjudication_text=text,
-            rationale=rationale, quarter=quarter, effective_date=effective, setting=row_setting, mue_id=pk,
+            code=row_code,
+            mue_value=value,
+            adjudication_indicator=indicator,
+            adjudication_text=text,
+            rationale=rationale,
+            quarter=quarter,
+            effective_date=effective,
+            setting=row_setting,
+            mue_id=pk,
         )
     return [latest[s] for s in ALL_SETTINGS if s in latest]

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
@@ -205,7 +204,7 @@ def ncci_import_create(
     table: str = "",
     setting: str = "",
     quarter: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: Any = None,
 ) -> NcciImport:
     """Record a file to import. ``table``/``setting``/``quarter`` are what the caller says the
     file is; blank means "detect it from the name and header"."""
@@ -232,7 +231,7 @@ def ncci_import_upload(
     table: str = "",
     setting: str = "",
     quarter: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: Any = None,
 ) -> NcciImport:
     """Keep an uploaded file under MEDIA_ROOT/ncci_uploads/ and queue its import (after commit)."""
     from ncci.tasks import import_ncci_file
@@ -296,7 +295,7 @@ def ncci_file_import(
     table: str = "",
     setting: str = "",
     quarter: str = "",
-    created_by: AbstractBaseUser | None = None,
+    created_by: Any = None,
     progress: Callable[[ImportTally], None] | None = None,
 ) -> NcciImport:
     """Import one file (or zip) now, in this process: create its record and run it."""
@@ -351,7 +350,8 @@ def _reconcile(info: SourceInfo, record: NcciImport, first: SourceInfo | None) -
         )
     if record.setting and info.setting != record.setting:
         raise NcciImportRefused(
-            f"{name} holds the {info.setting} table, not the {record.setting} one it was given as: nothing was imported."
+            f"{name} holds the {info.setting} table, not the {record.setting} one it was given as: "
+            "nothing was imported."
         )
     quarter = info.quarter
     if record.quarter:
@@ -510,6 +510,9 @@ def _stage_ptp_rows(
 class _PtpStaging:
     """TEMP tables holding one import's PTP rows until they are merged.
 
+    The SQL below is assembled from model table names and the staging table names made
+    here from an integer id (never from input): values always go in as parameters.
+
     ``write`` streams batches in; ``merge`` finds, in one join, the rows that are new or
     differ from the stored ones (a second TEMP table, empty on a re-import), then updates
     and inserts from that small set.
@@ -598,7 +601,7 @@ class _PtpStaging:
         ]
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {self.name} ({self.COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values
+                f"INSERT INTO {self.name} ({self.COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values  # noqa: S608
             )
 
     def merge(self, *, setting: str, quarter: str, sources: list[str], tally: ImportTally) -> tuple[int, int]:
@@ -621,7 +624,24 @@ class _PtpStaging:
                 # The join hashes up to a million rows: memory rather than temp files.
                 cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute(
-                f"CREATE TEMP TABLE {self.diff} AS "
+                f"SELECT EXISTS (SELECT 1 FROM {table} WHERE setting = %s AND column1 BETWEEN %s AND %s)",  # noqa: S608
+                [setting, self.lowest, self.highest],
+            )
+            stored = bool(cursor.fetchone()[0])
+            if not stored and self.sorted and len(sources) == 1:
+                # Nothing stored in this Column 1 range (a first import): every row is new,
+                # and the reader already caught the duplicates of a sorted file.
+                cursor.execute(
+                    f"INSERT INTO {table} (setting, column1, column2, prior_1996, effective_date, deletion_date, "  # noqa: S608
+                    "modifier_indicator, rationale, quarter, source_file) "
+                    f"SELECT %s, d.column1, d.column2, d.prior_1996, d.effective_date, d.deletion_date, "
+                    f"d.modifier_indicator, substr(d.rationale, 1, {rationale_length}), %s, {source_case} "
+                    f"FROM {self.name} AS d",
+                    [setting, quarter, *source_params],
+                )
+                return cursor.rowcount, 0
+            cursor.execute(
+                f"CREATE TEMP TABLE {self.diff} AS "  # noqa: S608
                 f"SELECT s.*, p.id AS existing_id, p.quarter AS existing_quarter FROM {self.name} AS s "
                 f"LEFT JOIN {table} AS p ON p.setting = %s AND p.column1 = s.column1 AND p.column2 = s.column2 "
                 "AND p.effective_date = s.effective_date AND p.column1 BETWEEN %s AND %s "
@@ -633,7 +653,7 @@ class _PtpStaging:
             if not self.sorted or len(sources) > 1:
                 self._reject_duplicates(cursor, sources, tally)
             cursor.execute(
-                f"UPDATE {table} SET deletion_date = d.deletion_date, modifier_indicator = d.modifier_indicator, "
+                f"UPDATE {table} SET deletion_date = d.deletion_date, modifier_indicator = d.modifier_indicator, "  # noqa: S608
                 f"rationale = substr(d.rationale, 1, {rationale_length}), prior_1996 = d.prior_1996, quarter = %s, "
                 f"source_file = {source_case} "
                 f"FROM (SELECT * FROM {self.diff} WHERE existing_id IS NOT NULL AND existing_quarter <= %s) AS d "
@@ -642,7 +662,7 @@ class _PtpStaging:
             )
             changed = cursor.rowcount
             cursor.execute(
-                f"INSERT INTO {table} (setting, column1, column2, prior_1996, effective_date, deletion_date, "
+                f"INSERT INTO {table} (setting, column1, column2, prior_1996, effective_date, deletion_date, "  # noqa: S608
                 "modifier_indicator, rationale, quarter, source_file) "
                 f"SELECT %s, d.column1, d.column2, d.prior_1996, d.effective_date, d.deletion_date, "
                 f"d.modifier_indicator, substr(d.rationale, 1, {rationale_length}), %s, {source_case} "
@@ -662,7 +682,7 @@ class _PtpStaging:
         if not self.postgresql:
             cursor.execute(f"CREATE INDEX {self.name}_key ON {self.name} (column1, column2, effective_date)")
         cursor.execute(
-            f"SELECT d.src, d.line_number, d.column1, d.column2, d.effective_date, "
+            f"SELECT d.src, d.line_number, d.column1, d.column2, d.effective_date, "  # noqa: S608
             f"(SELECT min(b.line_number) FROM {self.name} AS b WHERE {same_key}) "
             f"FROM {self.diff} AS d WHERE EXISTS (SELECT 1 FROM {self.name} AS b WHERE {same_key}) "
             "ORDER BY d.src, d.line_number"
@@ -678,7 +698,7 @@ class _PtpStaging:
             tally.valid -= 1
         if duplicates:
             cursor.execute(
-                f"DELETE FROM {self.diff} WHERE EXISTS (SELECT 1 FROM {self.name} AS b WHERE "
+                f"DELETE FROM {self.diff} WHERE EXISTS (SELECT 1 FROM {self.name} AS b WHERE "  # noqa: S608
                 + same_key.replace("d.", f"{self.diff}.")
                 + ")"
             )
@@ -706,7 +726,9 @@ def _read_mue_rows(
             earlier = found.get(row.code)
             if earlier is not None:
                 tally.reject(
-                    RejectedRow(row.line_number, f"duplicate of line {earlier[0].line_number}: the same code", row.code),
+                    RejectedRow(
+                        row.line_number, f"duplicate of line {earlier[0].line_number}: the same code", row.code
+                    ),
                     source_name,
                 )
                 continue

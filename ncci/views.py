@@ -27,6 +27,11 @@ MAX_SCRUB_LINES = 50
 ADMIN_GROUP = "admin"
 
 
+def _htmx(request: HttpRequest) -> Any:
+    """django-htmx's request.htmx (falsy when the request did not come from htmx)."""
+    return getattr(request, "htmx", None)
+
+
 def _is_ncci_admin(user: Any) -> bool:
     """Admins: superusers, and staff users in the "admin" group."""
     if not user.is_authenticated:
@@ -49,18 +54,26 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None, initial={"setting": Setting.PRACTITIONER})
     today = timezone.localdate()
     context: dict[str, Any] = {"form": form, "today": today, "active_nav": "ncci"}
-    if not request.htmx:
+    if not _htmx(request):
         context["can_import"] = _is_ncci_admin(request.user)
     if form.is_valid() and form.cleaned_data["code"]:
         data = form.cleaned_data
         text, on, setting = data["code"], data["date"] or today, data["setting"]
         context.update(text=text, on=on, setting=setting)
         if is_code(text):
-            context.update(_code_results(request, code=text, setting=setting, on=on, direction=data["direction"],
-                                         in_force_only=data["in_force_only"]))
+            context.update(
+                _code_results(
+                    request,
+                    code=text,
+                    setting=setting,
+                    on=on,
+                    direction=data["direction"],
+                    in_force_only=data["in_force_only"],
+                )
+            )
         else:
             context["suggestions"] = selectors.procedure_code_suggestions(text=text)
-    template = "ncci/search.html#results" if request.htmx and not request.htmx.boosted else "ncci/search.html"
+    template = "ncci/search.html#results" if _htmx(request) and not _htmx(request).boosted else "ncci/search.html"
     return render(request, template, context)
 
 
@@ -78,8 +91,13 @@ def _code_results(
         "code": code,
         "page": page,
         "rows": [
-            {"edit": e, "in_force": e.in_force_on(on), "words": scrubber.indicator_words(e.modifier_indicator),
-             "column1_text": descriptions.get(e.column1, ""), "column2_text": descriptions.get(e.column2, "")}
+            {
+                "edit": e,
+                "in_force": e.in_force_on(on),
+                "words": scrubber.indicator_words(e.modifier_indicator),
+                "column1_text": descriptions.get(e.column1, ""),
+                "column2_text": descriptions.get(e.column2, ""),
+            }
             for e in rows
         ],
         "description": descriptions.get(code, ""),
@@ -117,18 +135,23 @@ def scrub(request: HttpRequest) -> HttpResponse:
             # Without JavaScript, "Add a line" posts the form back with one more blank row.
             line_forms.append(ScrubLineForm(prefix=f"line-{_next_index(line_forms)}"))
         else:
-            valid = form.is_valid() & all([f.is_valid() for f in line_forms])
+            valid = form.is_valid() & all(f.is_valid() for f in line_forms)
             lines = [
-                scrubber.ClaimLine(code=f.cleaned_data["code"], modifiers=tuple(f.cleaned_data["modifiers"]),
-                                   units=f.cleaned_data["units"] or 1)
-                for f in line_forms if f.is_valid() and f.cleaned_data.get("code")
+                scrubber.ClaimLine(
+                    code=f.cleaned_data["code"],
+                    modifiers=tuple(f.cleaned_data["modifiers"]),
+                    units=f.cleaned_data["units"] or 1,
+                )
+                for f in line_forms
+                if f.is_valid() and f.cleaned_data.get("code")
             ]
             if valid and not lines:
                 form.add_error(None, "Enter at least one line with a code.")
                 valid = False
             if valid:
                 result = selectors.scrub_claim(
-                    lines=lines, date_of_service=form.cleaned_data["date_of_service"],
+                    lines=lines,
+                    date_of_service=form.cleaned_data["date_of_service"],
                     setting=form.cleaned_data["setting"],
                 )
                 descriptions = selectors.procedure_descriptions(codes=[ln.code for ln in lines])
@@ -136,18 +159,21 @@ def scrub(request: HttpRequest) -> HttpResponse:
                     result=result,
                     lines=lines,
                     ptp_rows=[
-                        {"flag": f, "column1_text": descriptions.get(f.column1, ""),
-                         "column2_text": descriptions.get(f.column2, "")}
+                        {
+                            "flag": f,
+                            "column1_text": descriptions.get(f.column1, ""),
+                            "column2_text": descriptions.get(f.column2, ""),
+                        }
                         for f in result.ptp
                     ],
                 )
             else:
-                status = 400 if not request.htmx else 200  # htmx swaps only 2xx answers
+                status = 400 if not _htmx(request) else 200  # htmx swaps only 2xx answers
     else:
         form = ScrubForm(initial={"setting": Setting.PRACTITIONER, "date_of_service": timezone.localdate()})
         line_forms = _line_forms(None)
     context.update(form=form, line_forms=line_forms, next_index=_next_index(line_forms))
-    template = "ncci/scrub.html#workspace" if request.htmx else "ncci/scrub.html"
+    template = "ncci/scrub.html#workspace" if _htmx(request) else "ncci/scrub.html"
     return render(request, template, context, status=status)
 
 
@@ -178,8 +204,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         queued = [
-            services.ncci_import_upload(upload=f, table=data["table"], setting=data["setting"],
-                                        quarter=data["quarter"], created_by=request.user)
+            services.ncci_import_upload(
+                upload=f, table=data["table"], setting=data["setting"], quarter=data["quarter"], created_by=request.user
+            )
             for f in data["files"]
         ]
         messages.success(request, f"Queued {len(queued)} file(s) for import; their progress shows below.")

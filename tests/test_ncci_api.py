@@ -15,9 +15,16 @@ pytestmark = pytest.mark.django_db
 
 
 def ptp(column1, column2, indicator="1", effective=dt.date(2020, 1, 1), deletion=None, setting="practitioner"):
-    return PtpEdit.objects.create(column1=column1, column2=column2, modifier_indicator=indicator,
-                                  effective_date=effective, deletion_date=deletion, setting=setting,
-                                  rationale="Misuse of Column Two code with Column One code", quarter="2026Q1")
+    return PtpEdit.objects.create(
+        column1=column1,
+        column2=column2,
+        modifier_indicator=indicator,
+        effective_date=effective,
+        deletion_date=deletion,
+        setting=setting,
+        rationale="Misuse of Column Two code with Column One code",
+        quarter="2026Q1",
+    )
 
 
 @pytest.fixture
@@ -73,9 +80,12 @@ def test_ptp_list_filters_by_column_codes_and_setting(api, edits):
     assert api.get(url, {"column1": "17000"}).json()["count"] == 3
     assert api.get(url, {"column1": "17000", "setting": "practitioner"}).json()["count"] == 2
     assert api.get(url, {"column2": "11102"}).json()["count"] == 2
-    assert api.get(url, {"column1": "17000", "column2": "11102", "setting": "hospital"}).json()["results"][0][
-        "modifier_indicator"
-    ] == "0"
+    assert (
+        api.get(url, {"column1": "17000", "column2": "11102", "setting": "hospital"}).json()["results"][0][
+            "modifier_indicator"
+        ]
+        == "0"
+    )
 
 
 def test_ptp_list_date_filter_keeps_edits_in_force_that_day(api, edits):
@@ -108,22 +118,30 @@ def test_ptp_list_rejects_a_bad_date(api, edits):
 
 
 def test_mue_list_filters_by_code_and_date(api):
-    Mue.objects.create(code="17003", mue_value=13, adjudication_indicator="2", quarter="2026Q1",
-                       effective_date=dt.date(2026, 1, 1))
-    Mue.objects.create(code="17003", mue_value=10, adjudication_indicator="2", quarter="2026Q2",
-                       effective_date=dt.date(2026, 4, 1))
+    Mue.objects.create(
+        code="17003", mue_value=13, adjudication_indicator="2", quarter="2026Q1", effective_date=dt.date(2026, 1, 1)
+    )
+    Mue.objects.create(
+        code="17003", mue_value=10, adjudication_indicator="2", quarter="2026Q2", effective_date=dt.date(2026, 4, 1)
+    )
     url = reverse("ncci_api:mue-list")
     assert api.get(url, {"code": "17003"}).json()["count"] == 2
     [row] = api.get(url, {"code": "17003", "date": "2026-03-31"}).json()["results"]
     assert (row["mue_value"], row["quarter"]) == (13, "2026Q1")
-    assert row["adjudication_indicator_text"].startswith("date of service edit, policy")
+    assert row["adjudication_indicator_text"].startswith("date of service edit set by policy")
     [row] = api.get(url, {"code": "17003", "date": "2026-04-01"}).json()["results"]
     assert row["mue_value"] == 10
 
 
 def test_scrub_returns_each_ptp_pair_with_what_to_do_and_each_mue_exceeded(api, edits, code_lists):
-    Mue.objects.create(code="11102", mue_value=1, adjudication_indicator="2", quarter="2026Q1",
-                       effective_date=dt.date(2026, 1, 1), adjudication_text="Date of Service Edit: Policy")
+    Mue.objects.create(
+        code="11102",
+        mue_value=1,
+        adjudication_indicator="2",
+        quarter="2026Q1",
+        effective_date=dt.date(2026, 1, 1),
+        adjudication_text="Date of Service Edit: Policy",
+    )
     body = {
         "setting": "practitioner",
         "date_of_service": "2026-03-02",
@@ -154,8 +172,10 @@ def test_scrub_returns_each_ptp_pair_with_what_to_do_and_each_mue_exceeded(api, 
 
 
 def test_scrub_rejects_bad_input_with_field_errors_by_line(api):
-    body = {"date_of_service": "2026-02-30", "lines": [{"code": "17000"}, {"code": "1700", "units": 0},
-                                                      {"code": "11102", "modifiers": ["XSS"]}]}
+    body = {
+        "date_of_service": "2026-02-30",
+        "lines": [{"code": "17000"}, {"code": "1700", "units": 0}, {"code": "11102", "modifiers": ["XSS"]}],
+    }
     response = api.post(reverse("ncci_api:scrub"), body, format="json")
     assert response.status_code == 400
     errors = response.json()

@@ -50,7 +50,9 @@ def write_ptp(path: Path, rows, *, preamble=PREAMBLE) -> Path:
 def write_mue(path: Path, rows, title: str = "Practitioner Services MUE Values") -> Path:
     with path.open("w", encoding="latin-1", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["Current Procedural Terminology (CPT) codes ... copyright 2025 AMA.\n\nAll rights reserved.", "", "", ""])
+        writer.writerow(
+            ["Current Procedural Terminology (CPT) codes ... copyright 2025 AMA.\n\nAll rights reserved.", "", "", ""]
+        )
         writer.writerow(["HCPCS/\nCPT Code", title, "MUE Adjudication Indicator", "MUE Rationale"])
         writer.writerows(rows)
     return path
@@ -115,8 +117,10 @@ def test_the_next_quarter_records_deletion_dates_adds_new_edits_and_keeps_histor
 def test_a_reinstated_pair_with_a_new_effective_date_is_a_new_row(tmp_path):
     write_ptp(tmp_path / "ccipra-v320r0-f1.TXT", [("17000", "11102", "", "20190101", "20231231", "1")])
     ncci_file_import(path=tmp_path / "ccipra-v320r0-f1.TXT")
-    write_ptp(tmp_path / "ccipra-v321r0-f1.TXT", [("17000", "11102", "", "20190101", "20231231", "1"),
-                                                  ("17000", "11102", "", "20260401", "*", "1")])
+    write_ptp(
+        tmp_path / "ccipra-v321r0-f1.TXT",
+        [("17000", "11102", "", "20190101", "20231231", "1"), ("17000", "11102", "", "20260401", "*", "1")],
+    )
     record = ncci_file_import(path=tmp_path / "ccipra-v321r0-f1.TXT")
     assert (record.added, record.unchanged) == (1, 1)
     assert PtpEdit.objects.filter(column1="17000", column2="11102").count() == 2
@@ -140,15 +144,19 @@ def test_bulk_imports_write_no_history_rows():
 
 
 def test_the_mue_next_quarter_reports_changed_and_added_codes_against_the_previous_one(tmp_path):
-    rows = [("17000", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
-            ("17003", 13, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction")]
+    rows = [
+        ("17000", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
+        ("17003", 13, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
+    ]
     first = ncci_file_import(path=write_mue(tmp_path / "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv", rows))
     assert (first.table, first.setting, first.quarter, first.added) == ("mue", "practitioner", "2026Q1", 2)
     again = ncci_file_import(path=tmp_path / "MCR_MUE_PractitionerServices_Eff_01-01-2026.csv")
     assert (again.added, again.changed, again.unchanged) == (0, 0, 2)
-    next_rows = [("17000", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
-                 ("17003", 14, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
-                 ("11102", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction")]
+    next_rows = [
+        ("17000", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
+        ("17003", 14, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
+        ("11102", 1, "2 Date of Service Edit: Policy", "Code Descriptor / CPT Instruction"),
+    ]
     record = ncci_file_import(path=write_mue(tmp_path / "MCR_MUE_PractitionerServices_Eff_04-01-2026.csv", next_rows))
     assert (record.quarter, record.added, record.changed, record.unchanged) == ("2026Q2", 1, 1, 1)
     assert Mue.objects.filter(code="17003").count() == 2  # each quarter's table is kept
@@ -176,7 +184,10 @@ def test_rejected_rows_are_reported_with_their_line_numbers_and_why(tmp_path):
     assert record.status == NcciImport.Status.DONE, record.error
     assert (record.rows_read, record.added, record.rejected) == (9, 5, 4)
     assert [(r["line"], r["reason"].split(" ")[0]) for r in record.rejects] == [
-        (8, "column"), (9, "effective"), (10, "modifier"), (12, "duplicate")
+        (8, "column"),
+        (9, "effective"),
+        (10, "modifier"),
+        (12, "duplicate"),
     ]
     assert "is not 5 letters or digits" in record.rejects[0]["reason"]
     assert record.rejects[3]["reason"].startswith("duplicate of line 11")
@@ -259,7 +270,10 @@ def test_a_zip_holding_two_parts_is_one_import_with_both_files(tmp_path):
     record = ncci_file_import(path=archive)
     assert record.status == NcciImport.Status.DONE, record.error
     assert (record.added, record.sources) == (4, ["ccipra-v320r0-f1.TXT", "ccipra-v320r0-f2.TXT"])
-    assert set(PtpEdit.objects.values_list("source_file", flat=True)) == {"ccipra-v320r0-f1.TXT", "ccipra-v320r0-f2.TXT"}
+    assert set(PtpEdit.objects.values_list("source_file", flat=True)) == {
+        "ccipra-v320r0-f1.TXT",
+        "ccipra-v320r0-f2.TXT",
+    }
 
 
 def test_the_spreadsheet_version_imports_the_same_rows(tmp_path):
@@ -268,8 +282,17 @@ def test_the_spreadsheet_version_imports_the_same_rows(tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.append(["CPT only copyright 2025 American Medical Association.  All rights reserved."])
-    sheet.append(["Column 1", "Column 2", "*=in existence prior to 1996", "Effective Date", "Deletion Date *=no data",
-                  "Modifier 0=not allowed 1=allowed 9=not applicable", "PTP Edit Rationale"])
+    sheet.append(
+        [
+            "Column 1",
+            "Column 2",
+            "*=in existence prior to 1996",
+            "Effective Date",
+            "Deletion Date *=no data",
+            "Modifier 0=not allowed 1=allowed 9=not applicable",
+            "PTP Edit Rationale",
+        ]
+    )
     sheet.append(["17000", "11102", None, 20190101, "*", 1, RATIONALE])
     sheet.append([100, "01996", None, dt.datetime(2020, 1, 1), "20231231", "0", RATIONALE])  # a number-typed code
     path = tmp_path / "ccioph-v321r0-f1.xlsx"
@@ -295,8 +318,9 @@ def test_table_setting_and_quarter_are_detected_from_cms_names(tmp_path, name, e
         path = write_ptp(tmp_path / name, BASE)
     else:
         title = {"hospital": "Outpatient Hospital Services MUE Values", "dme": "DME Supplier Services MUE Values"}
-        path = write_mue(tmp_path / name, [("E0110", 1, "3 Date of Service Edit: Clinical", "CMS Policy")],
-                         title=title[expected[1]])
+        path = write_mue(
+            tmp_path / name, [("E0110", 1, "3 Date of Service Edit: Clinical", "CMS Policy")], title=title[expected[1]]
+        )
     record = ncci_file_import(path=path)
     assert record.status == NcciImport.Status.DONE, record.error
     assert (record.table, record.setting, record.quarter) == expected
@@ -335,8 +359,17 @@ def test_the_command_fails_when_a_file_is_refused(tmp_path):
 
 def test_the_command_takes_quarter_and_setting(tmp_path):
     path = write_ptp(tmp_path / "edits.txt", BASE)
-    call_command("import_ncci", str(path), "--table", "ptp", "--setting", "practitioner", "--quarter", "2026Q1",
-                 stdout=io.StringIO())
+    call_command(
+        "import_ncci",
+        str(path),
+        "--table",
+        "ptp",
+        "--setting",
+        "practitioner",
+        "--quarter",
+        "2026Q1",
+        stdout=io.StringIO(),
+    )
     assert PtpEdit.objects.filter(quarter="2026Q1", setting="practitioner").count() == 4
 
 

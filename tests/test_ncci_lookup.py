@@ -17,14 +17,28 @@ DOS = dt.date(2026, 3, 2)
 
 
 def ptp(column1, column2, indicator="1", effective=dt.date(2020, 1, 1), deletion=None, setting="practitioner"):
-    return PtpEdit.objects.create(column1=column1, column2=column2, modifier_indicator=indicator,
-                                  effective_date=effective, deletion_date=deletion, setting=setting,
-                                  rationale="Misuse of Column Two code with Column One code", quarter="2026Q1")
+    return PtpEdit.objects.create(
+        column1=column1,
+        column2=column2,
+        modifier_indicator=indicator,
+        effective_date=effective,
+        deletion_date=deletion,
+        setting=setting,
+        rationale="Misuse of Column Two code with Column One code",
+        quarter="2026Q1",
+    )
 
 
 def mue(code, value, indicator="2", quarter="2026Q1", effective=dt.date(2026, 1, 1), setting="practitioner"):
-    return Mue.objects.create(code=code, mue_value=value, adjudication_indicator=indicator, quarter=quarter,
-                              effective_date=effective, setting=setting, adjudication_text="Date of Service Edit: Policy")
+    return Mue.objects.create(
+        code=code,
+        mue_value=value,
+        adjudication_indicator=indicator,
+        quarter=quarter,
+        effective_date=effective,
+        setting=setting,
+        adjudication_text="Date of Service Edit: Policy",
+    )
 
 
 @pytest.fixture
@@ -38,7 +52,13 @@ def demo_edits(db):
 
 
 def test_every_edit_in_force_between_two_lines_with_its_column_2_line(demo_edits):
-    lines = [ClaimLine("11102", ("RT",)), ClaimLine("17000"), ClaimLine("64483"), ClaimLine("77003"), ClaimLine("99213")]
+    lines = [
+        ClaimLine("11102", ("RT",)),
+        ClaimLine("17000"),
+        ClaimLine("64483"),
+        ClaimLine("77003"),
+        ClaimLine("99213"),
+    ]
     flags = selectors.ptp_edits_for_lines(lines=lines, date_of_service=DOS)
     found = {(f.column1, f.column2): f for f in flags}
     assert set(found) == {("17000", "11102"), ("64483", "77003")}
@@ -125,12 +145,17 @@ def test_the_mue_in_force_is_the_latest_quarter_on_or_before_the_date(db):
 
 def test_a_claim_lookup_is_one_query_for_ptp_and_one_for_mue(demo_edits, django_assert_num_queries):
     mue("17000", 1)
-    lines = [ClaimLine(code) for code in ("17000", "11102", "64483", "77003", "99213", "20610", "29881", "29875",
-                                          "93306", "93308")]
+    lines = [
+        ClaimLine(code)
+        for code in ("17000", "11102", "64483", "77003", "99213", "20610", "29881", "29875", "93306", "93308")
+    ]
     with django_assert_num_queries(2):
-        flags = selectors.ptp_edits_for_lines(lines=lines, date_of_service=DOS,
-                                              bypass_modifiers=scrubber.DEFAULT_BYPASS_MODIFIERS,
-                                              anatomic_modifiers=scrubber.ANATOMIC_MODIFIERS)
+        flags = selectors.ptp_edits_for_lines(
+            lines=lines,
+            date_of_service=DOS,
+            bypass_modifiers=scrubber.DEFAULT_BYPASS_MODIFIERS,
+            anatomic_modifiers=scrubber.ANATOMIC_MODIFIERS,
+        )
         mues = selectors.mues_for_codes(codes=[ln.code for ln in lines], date_of_service=DOS)
     assert len(flags) == 3 and set(mues) == {"17000"}
     with django_assert_num_queries(3):  # + the bypass modifier table

@@ -140,7 +140,7 @@ def due_in(due_date: Any) -> str:
 def days_since(value: Any) -> Any:
     if not value:
         return ""
-    return (_today() - value).days
+    return max((_today() - value).days, 0)
 
 
 @register.filter

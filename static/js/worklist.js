@@ -28,10 +28,15 @@
     el.focus({ preventScroll: true });
   }
 
+  function clearFlash() {
+    $all("#messages [data-flash]").forEach(function (el) { el.remove(); });
+  }
+
   function flash(text) {
     var box = document.getElementById("messages");
     if (!box) return;
     var div = document.createElement("div");
+    div.setAttribute("data-flash", "");
     div.className = "alert alert-info";
     div.textContent = text;
     box.textContent = "";
@@ -177,6 +182,7 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target || event.target;
     if (target && target.id === "denial-pane") {
+      clearFlash();
       markOpenRow();
       if (focusPaneHeading) {
         var heading = document.getElementById("denial-h");

@@ -11,9 +11,15 @@ DOS = date(2026, 3, 2)
 
 
 def edit(column1: str, column2: str, indicator: str = "1", effective=date(2020, 1, 1), deletion=None) -> PtpEditFact:
-    return PtpEditFact(column1=column1, column2=column2, effective_date=effective, deletion_date=deletion,
-                       modifier_indicator=indicator, rationale="Misuse of Column Two code with Column One code",
-                       quarter="2026Q1")
+    return PtpEditFact(
+        column1=column1,
+        column2=column2,
+        effective_date=effective,
+        deletion_date=deletion,
+        modifier_indicator=indicator,
+        rationale="Misuse of Column Two code with Column One code",
+        quarter="2026Q1",
+    )
 
 
 def flags(lines, edits, on=DOS):
@@ -42,10 +48,18 @@ def test_indicator_1_without_modifier_asks_for_one_and_suggests_xs_first_for_a_p
     assert "only if the documentation shows a distinct service" in flag.message
 
 
-def test_e_and_m_in_column_2_gets_modifier_25_suggested():
+def test_e_and_m_in_column_2_gets_only_modifier_25_suggested():
     lines = [ClaimLine("20610", ("RT",)), ClaimLine("99213")]
     [flag] = flags(lines, [edit("20610", "99213")])
-    assert flag.suggested_modifier == "25"
+    assert [s.modifier for s in flag.suggestions] == ["25"]
+
+
+def test_procedure_codes_are_told_from_words():
+    assert scrubber.looks_like_procedure_code("99213")
+    assert scrubber.looks_like_procedure_code("0591T")
+    assert scrubber.looks_like_procedure_code("G0283")
+    assert not scrubber.looks_like_procedure_code("JOINT")
+    assert not scrubber.looks_like_procedure_code("1700")
 
 
 def test_diagnostic_column_2_gets_xe_suggested_first():
@@ -88,7 +102,9 @@ def test_a_distinct_service_modifier_on_the_column_1_line_is_misplaced():
 
 def test_bypass_modifiers_are_the_ones_given():
     lines = [ClaimLine("17000"), ClaimLine("11102", ("XS",))]
-    [flag] = scrubber.ptp_flags(lines, [edit("17000", "11102")], date_of_service=DOS, bypass_modifiers=frozenset({"59"}))
+    [flag] = scrubber.ptp_flags(
+        lines, [edit("17000", "11102")], date_of_service=DOS, bypass_modifiers=frozenset({"59"})
+    )
     assert flag.action == scrubber.ADD_MODIFIER
 
 
@@ -106,8 +122,9 @@ def test_an_edit_deleted_before_the_date_of_service_is_no_problem():
     assert flag.action == scrubber.NOT_IN_FORCE
     assert flag.severity == scrubber.OK
     assert "deleted on 2025-12-31" in flag.message
-    result = scrubber.scrub(lines, date_of_service=date(2026, 1, 1), edits=[edit("29881", "29875",
-                            deletion=date(2025, 12, 31))], mues={})
+    result = scrubber.scrub(
+        lines, date_of_service=date(2026, 1, 1), edits=[edit("29881", "29875", deletion=date(2025, 12, 31))], mues={}
+    )
     assert result.clean
 
 
@@ -149,9 +166,16 @@ def test_one_flag_per_column_1_code_and_column_2_line():
 
 
 def mue(code: str, value: int, indicator: str) -> MueFact:
-    return MueFact(code=code, mue_value=value, adjudication_indicator=indicator,
-                   adjudication_text={"1": "Line Edit", "2": "Date of Service Edit: Policy",
-                                      "3": "Date of Service Edit: Clinical"}[indicator])
+    return MueFact(
+        code=code,
+        mue_value=value,
+        adjudication_indicator=indicator,
+        adjudication_text={
+            "1": "Line Edit",
+            "2": "Date of Service Edit: Policy",
+            "3": "Date of Service Edit: Clinical",
+        }[indicator],
+    )
 
 
 def test_mue_line_edit_compares_each_line_on_its_own():
@@ -167,24 +191,31 @@ def test_mue_date_of_service_edit_adds_the_units_of_every_line():
     assert flag.units == 14
     assert flag.line_indexes == (0, 2)
     assert flag.per == "date of service"
-    assert "not payable even on appeal" in flag.message
+    assert "not payable above it even on appeal" in flag.message
 
 
 def test_units_at_the_mue_are_not_flagged():
-    assert scrubber.mue_flags([ClaimLine("17003", units=13)], {"17003": mue("17003", 13, "3")}, date_of_service=DOS) == []
+    assert (
+        scrubber.mue_flags([ClaimLine("17003", units=13)], {"17003": mue("17003", 13, "3")}, date_of_service=DOS) == []
+    )
 
 
 def test_a_clean_claim_has_no_problems_and_notes_codes_without_mue():
-    result = scrubber.scrub([ClaimLine("99213"), ClaimLine("93000")], date_of_service=DOS, edits=[],
-                            mues={"99213": mue("99213", 1, "2")})
+    result = scrubber.scrub(
+        [ClaimLine("99213"), ClaimLine("93000")], date_of_service=DOS, edits=[], mues={"99213": mue("99213", 1, "2")}
+    )
     assert result.clean
     assert result.notes == ("No MUE on file for 93000 (not every code has a published MUE).",)
 
 
 def test_scrub_counts_problems_but_not_bypassed_pairs():
     lines = [ClaimLine("17000"), ClaimLine("11102", ("XS",)), ClaimLine("64483"), ClaimLine("77003")]
-    result = scrubber.scrub(lines, date_of_service=DOS, edits=[edit("17000", "11102"), edit("64483", "77003", "0")],
-                            mues={"77003": mue("77003", 1, "3")})
+    result = scrubber.scrub(
+        lines,
+        date_of_service=DOS,
+        edits=[edit("17000", "11102"), edit("64483", "77003", "0")],
+        mues={"77003": mue("77003", 1, "3")},
+    )
     assert result.problems == 1
     assert [f.action for f in result.ptp] == [scrubber.REMOVE_COLUMN2, scrubber.BYPASSED]
 

@@ -19,7 +19,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
         parser.add_argument("--table", choices=["ptp", "mue"], default="", help="default: detect")
-        parser.add_argument("--setting", choices=["practitioner", "hospital", "dme"], default="", help="default: detect")
+        parser.add_argument(
+            "--setting", choices=["practitioner", "hospital", "dme"], default="", help="default: detect"
+        )
         parser.add_argument("--quarter", default="", help="e.g. 2026Q1; default: from the file name")
         parser.add_argument(
             "--queue", action="store_true", help="queue the imports on the Celery worker instead of running them here"

@@ -1,0 +1,275 @@
+"""The coder's worklist in a real browser: filter, open, upload, highlight, decide, conflict.
+
+Screenshots go to test-artifacts/ (gitignored) so a person can look at the pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from denials.models import Denial, QueueRule, WorkQueue
+from tests.test_triage_pipeline import edit, remit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
+NOTE = """OPERATIVE NOTE — DERMATOLOGY
+Date of service: 09/14/2026
+
+Procedure 1 (CPT 17000): Destruction of a premalignant lesion (actinic keratosis),
+left dorsal forearm, by cryosurgery. One lesion treated.
+
+Procedure 2 (CPT 11102): Tangential biopsy of a separate 6 mm pigmented lesion on the
+right posterior scalp. The scalp lesion is anatomically separate from the forearm
+treatment site and was sampled through a separate incision with its own preparation.
+
+Specimen to pathology. Hemostasis with aluminum chloride. Tolerated well.
+"""
+PASSAGE = "The scalp lesion is anatomically separate from the forearm\ntreatment site"
+
+
+@pytest.fixture
+def team_work(adjustment_rules, code_lists, team):
+    """A team's queues with realistic work: a synthetic remittance plus known bundling denials."""
+    from denials.services import category_rules_load_defaults, remittance_file_ingest, remittance_file_receive
+    from denials.x12.synthetic import NCCI_PAIRS, generate_demo_files
+    from ncci.models import PtpEdit
+
+    category_rules_load_defaults()
+    bundling = WorkQueue.objects.create(name="Bundling and NCCI", team=team, description="CARC 97/236, M15, N381")
+    general = WorkQueue.objects.create(name="General denials", team=team)
+    QueueRule.objects.create(queue=bundling, category="bundling")
+    QueueRule.objects.create(queue=general, category="", priority=1000)
+    for column1, column2 in NCCI_PAIRS:
+        if (column1, column2) not in {("17000", "11102"), ("64483", "77003")}:
+            PtpEdit.objects.create(setting="practitioner", column1=column1, column2=column2, modifier_indicator="1",
+                                   effective_date=dt.date(2019, 1, 1), rationale="Standards of medical/surgical "
+                                   "practice", quarter="2026Q4")
+    edit("17000", "11102", "1")
+    edit("64483", "77003", "0")
+
+    def receive(name: str, content: bytes) -> None:
+        file = remittance_file_receive(name=name, content=content, source="command", queue=False)
+        remittance_file_ingest(file_id=file.pk, task_id=str(uuid.uuid4()))
+
+    for name, content in generate_demo_files(count=2, claims_per_file=30):
+        receive(name, content)
+    soon = (timezone.localdate() - dt.timedelta(days=116)).strftime("%Y%m%d")
+    receive("a.835", remit([("17000", "", "200", "150", "CO*45*50"), ("11102", "", "180", "0", "CO*97*180", "M15")],
+                           dos="20260914"))
+    receive("b.835", remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", "CO*97*150")],
+                           pay_date=soon))
+    denial = Denial.objects.get(line__procedure_code="11102", claim__patient_last_name="DOE", ncci_column1="17000")
+    assert denial.category == "bundling-modifier-may-apply"
+    return {"denial": denial, "bundling": bundling}
+
+
+def _login(page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/worklist/$"))
+
+
+def _console(page) -> list[str]:
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and "favicon" not in msg.text
+            and "404" not in msg.text else None)
+    return problems
+
+
+def _select_text(page, text: str) -> None:
+    """Select a passage of the document the way a mouse drag would: a Range over the text nodes."""
+    page.evaluate(
+        """(text) => {
+            const pre = document.querySelector("pre.doc-text");
+            const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+            const nodes = []; let node; let full = "";
+            while ((node = walker.nextNode())) { nodes.push([node, full.length]); full += node.data; }
+            const start = full.indexOf(text), end = start + text.length;
+            const at = (offset) => { for (const [n, base] of nodes) { if (offset <= base + n.data.length) return [n, offset - base]; } };
+            const range = document.createRange();
+            range.setStart(...at(start)); range.setEnd(...at(end));
+            const selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
+        }""",
+        text,
+    )
+
+
+def test_coder_filters_opens_documents_highlights_and_decides(browser, live_server, team_work, coder, shot, tmp_path):
+    denial = team_work["denial"]
+    context = browser.new_context(viewport={"width": 1366, "height": 860})
+    page = context.new_page()
+    problems = _console(page)
+    _login(page, live_server.url, coder.username)
+    assert page.locator("#wl-heading").inner_text() == "My work"
+    shot(page, "worklist-1-my-work-empty")
+
+    # A team queue, then a filter: the rows swap in place and the URL keeps the filter.
+    page.click(".queue-tabs a:has-text('Bundling and NCCI')")
+    page.wait_for_url(re.compile(rf".*queue={team_work['bundling'].pk}"))
+    assert page.locator("#wl-heading").inner_text() == "Bundling and NCCI"
+    before = page.locator("[data-rows] tr[data-row]").count()
+    assert before >= 3
+    shot(page, "worklist-2-bundling-queue")
+    page.select_option("#id_category", "bundling-modifier-may-apply")
+    page.wait_for_url(re.compile(r".*category=bundling-modifier-may-apply"))
+    page.wait_for_function("document.querySelectorAll('[data-rows] tr[data-row]').length < %d" % before)
+    categories = page.locator("[data-rows] tr[data-row] .wl-cat .tag").all_inner_texts()
+    assert categories and all("modifier may apply" in c for c in categories)
+    assert "&payer=" not in page.url  # empty filters stay out of the URL
+
+    # Keyboard: j/k walk the rows, Enter opens the denial in the right pane and pushes its URL.
+    row = page.locator(f'tr[data-row="{denial.pk}"]')
+    index = page.locator("[data-rows] tr[data-row]").evaluate_all(
+        "(rows, id) => rows.findIndex(r => r.dataset.row === String(id))", denial.pk)
+    page.locator("body").click(position={"x": 5, "y": 500})
+    for _ in range(index + 1):
+        page.keyboard.press("j")
+    assert "is-current" in row.get_attribute("class")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/denials/{denial.pk}/")
+    page.wait_for_selector(f'#denial-pane article[data-denial-id="{denial.pk}"]')
+    assert "is-open" in row.get_attribute("class")
+    pane = page.locator("#denial-pane")
+    assert "17000 includes 11102" in pane.inner_text()
+    assert "payable with a modifier when documentation supports a distinct service" in pane.inner_text()
+    shot(page, "worklist-3-denial-open")
+
+    # "a": assign to me, answered in place.
+    page.keyboard.press("a")
+    page.wait_for_selector("#denial-pane .saved-note:has-text('Assigned to you')")
+    assert page.locator("#denial-pane .badge-status-in-progress").count() == 1
+
+    # Upload the operative note; it shows in the page as text.
+    note = tmp_path / "op-note.txt"
+    note.write_text(NOTE, encoding="utf-8")
+    page.set_input_files("#denial-pane [data-doc-upload]", str(note))
+    page.fill(f"#doc-title-{denial.pk}", "Operative note 2026-09-14")
+    page.click("#denial-pane .upload-doc button[type=submit]")
+    page.wait_for_selector("#denial-pane pre.doc-text")
+    assert "anatomically separate" in page.locator("pre.doc-text").inner_text()
+
+    # Highlight a passage, press e, choose what it shows, Enter: saved and highlighted in place.
+    _select_text(page, PASSAGE)
+    page.wait_for_function("document.querySelector('[data-evidence-quote]').value.length > 0")
+    page.keyboard.press("e")
+    assert page.evaluate("document.activeElement.name") == "kind"
+    page.select_option("[data-evidence-kind]", "separate-site")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#denial-pane pre.doc-text mark.evidence")
+    marked = " ".join(page.locator("pre.doc-text mark.evidence").all_inner_texts())
+    assert " ".join(marked.split()) == " ".join(PASSAGE.split())
+    evidence = denial.evidence.get()
+    assert evidence.quote == PASSAGE and NOTE[evidence.start:evidence.end] == PASSAGE
+    page.locator("#sec-docs").scroll_into_view_if_needed()
+    shot(page, "worklist-4-evidence-saved")
+
+    # "o": the outcome. Corrected claim with the XS modifier the passage supports.
+    page.keyboard.press("Escape")
+    page.locator("#denial-h").focus()
+    page.keyboard.press("o")
+    assert page.evaluate("document.activeElement.name") == "action"
+    page.check("#denial-pane input[name=action][value=corrected-claim]")
+    page.select_option(f"#outcome-modifier-{denial.pk}", "XS")
+    page.click("#outcome-form button[type=submit]")
+    page.wait_for_selector("#denial-pane .saved-note:has-text('Saved: corrected claim')")
+    shot(page, "worklist-5-outcome-saved")
+
+    # The queue updates by itself: the corrected denial leaves the active list.
+    row.wait_for(state="detached")
+    denial.refresh_from_db()
+    assert (denial.status, denial.chosen_modifier, denial.assignee_id) == ("corrected", "XS", coder.pk)
+    shot(page, "worklist-6-queue-updated")
+
+    # Refused: a bypass modifier on the indicator-0 edit, shown next to the modifier field.
+    blocked = Denial.objects.get(ncci_column2="77003")
+    page.goto(f"{live_server.url}/denials/{blocked.pk}/")
+    page.check("input[name=action][value=corrected-claim]")
+    page.select_option(f"#outcome-modifier-{blocked.pk}", "59")
+    page.click("#outcome-form button[type=submit]")
+    error = page.locator(".field-modifier .errorlist")
+    error.wait_for()
+    assert "modifier indicator 0" in error.inner_text()
+    page.locator("#sec-outcome").scroll_into_view_if_needed()
+    shot(page, "worklist-7-indicator-0-refused")
+
+    # The search travels in a POST body: the patient's name never reaches the URL.
+    page.goto(f"{live_server.url}/worklist/?queue=all")
+    page.keyboard.press("/")
+    page.keyboard.type("doe jane")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#worklist-rows.wl-rows[data-search-mode]")
+    assert "doe" not in page.url.lower() and "jane" not in page.url.lower()
+    assert page.locator("[data-rows] tr[data-row]").count() == 2
+    shot(page, "worklist-8-search")
+
+    # "?" lists the keys.
+    page.locator("body").click(position={"x": 5, "y": 700})
+    page.keyboard.press("?")
+    help_text = page.locator("dialog.kbd-help").inner_text()
+    for words in ("Assign the open denial to me", "Mark the outcome", "Save the selected passage", "Next row"):
+        assert words in help_text
+    shot(page, "worklist-9-keys")
+    assert not problems, problems
+    context.close()
+
+
+def test_two_coders_on_one_denial_the_second_save_is_refused(browser, live_server, team_work, coder, teammate, shot):
+    denial = team_work["denial"]
+    first = browser.new_context(viewport={"width": 1366, "height": 860})
+    second = browser.new_context(viewport={"width": 1366, "height": 860})
+    page_a, page_b = first.new_page(), second.new_page()
+    _login(page_a, live_server.url, coder.username)
+    _login(page_b, live_server.url, teammate.username)
+    for page in (page_a, page_b):
+        page.goto(f"{live_server.url}/worklist/?queue={team_work['bundling'].pk}")
+        page.click(f'tr[data-row="{denial.pk}"] a[data-open]')
+        page.wait_for_selector(f'#denial-pane article[data-denial-id="{denial.pk}"]')
+
+    page_a.check("#denial-pane input[name=action][value=write-off]")
+    page_a.fill(f"#outcome-reason-{denial.pk}", "Documentation does not support a distinct service")
+    page_a.click("#outcome-form button[type=submit]")
+    page_a.wait_for_selector("#denial-pane .saved-note:has-text('Saved: write off')")
+
+    page_b.check("#denial-pane input[name=action][value=appeal]")
+    page_b.click("#outcome-form button[type=submit]")
+    conflict = page_b.locator("#denial-pane .conflict")
+    conflict.wait_for()
+    text = conflict.inner_text()
+    assert "changed by someone else" in text and coder.username in text
+    assert "Written off" in text  # what the other coder did
+    assert page_b.locator("#denial-pane .denial-tags .badge-status-written-off").count() == 1
+    shot(page_b, "worklist-10-conflict")
+    denial.refresh_from_db()
+    assert denial.status == "written-off"
+    first.close()
+    second.close()
+
+
+def test_the_worklist_works_without_javascript(browser, live_server, team_work, coder, shot):
+    denial = team_work["denial"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    page = context.new_page()
+    _login(page, live_server.url, coder.username)
+    page.goto(f"{live_server.url}/worklist/?queue={team_work['bundling'].pk}")
+    page.select_option("#id_category", "bundling-modifier-may-apply")
+    page.click("#wl-filters button[type=submit]")
+    assert "category=bundling-modifier-may-apply" in page.url
+    page.click(f'tr[data-row="{denial.pk}"] a[data-open]')
+    assert page.url == f"{live_server.url}/denials/{denial.pk}/"
+    page.click("#denial-pane [data-key-assign]")
+    assert page.url.startswith(f"{live_server.url}/denials/{denial.pk}/")
+    assert "Assigned to you." in page.locator("#messages").inner_text()
+    page.check("input[name=action][value=write-off]")
+    page.click("#outcome-form button[type=submit]")
+    assert "A write-off needs a reason." in page.locator(".field-reason").inner_text()
+    shot(page, "worklist-11-no-javascript", full_page=True)
+    context.close()
