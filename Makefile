@@ -46,12 +46,15 @@ test: install
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
 test-sqlite: install
-	$(BIN)/pytest -m "not integration" -p no:cacheprovider
+	$(PYTEST) -n 2 -m "not integration"
 
 test-postgres: install
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && $(PY) -c "import redis,sys; redis.Redis.from_url('$(REDIS_URL)').ping()" 2>/dev/null; then \
-	  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/pytest -p no:cacheprovider; \
+	  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(PYTEST) -n 2 -m "not integration" && \
+	  DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(PYTEST) -m integration; \
 	elif [ -n "$$REQUIRE_SERVICES" ]; then \
 	  echo "PostgreSQL or Redis does not answer, and REQUIRE_SERVICES is set"; exit 1; \
 	else \

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -66,11 +66,15 @@ SORT_CHOICES = [
     ("payer", "Sort: payer"),
     ("patient", "Sort: patient"),
 ]
-PAGE_SIZES = [(25, "25 rows"), (50, "50 rows"), (100, "100 rows")]
+PAGE_SIZES = [("", "50 rows"), (25, "25 rows"), (100, "100 rows")]  # blank: the default, 50
 # The filters a worklist URL may carry (the search never does: it travels in a POST body).
 FILTER_FIELDS = ("queue", "category", "payer", "carc", "rarc", "column1", "column2", "amount_min", "amount_max",
                  "age", "due", "status", "assignee", "sort", "per_page")
 MORE_FILTERS = ("carc", "rarc", "column1", "column2", "amount_min", "amount_max", "age", "due")
+
+
+def _choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
 class WorklistFilterForm(forms.Form):
@@ -98,7 +102,7 @@ class WorklistFilterForm(forms.Form):
     age = forms.ChoiceField(label="Age", choices=AGE_CHOICES, required=False)
     due = forms.ChoiceField(label="Deadline", choices=DUE_CHOICES, required=False)
     sort = forms.ChoiceField(label="Sort", choices=SORT_CHOICES, required=False)
-    per_page = forms.TypedChoiceField(label="Rows", choices=PAGE_SIZES, coerce=int, required=False, empty_value=50)
+    per_page = forms.TypedChoiceField(label="Rows", choices=PAGE_SIZES, coerce=int, required=False, empty_value=None)
 
     def __init__(self, *args: Any, queues: list[Any], payers: Any, people: Any, **kwargs: Any) -> None:
         from denials.models import Denial
@@ -107,12 +111,12 @@ class WorklistFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.queue_summaries = queues
         self.people = list(people)
-        self.fields["queue"].choices = [(q.key, q.name) for q in queues]
-        self.fields["category"].choices = [("", "Any category"), *CATEGORIES.items()]
-        self.fields["payer"].queryset = payers
-        self.fields["status"].choices = [("", "Active work"), ("all", "Any status"), *Denial.Status.choices]
-        self.fields["assignee"].choices = [("", "Any assignee"), ("me", "Assigned to me"), ("none", "Unassigned"),
-                                           *((str(p.pk), p.get_username()) for p in self.people)]
+        _choices(self, "queue", [(q.key, q.name) for q in queues])
+        _choices(self, "category", [("", "Any category"), *CATEGORIES.items()])
+        cast(forms.ModelChoiceField, self.fields["payer"]).queryset = payers
+        _choices(self, "status", [("", "Active work"), ("all", "Any status"), *Denial.Status.choices])
+        _choices(self, "assignee", [("", "Any assignee"), ("me", "Assigned to me"), ("none", "Unassigned"),
+                                    *((str(p.pk), p.get_username()) for p in self.people)])
 
     def clean_amount_max(self) -> Decimal | None:
         low, high = self.cleaned_data.get("amount_min"), self.cleaned_data.get("amount_max")
@@ -166,7 +170,7 @@ class WorklistFilterForm(forms.Form):
         return [self[name] for name in ("category", "payer", "status", "assignee", "sort")]
 
     def more_fields(self) -> list[Any]:
-        return [self[name] for name in MORE_FILTERS + ("per_page",)]
+        return [self[name] for name in (*MORE_FILTERS, "per_page")]
 
     @property
     def has_filters(self) -> bool:
@@ -278,10 +282,10 @@ class EvidenceForm(VersionedForm):
         from denials.models import Evidence
 
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = Evidence.Kind.choices
+        _choices(self, "kind", list(Evidence.Kind.choices))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         no_offsets = data.get("start") is None or data.get("end") is None
         if no_offsets and not (data.get("quote") or "").strip():
             raise forms.ValidationError("Select a passage in the document first.")
@@ -341,7 +345,7 @@ class BulkForm(forms.Form):
         self.user = user
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         if not data.get("ids") and not data.get("all_matching"):
             raise forms.ValidationError("Tick the denials to act on first.")
         action = data.get("action")

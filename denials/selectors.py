@@ -440,7 +440,8 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
         .order_by("uploaded_at", "id")
     )
     for document in documents:
-        document.denial_evidence = [e for e in evidence if e.document_id == document.pk]
+        # The passages of this denial, for the highlighted text (other denials of the claim keep theirs).
+        setattr(document, "denial_evidence", [e for e in evidence if e.document_id == document.pk])  # noqa: B010
     notes = list(DenialNote.objects.filter(denial=denial).select_related("author"))
     types = ContentType.objects.get_for_models(Denial, ClaimPayment)
     events = list(
@@ -456,7 +457,7 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
         for pk, name in get_user_model().objects.filter(pk__in=people_ids).values_list("pk", "username")
     } if people_ids else {}
     team_members: list[Any] = []
-    if with_team and denial.queue_id:
+    if with_team and denial.queue is not None:
         team_members = list(denial.queue.team.members.order_by("username"))
     return DenialWorkspace(
         lines=lines,
@@ -491,7 +492,7 @@ def modifier_choices() -> list[Any]:
     from denials.triage import ANATOMIC_MODIFIERS, BYPASS_MODIFIERS, GLOBAL_SURGERY_MODIFIERS
     from ncci.models import Modifier
 
-    rows = list(Modifier.objects.order_by("code"))
+    rows: list[Any] = list(Modifier.objects.order_by("code"))
     if not rows:
         def group(code: str) -> str:
             if code in ANATOMIC_MODIFIERS:

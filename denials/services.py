@@ -869,6 +869,12 @@ OUTCOME_ACTIONS = {
 AUDITED_FIELDS = ("status", "assignee_id", "chosen_modifier", "resolution_reason", "outcome", "recovered_amount")
 
 
+def _check_version(denial: Denial, expected_version: int) -> None:
+    """A page that is out of date hears about the conflict before any rule about the action."""
+    if denial.version != expected_version:
+        raise DenialConflict(Denial.objects.select_related("assignee").get(pk=denial.pk))
+
+
 def _snapshot(denial: Denial) -> dict[str, Any]:
     return {f: (str(getattr(denial, f)) if getattr(denial, f) is not None else None) for f in AUDITED_FIELDS}
 
@@ -899,13 +905,20 @@ def denial_assign(*, denial: Denial, assignee: AbstractBaseUser | None, actor: A
     managers and admins may hand it to anyone on the queue's team."""
     from denials.roles import is_manager
 
+    _check_version(denial, expected_version)
     if assignee is not None and assignee.pk != actor.pk and not is_manager(actor):
         raise DenialActionRefused("Only a manager can assign a denial to someone else.")
+    if denial.assignee_id and denial.assignee_id != actor.pk and not is_manager(actor):
+        raise DenialActionRefused(f"{denial.assignee} is working this denial; ask a manager to reassign it.")
     if assignee is not None and denial.queue_id and not is_manager(assignee) and not denial.queue.team.members.filter(
         pk=assignee.pk
     ).exists():
         raise DenialActionRefused(f"{assignee} is not on the {denial.queue.team} team that owns this queue.")
-    status = Denial.Status.IN_PROGRESS if assignee is not None and denial.status == Denial.Status.OPEN else denial.status
+    status = denial.status
+    if assignee is not None and status == Denial.Status.OPEN:
+        status = Denial.Status.IN_PROGRESS
+    elif assignee is None and status == Denial.Status.IN_PROGRESS:
+        status = Denial.Status.OPEN  # released: back in line for "next denial"
     return _denial_update(denial=denial, expected_version=expected_version, actor=actor,
                           action="assigned" if assignee else "unassigned", assignee=assignee, status=status)
 
@@ -943,6 +956,7 @@ def denial_record_outcome(
 ) -> Denial:
     """Mark what was done: corrected claim, appeal, write-off, bill patient, request
     information, escalate, or reopen. Refuses what the rules forbid, with the reason."""
+    _check_version(denial, expected_version)
     if action not in OUTCOME_ACTIONS:
         raise DenialActionRefused(f"Unknown action {action!r}.")
     modifier = modifier.strip().upper()
@@ -982,8 +996,10 @@ def denial_record_outcome(
 
 def denials_bulk_assign(*, denial_ids: list[int], assignee: AbstractBaseUser, actor: AbstractBaseUser) -> int:
     """Assign several denials at their current versions; the ones that changed meanwhile are skipped."""
+    from denials.selectors import denials_visible_to
+
     done = 0
-    for denial in Denial.objects.filter(pk__in=denial_ids).select_related("queue__team"):
+    for denial in denials_visible_to(user=actor).filter(pk__in=denial_ids).select_related("queue__team", "assignee"):
         try:
             denial_assign(denial=denial, assignee=assignee, actor=actor, expected_version=denial.version)
             done += 1
@@ -995,8 +1011,12 @@ def denials_bulk_assign(*, denial_ids: list[int], assignee: AbstractBaseUser, ac
 def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: AbstractBaseUser) -> int:
     if not reason.strip():
         raise DenialActionRefused("A write-off needs a reason.")
+    from denials.selectors import denials_visible_to
+
     done = 0
-    for denial in Denial.objects.filter(pk__in=denial_ids, status__in=[Denial.Status.OPEN, Denial.Status.IN_PROGRESS]):
+    for denial in denials_visible_to(user=actor).filter(
+        pk__in=denial_ids, status__in=[Denial.Status.OPEN, Denial.Status.IN_PROGRESS]
+    ):
         try:
             denial_record_outcome(denial=denial, action="write-off", actor=actor, expected_version=denial.version,
                                   reason=reason)

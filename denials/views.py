@@ -7,7 +7,7 @@ so another team's denial answers 404 on every page and partial alike.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from denials import selectors, services
 from denials.forms import (
@@ -34,6 +35,9 @@ from denials.forms import (
 )
 from denials.models import ClinicalDocument, Denial, Evidence, RemittanceFile
 from denials.roles import is_manager
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 PAGE_SIZE = 50
 
@@ -173,7 +177,14 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
 DENIAL_CHANGED = "denialChanged"  # htmx event: the worklist refreshes its rows and queue counts
 
 
-def _get_denial_for_user(request: HttpRequest, denial_id: int) -> Denial:
+class _Request(HttpRequest):
+    """What the worklist views get: LoginRequiredMiddleware has signed the user in, django-htmx added .htmx."""
+
+    user: User
+    htmx: HtmxDetails
+
+
+def _get_denial_for_user(request: _Request, denial_id: int) -> Denial:
     """The one permission check of every denial page and partial: not visible means 404."""
     try:
         return selectors.denial_for_user(user=request.user, denial_id=denial_id)
@@ -181,7 +192,7 @@ def _get_denial_for_user(request: HttpRequest, denial_id: int) -> Denial:
         raise Http404("No such denial") from None
 
 
-def _filter_form(request: HttpRequest, data: Any) -> WorklistFilterForm:
+def _filter_form(request: _Request, data: Any) -> WorklistFilterForm:
     return WorklistFilterForm(
         data,
         queues=selectors.worklist_queues(user=request.user),
@@ -197,7 +208,7 @@ def _htmx_aware(response: HttpResponse) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def worklist(request: HttpRequest) -> HttpResponse:
+def worklist(request: _Request) -> HttpResponse:
     """My work and the team queues. Filters live in the URL (GET); a search travels in the POST
     body only, because names and member ids in a query string end up in access logs."""
     search_form = SearchForm(request.POST if request.method == "POST" else None)
@@ -230,7 +241,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def denials_bulk(request: HttpRequest) -> HttpResponse:
+def denials_bulk(request: _Request) -> HttpResponse:
     """Assign or write off the ticked denials (or every denial matching the view)."""
     form = BulkForm(request.POST, user=request.user)
     back = request.POST.get("next", "")
@@ -264,7 +275,7 @@ def denials_bulk(request: HttpRequest) -> HttpResponse:
             )
     else:
         for error in form.errors.values():
-            messages.error(request, " ".join(error))
+            messages.error(request, " ".join(str(e) for e in error))
     if request.htmx:
         response = render(request, "partials/messages.html", {"oob": True})
         response["HX-Trigger"] = DENIAL_CHANGED
@@ -273,7 +284,7 @@ def denials_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def denial_next(request: HttpRequest) -> HttpResponse:
+def denial_next(request: _Request) -> HttpResponse:
     """Take the highest-priority unassigned denial (of the current queue, if one is chosen)."""
     queue = request.POST.get("queue", "")
     denial = services.denial_take_next(user=request.user, queue_id=int(queue) if queue.isdigit() else None)
@@ -294,7 +305,7 @@ def denial_next(request: HttpRequest) -> HttpResponse:
 
 
 def _render_denial(
-    request: HttpRequest,
+    request: _Request,
     denial: Denial,
     *,
     status: int = 200,
@@ -326,7 +337,7 @@ def _render_denial(
     return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
 
 
-def _saved(request: HttpRequest, denial_id: int, section: str, message: str, *, changed: bool = True) -> HttpResponse:
+def _saved(request: _Request, denial_id: int, section: str, message: str, *, changed: bool = True) -> HttpResponse:
     """After a save: the pane again, with a confirmation in place (htmx), or redirect-after-POST."""
     if not request.htmx:
         messages.success(request, message)
@@ -337,7 +348,7 @@ def _saved(request: HttpRequest, denial_id: int, section: str, message: str, *, 
     return response
 
 
-def _conflict(request: HttpRequest, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
+def _conflict(request: _Request, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
     """Someone else saved first: show the current state and what they changed; nothing was merged."""
     response = _render_denial(request, _get_denial_for_user(request, denial_id), status=409, conflict=exc)
     response["HX-Trigger"] = DENIAL_CHANGED  # the row in the list is stale too
@@ -345,12 +356,12 @@ def _conflict(request: HttpRequest, denial_id: int, exc: services.DenialConflict
 
 
 @require_GET
-def denial_detail(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_detail(request: _Request, denial_id: int) -> HttpResponse:
     return _render_denial(request, _get_denial_for_user(request, denial_id))
 
 
 @require_POST
-def denial_assign(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_assign(request: _Request, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = AssignForm(request.POST, user=request.user)
     if form.is_valid():
@@ -369,7 +380,7 @@ def denial_assign(request: HttpRequest, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_outcome(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_outcome(request: _Request, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = OutcomeForm(request.POST)
     if form.is_valid():
@@ -389,7 +400,7 @@ def denial_outcome(request: HttpRequest, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_note(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_note(request: _Request, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = NoteForm(request.POST)
     if form.is_valid():
@@ -403,7 +414,7 @@ def denial_note(request: HttpRequest, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_document_upload(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_document_upload(request: _Request, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -420,7 +431,7 @@ def denial_document_upload(request: HttpRequest, denial_id: int) -> HttpResponse
 
 
 @require_GET
-def denial_document_file(request: HttpRequest, denial_id: int, document_id: int) -> HttpResponse:
+def denial_document_file(request: _Request, denial_id: int, document_id: int) -> HttpResponse:
     """The document as uploaded, under a neutral file name (names often carry the patient's)."""
     denial = _get_denial_for_user(request, denial_id)
     try:
@@ -437,7 +448,7 @@ def denial_document_file(request: HttpRequest, denial_id: int, document_id: int)
 
 
 @require_POST
-def denial_evidence_save(request: HttpRequest, denial_id: int) -> HttpResponse:
+def denial_evidence_save(request: _Request, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = EvidenceForm(request.POST)
     if form.is_valid():
@@ -462,7 +473,7 @@ def denial_evidence_save(request: HttpRequest, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_evidence_delete(request: HttpRequest, denial_id: int, evidence_id: int) -> HttpResponse:
+def denial_evidence_delete(request: _Request, denial_id: int, evidence_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     try:
         evidence = selectors.evidence_for_denial(denial=denial, evidence_id=evidence_id)

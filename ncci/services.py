@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import re
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -265,6 +266,16 @@ def ncci_import_claim(*, import_id: int) -> bool:
     return claimed == 1
 
 
+def ncci_import_requeue(*, import_id: int) -> bool:
+    """Put a failed import back in the queue (for a retry after a transient error)."""
+    return (
+        NcciImport.objects.filter(pk=import_id, status=NcciImport.Status.FAILED).update(
+            status=NcciImport.Status.QUEUED, finished_at=None
+        )
+        == 1
+    )
+
+
 def ncci_import_run(
     *, import_id: int, progress: Callable[[ImportTally], None] | None = None
 ) -> NcciImport:
@@ -280,6 +291,9 @@ def ncci_import_run(
     except (NcciFileError, NcciImportRefused, ValueError) as exc:
         _import_failed(record, str(exc))
     except Exception as exc:
+        if _unreadable(exc):
+            _import_failed(record, f"{record.filename} could not be read ({exc}): nothing was imported.")
+            return NcciImport.objects.get(pk=import_id)
         logger.exception("NCCI import %s failed", import_id)
         _import_failed(record, f"The import stopped on an unexpected error; nothing was changed. {exc!r}"[:2000])
         raise
@@ -304,6 +318,15 @@ def ncci_file_import(
         filename=path.name, path=path.resolve(), table=table, setting=setting, quarter=quarter, created_by=created_by
     )
     return ncci_import_run(import_id=record.pk, progress=progress)
+
+
+def _unreadable(exc: Exception) -> bool:
+    """A broken or mislabelled file (not a bug, not the database): a refusal like the others."""
+    if isinstance(exc, (zipfile.BadZipFile, csv.Error, EOFError)) or (
+        isinstance(exc, OSError) and not isinstance(exc, ConnectionError)
+    ):
+        return True
+    return type(exc).__module__.startswith("openpyxl")
 
 
 def _import_failed(record: NcciImport, message: str) -> None:

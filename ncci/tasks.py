@@ -5,11 +5,22 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def import_ncci_file(import_id: int) -> str:
-    """Import one stored NCCI file (NcciImport row). A second delivery finds the row claimed
-    or finished and does nothing; the import itself is one transaction, so a worker lost
-    halfway leaves nothing half-written for the next claim to trip on."""
-    from ncci.services import ncci_import_run
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=3)
+def import_ncci_file(self, import_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Import one stored NCCI file (an NcciImport row).
 
-    return ncci_import_run(import_id=import_id).status
+    A second delivery finds the row claimed or finished and does nothing; the import itself
+    is one transaction, so a worker lost halfway leaves nothing half-written, and the row is
+    claimed again once its heartbeat is stale. A database that is briefly unavailable puts
+    the row back in the queue and retries.
+    """
+    from django.db import OperationalError
+
+    from ncci.services import ncci_import_requeue, ncci_import_run
+
+    try:
+        return ncci_import_run(import_id=import_id).status
+    except OperationalError as exc:
+        if self.request.retries < self.max_retries and ncci_import_requeue(import_id=import_id):
+            raise self.retry(exc=exc, countdown=30) from exc
+        raise

@@ -435,3 +435,38 @@ def test_the_demo_pairs_match_what_the_synthetic_835_files_deny():
     ncci_demo_load()
     stored = set(PtpEdit.objects.values_list("column1", "column2"))
     assert set(NCCI_PAIRS) <= stored
+
+
+def test_a_database_error_puts_the_import_back_in_the_queue(monkeypatch):
+    from celery.exceptions import Retry
+    from django.db import OperationalError
+
+    from ncci import services
+
+    record = ncci_import_create(filename=PTP_EXCERPT.name, path=PTP_EXCERPT)
+
+    def unavailable(record, progress):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_import_file", unavailable)
+    with pytest.raises((Retry, OperationalError)):
+        import_ncci_file.apply(args=[record.pk], throw=True)
+    record.refresh_from_db()
+    assert record.status == NcciImport.Status.QUEUED
+    assert "server closed the connection" in record.error
+    monkeypatch.undo()
+    assert import_ncci_file(record.pk) == "done"
+
+
+def test_a_broken_spreadsheet_or_zip_is_refused_with_why(tmp_path):
+    broken = tmp_path / "ccipra-v322r0-f1.xlsx"
+    broken.write_bytes(b"this is not a spreadsheet")
+    record = ncci_file_import(path=broken)
+    assert record.status == NcciImport.Status.FAILED
+    assert "could not be read" in record.error
+    fake_zip = tmp_path / "medicare-ncci-2026q3-practitioner-ptp-edits-ccipra-v322r0-f1.zip"
+    fake_zip.write_bytes(b"PK not really")
+    record = ncci_file_import(path=fake_zip)
+    assert record.status == NcciImport.Status.FAILED
+    assert "zip" in record.error
+    assert not PtpEdit.objects.exists()

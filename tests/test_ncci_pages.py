@@ -238,3 +238,85 @@ def test_the_admin_group_alone_without_staff_is_not_enough(client):
     user.groups.add(Group.objects.get_or_create(name="admin")[0])
     client.force_login(user)
     assert client.get(reverse("ncci:import")).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------
+# The Django admin for reference data
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("root", "root@example.invalid", "x"))
+    return client
+
+
+def test_admin_searches_ptp_edits_by_exact_code(superuser_client, edits):
+    response = superuser_client.get(reverse("admin:ncci_ptpedit_changelist"), {"q": "99213"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == list(PtpEdit.objects.filter(column2="99213"))
+
+
+def test_admin_adds_edits_and_retires_a_procedure_code_with_history(superuser_client):
+    add = superuser_client.post(
+        reverse("admin:ncci_procedurecode_add"),
+        {"code": "17000", "short_description": "Destroy one premalignant lesion", "description": ""},
+    )
+    assert add.status_code == 302, add.content
+    code = ProcedureCode.objects.get(code="17000")
+    change = reverse("admin:ncci_procedurecode_change", args=[code.pk])
+    retire = superuser_client.post(
+        change,
+        {
+            "code": "17000",
+            "short_description": "Destroy one premalignant lesion",
+            "description": "",
+            "stop_date": "2026-12-31",
+        },
+    )
+    assert retire.status_code == 302, retire.content
+    code.refresh_from_db()
+    assert code.stop_date == dt.date(2026, 12, 31)
+    assert not code.active_on(dt.date(2027, 1, 1))
+    assert code.history.count() == 2  # the add and the edit, with who made them
+    assert code.history.first().history_user.username == "root"
+    found = superuser_client.get(reverse("admin:ncci_procedurecode_changelist"), {"q": "premalignant"})
+    assert list(found.context["cl"].result_list) == [code]
+
+
+def test_admin_edits_of_a_ptp_edit_are_kept_in_its_history(superuser_client, edits):
+    edit = PtpEdit.objects.get(column1="20610", column2="99213")
+    before = edit.history.count()
+    response = superuser_client.post(
+        reverse("admin:ncci_ptpedit_change", args=[edit.pk]),
+        {
+            "setting": "practitioner",
+            "column1": "20610",
+            "column2": "99213",
+            "effective_date": "2020-01-01",
+            "deletion_date": "2026-06-30",
+            "modifier_indicator": "1",
+            "rationale": edit.rationale,
+            "quarter": "2026Q1",
+            "source_file": "",
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert edit.history.count() == before + 1
+    assert edit.history.first().history_user.username == "root"
+    assert edit.history.first().deletion_date == dt.date(2026, 6, 30)
+
+
+def test_admin_exports_procedure_codes_as_csv(superuser_client, edits):
+    response = superuser_client.post(
+        reverse("admin:ncci_procedurecode_export"),
+        {
+            "format": "0",
+            "resource": "0",
+            "procedurecoderesource_code": "on",
+            "procedurecoderesource_short_description": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert b"20610" in response.content

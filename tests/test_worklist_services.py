@@ -151,3 +151,32 @@ def test_notes_need_a_body_and_are_audited(worked, coder):
     note = denial_add_note(denial=worked["11102"], author=coder, body="Called payer, ref 123")
     assert note.author == coder
     assert AuditEvent.objects.filter(action="denial.note_added").exists()
+
+
+def test_released_denial_goes_back_in_line_for_next(worked, coder, teammate):
+    taken = denial_take_next(user=coder)
+    released = denial_assign(denial=taken, assignee=None, actor=coder, expected_version=taken.version)
+    assert released.status == "open" and released.assignee is None
+    again = denial_take_next(user=teammate)
+    assert again.pk == taken.pk
+
+
+def test_coder_cannot_take_over_a_colleagues_denial(worked, coder, teammate, manager):
+    taken = denial_take_next(user=coder)
+    with pytest.raises(DenialActionRefused, match="working this denial"):
+        denial_assign(denial=taken, assignee=teammate, actor=teammate, expected_version=taken.version)
+    moved = denial_assign(denial=taken, assignee=teammate, actor=manager, expected_version=taken.version)
+    assert moved.assignee == teammate
+
+
+def test_bulk_actions_ignore_denials_the_actor_cannot_see(worked, outsider):
+    ids = [d.pk for d in worked.values()]
+    assert denials_bulk_write_off(denial_ids=ids, reason="x", actor=outsider) == 0
+    assert not Denial.objects.filter(status="written-off").exists()
+
+
+def test_stale_page_hears_about_the_conflict_before_the_rules(worked, coder):
+    denial = worked["77003"]
+    with pytest.raises(DenialConflict):
+        denial_record_outcome(denial=denial, action="write-off", actor=coder, expected_version=denial.version - 1,
+                              reason="")

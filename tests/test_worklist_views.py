@@ -132,7 +132,8 @@ def test_my_work_shows_only_what_is_assigned_to_me_with_queue_counts(worked, cod
     html = _html(client_for(coder).get(reverse("denials:worklist")))
     assert html.count('data-row="') == 1 and f'data-row="{mine.pk}"' in html
     # Tabs: My work, the team queue, all queues, each with its count and dollars.
-    tabs = re.findall(r'<span class="qt-name">([^<]+)</span>\s*<span class="qt-stats"><span class="qt-count">(\d+)', html)
+    tabs = re.findall(r'<span class="qt-name">([^<]+)</span>\s*<span class="qt-stats"><span class="qt-count">(\d+)',
+                      html)
     assert tabs == [("My work", "1"), ("Team queue", "3"), ("All queues", "3")]
     assert "$650.00" in html  # 150 + 400 + 100 open in the team queue
     assert '<a href="/worklist/" aria-current="page"' in html or 'aria-current="page"' in html
@@ -141,7 +142,7 @@ def test_my_work_shows_only_what_is_assigned_to_me_with_queue_counts(worked, cod
 def test_row_carries_codes_with_meaning_amounts_deadline_and_category(worked, coder, client_for):
     queue = _bundled(worked).queue
     html = _html(client_for(coder).get(reverse("denials:worklist") + f"?queue={queue.pk}"))
-    row = re.search(r'<tr data-row="%d".*?</tr>' % _bundled(worked).pk, html, re.S).group(0)
+    row = re.search(rf'<tr data-row="{_bundled(worked).pk}".*?</tr>', html, re.S).group(0)
     assert "DOE, JANE" in row and "11102" in row and "$400.00" in row
     assert 'title="Claim/service denied' in row or 'class="code"' in row
     assert "CO-97" in row and "M15" in row
@@ -191,7 +192,9 @@ def test_default_sort_is_priority(worked, coder, client_for):
     denial = _bundled(worked)
     html = _html(client_for(coder).get(reverse("denials:worklist") + f"?queue={denial.queue_id}"))
     order = [int(pk) for pk in re.findall(r'<tr data-row="(\d+)"', html)]
-    priorities = list(Denial.objects.filter(pk__in=order).order_by("-priority", "due_date", "id").values_list("pk", flat=True))
+    priorities = list(
+        Denial.objects.filter(pk__in=order).order_by("-priority", "due_date", "id").values_list("pk", flat=True)
+    )
     assert order == priorities
 
 
@@ -303,7 +306,7 @@ def test_denial_page_shows_claim_triage_ncci_panel_and_codes_in_plain_words(work
     response = client_for(coder).get(reverse("denials:denial_detail", args=[denial.pk]))
     html = _html(response)
     assert response.status_code == 200
-    assert "<title>Denial #%d · Overturn</title>" % denial.pk in html  # no patient data in the title
+    assert f"<title>Denial #{denial.pk} · Overturn</title>" in html  # no patient data in the title
     assert "DOE, JANE" in html
     # Codes with their meaning.
     assert "CO-97" in html and "M15" in html
@@ -723,3 +726,19 @@ def test_nav_has_the_worklist_first(coder, client_for):
     html = _html(client_for(coder).get(reverse("denials:worklist")))
     nav = re.search(r'<ul class="nav-links">(.*?)</ul>', html, re.S).group(1)
     assert nav.strip().startswith('<li><a href="/worklist/" aria-current="page">Worklist</a>')
+
+
+def test_enter_in_the_bulk_reason_field_submits_nothing(worked, coder, client_for):
+    """The bulk form's first (default) submit button is disabled, so implicit submission does nothing."""
+    html = _html(client_for(coder).get(reverse("denials:worklist") + f"?queue={_bundled(worked).queue_id}"))
+    bulk = re.search(r'<form id="bulk-form".*?</form>', html, re.S).group(0)
+    first_button = re.search(r"<button\b[^>]*>", bulk).group(0)
+    assert "disabled" in first_button
+
+
+def test_a_form_without_the_version_is_refused_without_saving(worked, coder, client_for):
+    denial = _bundled(worked)
+    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]), {"action": "appeal"})
+    assert response.status_code == 400 and "missing the denial's version" in _html(response)
+    denial.refresh_from_db()
+    assert denial.status == "open"

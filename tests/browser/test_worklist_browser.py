@@ -94,7 +94,9 @@ def _select_text(page, text: str) -> None:
             const nodes = []; let node; let full = "";
             while ((node = walker.nextNode())) { nodes.push([node, full.length]); full += node.data; }
             const start = full.indexOf(text), end = start + text.length;
-            const at = (offset) => { for (const [n, base] of nodes) { if (offset <= base + n.data.length) return [n, offset - base]; } };
+            const at = (offset) => {
+                for (const [n, base] of nodes) { if (offset <= base + n.data.length) return [n, offset - base]; }
+            };
             const range = document.createRange();
             range.setStart(...at(start)); range.setEnd(...at(end));
             const selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
@@ -121,7 +123,7 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     shot(page, "worklist-2-bundling-queue")
     page.select_option("#id_category", "bundling-modifier-may-apply")
     page.wait_for_url(re.compile(r".*category=bundling-modifier-may-apply"))
-    page.wait_for_function("document.querySelectorAll('[data-rows] tr[data-row]').length < %d" % before)
+    page.wait_for_function(f"document.querySelectorAll('[data-rows] tr[data-row]').length < {before}")
     categories = page.locator("[data-rows] tr[data-row] .wl-cat .tag").all_inner_texts()
     assert categories and all("modifier may apply" in c for c in categories)
     assert "&payer=" not in page.url  # empty filters stay out of the URL
@@ -210,6 +212,15 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     assert "doe" not in page.url.lower() and "jane" not in page.url.lower()
     assert page.locator("[data-rows] tr[data-row]").count() == 2
     shot(page, "worklist-8-search")
+    # A save from a search result refreshes the list and keeps the search (still in the POST body).
+    page.click(f'tr[data-row="{blocked.pk}"] a[data-open]')
+    page.wait_for_selector(f'#denial-pane article[data-denial-id="{blocked.pk}"]')
+    page.fill(f"#note-{blocked.pk}", "Called the payer: indicator 0 confirmed, ref 5521")
+    with page.expect_response(lambda r: r.url.endswith("/worklist/") and r.request.method == "POST"):
+        page.click("#denial-pane .note-form button[type=submit]")
+    page.wait_for_selector("#worklist-rows[data-search-mode]")
+    assert page.locator("[data-rows] tr[data-row]").count() == 2
+    assert "Called the payer" in page.locator("#sec-notes").inner_text()
 
     # "?" lists the keys.
     page.locator("body").click(position={"x": 5, "y": 700})
