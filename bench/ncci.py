@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -176,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.pop("CELERY_BROKER_URL", None)  # the re-triage the import signals runs in-process
+    sqlite_dir: Path | None = None
     if args.sqlite:
-        sqlite_path = Path(tempfile.mkdtemp(prefix="ncci-bench-")) / "bench.sqlite3"
+        sqlite_dir = Path(tempfile.mkdtemp(prefix="ncci-bench-"))
+        sqlite_path = sqlite_dir / "bench.sqlite3"
         os.environ.pop("DATABASE_URL", None)
         os.environ["SQLITE_PATH"] = str(sqlite_path)
         migrate({"SQLITE_PATH": str(sqlite_path)})
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "ok" if value < target else f"MISSED by {value - target:.1f}"
         print(f"  {key:<26} {value:>10} < {target:<8} {verdict}")
     print(json.dumps(figures))
+    if sqlite_dir is not None:
+        shutil.rmtree(sqlite_dir, ignore_errors=True)
     return 0
 
 

@@ -478,9 +478,29 @@ def _import_file(record: NcciImport, progress: Callable[[ImportTally], None] | N
             if added or changed:
                 table = first.table
                 transaction.on_commit(lambda: reference_data_changed.send(sender=NcciImport, table=table))
+        if first.table == "ptp":
+            _refresh_statistics(added)
     finally:
         if staging is not None:
             staging.drop()
+
+
+def _refresh_statistics(added: int) -> None:
+    """ANALYZE the PTP table after a load that grew it by half or more (a first import).
+
+    Autovacuum gets there eventually; until it does, PostgreSQL plans lookups for the table
+    it last measured (a few rows) and picks the wrong index: a code search took 0.8 s
+    instead of 2 ms on the benchmark's 2.7 M rows.
+    """
+    if connection.vendor != "postgresql" or not added:
+        return
+    table = PtpEdit._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        row = cursor.fetchone()
+        measured = max(float(row[0]) if row else 0.0, 0.0)
+        if added >= 0.5 * measured:
+            cursor.execute(f"ANALYZE {table}")
 
 
 def _stage_ptp_rows(
