@@ -205,6 +205,9 @@ class NcciImport(models.Model):
     path = models.CharField(max_length=500, blank=True, help_text="Where the uploaded file is kept until imported")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     rows_read = models.PositiveIntegerField(default=0)
+    rows_expected = models.PositiveIntegerField(
+        default=0, help_text="Estimated from the file size, for the progress bar (0: unknown)"
+    )
     added = models.PositiveIntegerField(default=0)
     changed = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
@@ -226,6 +229,15 @@ class NcciImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        """Rows read against the estimate, capped below 100 until the import is done."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_expected:
+            return 0
+        return min(99, round(100 * self.rows_read / self.rows_expected))
 
     @property
     def duration(self) -> float | None:

@@ -399,6 +399,34 @@ def _reconcile(info: SourceInfo, record: NcciImport, first: SourceInfo | None) -
     return info
 
 
+# Bytes per row of the CMS text files (CRLF included): ~61 in the real practitioner PTP
+# files, ~70 in the synthetic ones; MUE rows are shorter. Only for the progress bar.
+PTP_BYTES_PER_ROW = 65
+MUE_BYTES_PER_ROW = 55
+
+
+def _rows_expected(path: Path) -> int:
+    """A guess at the row count from the file's (uncompressed) size; 0 when there is none."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                sizes = [
+                    (m.filename, m.file_size)
+                    for m in archive.infolist()
+                    if m.filename.lower().endswith((".txt", ".csv"))
+                ]
+        elif suffix in (".txt", ".csv"):
+            sizes = [(path.name, path.stat().st_size)]
+        else:
+            return 0
+    except (OSError, zipfile.BadZipFile):
+        return 0
+    return sum(
+        size // (MUE_BYTES_PER_ROW if name.lower().endswith(".csv") else PTP_BYTES_PER_ROW) for name, size in sizes
+    )
+
+
 def _hint(record: NcciImport) -> SourceInfo | None:
     if record.table and record.setting:
         return SourceInfo(record.table, record.setting, record.quarter, "", None, record.filename)  # type: ignore[arg-type]
@@ -430,6 +458,7 @@ def _import_file(record: NcciImport, progress: Callable[[ImportTally], None] | N
         if progress is not None:
             progress(tally)
 
+    NcciImport.objects.filter(pk=record.pk).update(rows_expected=_rows_expected(path))
     try:
         for info, rows in _open_sources(path, _hint(record)):
             info = _reconcile(info, record, first)
@@ -660,6 +689,10 @@ class _PtpStaging:
         source_params: list[Any] = [p for index, name in enumerate(sources) for p in (index, name[:source_length])]
         distinct = "IS DISTINCT FROM" if self.postgresql else "IS NOT"
         with connection.cursor() as cursor:
+            if not self.postgresql:
+                # SQLite's default page cache is 2 MB: the index inserts of a large load would
+                # then mostly wait on the disk. 64 MB for this connection (the process's memory).
+                cursor.execute("PRAGMA cache_size = -65536")
             if self.postgresql:
                 # Two imports of one table must not interleave; readers are not blocked.
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
@@ -751,6 +784,8 @@ class _PtpStaging:
             with connection.cursor() as cursor:
                 for table in (self.diff, self.name):
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                if not self.postgresql:
+                    cursor.execute("PRAGMA cache_size = -2000")  # SQLite's default again
         except DatabaseError:  # the connection is gone: so are the TEMP tables
             logger.warning("could not drop staging table %s", self.name, exc_info=True)
 

@@ -220,9 +220,12 @@ def test_an_upload_is_kept_under_media_then_imported_by_the_task(
 
 def test_a_queued_import_row_polls_and_a_finished_one_shows_its_rejects(client, admin_user):
     client.force_login(admin_user)
-    queued = NcciImport.objects.create(filename="ccipra-v322r0-f1.TXT", status="running", rows_read=50000)
+    queued = NcciImport.objects.create(
+        filename="ccipra-v322r0-f1.TXT", status="running", rows_read=50000, rows_expected=200000
+    )
     html = client.get(reverse("ncci:import_row", args=[queued.pk])).content.decode()
-    assert 'hx-trigger="every 2s"' in html and "50,000 rows read" in html
+    assert 'hx-trigger="every 2s"' in html and "50,000 rows read, about 25%" in html
+    assert 'aria-valuenow="25"' in html
     done = NcciImport.objects.create(
         filename="x.TXT",
         status="done",
