@@ -61,10 +61,14 @@ def claim_list(
     return claims.order_by("-id")
 
 
+#: A remittance file's stored bytes and reports: megabytes, never needed beside a claim or denial.
+FILE_HEAVY_FIELDS = ("content", "acknowledgement_999", "validation_findings", "warnings")
+
+
 def claim_detail_queryset() -> QuerySet[ClaimPayment]:
     return ClaimPayment.objects.select_related(
         "payer", "remittance__file", "remittance__payee", "previous_payment", "reverses"
-    ).prefetch_related(
+    ).defer(*(f"remittance__file__{f}" for f in FILE_HEAVY_FIELDS)).prefetch_related(
         Prefetch(
             "service_lines",
             queryset=ServiceLine.objects.prefetch_related("adjustments", "remarks").order_by("sequence"),
@@ -92,13 +96,22 @@ def claim_history(*, claim: ClaimPayment) -> list[ClaimPayment]:
     )
 
 
-def code_descriptions(*, carcs: set[str], rarcs: set[str]) -> dict[str, str]:
-    """{'CARC:97': '...', 'RARC:M15': '...'} for the codes asked, in two queries."""
-    from ncci.models import Carc, Rarc
+def code_descriptions(*, carcs: set[str], rarcs: set[str], with_group_codes: bool = False) -> dict[str, str]:
+    """{'CARC:97': '...', 'RARC:M15': '...', 'GROUP:CO': '...'} for the codes asked, in one query."""
+    from django.db.models import CharField, Value
 
-    found = {f"CARC:{c}": d for c, d in Carc.objects.filter(code__in=carcs).values_list("code", "description")}
-    found.update({f"RARC:{c}": d for c, d in Rarc.objects.filter(code__in=rarcs).values_list("code", "description")})
-    return found
+    from ncci.models import Carc, GroupCode, Rarc
+
+    def tagged(model: Any, kind: str, codes: set[str] | None) -> QuerySet[Any]:
+        rows = model.objects.all() if codes is None else model.objects.filter(code__in=codes)
+        return rows.order_by().annotate(kind=Value(kind, output_field=CharField())).values_list(
+            "kind", "code", "description"
+        )
+
+    query = tagged(Carc, "CARC", carcs).union(tagged(Rarc, "RARC", rarcs), all=True)
+    if with_group_codes:
+        query = query.union(tagged(GroupCode, "GROUP", None), all=True)
+    return {f"{kind}:{code}": description for kind, code, description in query}
 
 
 def audit_events_for(*, target_type_id: int, target_id: int) -> QuerySet[AuditEvent]:
@@ -236,10 +249,12 @@ def worklist_queues(*, user: Any) -> list[QueueSummary]:
 
 
 def worklist_payers(*, user: Any) -> QuerySet[Any]:
-    """The payers of the denials a user may see: the choices of the payer filter."""
+    """Payers for the payer filter."""
     from denials.models import Payer
 
-    return Payer.objects.filter(pk__in=denials_visible_to(user=user).values("payer_id")).order_by("name")
+    # Every payer: a short table, where asking which ones occur among the user's denials
+    # would scan all of them on every page.
+    return Payer.objects.order_by("name")
 
 
 def worklist_people(*, user: Any) -> QuerySet[Any]:
@@ -374,6 +389,7 @@ def denial_for_user(*, user: Any, denial_id: int) -> Denial:
             "claim__remittance__file", "claim__remittance__payee", "claim__payer", "line", "pair_line",
             "payer", "queue__team", "assignee", "ptp_edit",
         )
+        .defer(*(f"claim__remittance__file__{f}" for f in FILE_HEAVY_FIELDS))
         .get(pk=denial_id)
     )
 
@@ -415,16 +431,23 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
     from ncci.models import ProcedureCode
 
     claim = denial.claim
-    lines = list(
-        ServiceLine.objects.filter(claim=claim).prefetch_related("adjustments", "remarks").order_by("sequence")
-    )
-    claim_adjustments = list(Adjustment.objects.filter(claim=claim, line__isnull=True).order_by("sequence"))
-    claim_remarks = list(claim.remarks.filter(line__isnull=True))
-    carcs = {a.reason_code for a in claim_adjustments} | {a.reason_code for ln in lines for a in ln.adjustments.all()}
-    carcs.add(denial.carc)
-    rarcs = {r.code for r in claim_remarks} | {r.code for ln in lines for r in ln.remarks.all()} | set(denial.rarc_list)
-    descriptions = code_descriptions(carcs=carcs, rarcs=rarcs)
-    descriptions.update(_group_code_descriptions())
+    from denials.models import RemarkCode
+
+    # The claim's lines, then all its adjustments and remarks in one query each, handed
+    # out to their lines here (prefetching per line and per claim would take five queries).
+    lines = list(ServiceLine.objects.filter(claim=claim).order_by("sequence"))
+    adjustments = list(Adjustment.objects.filter(claim=claim).order_by("sequence"))
+    remarks = list(RemarkCode.objects.filter(claim=claim).order_by("sequence"))
+    for line in lines:
+        line._prefetched_objects_cache = {
+            "adjustments": [a for a in adjustments if a.line_id == line.pk],
+            "remarks": [r for r in remarks if r.line_id == line.pk],
+        }
+    claim_adjustments = [a for a in adjustments if a.line_id is None]
+    claim_remarks = [r for r in remarks if r.line_id is None]
+    carcs = {a.reason_code for a in adjustments} | {denial.carc}
+    rarcs = {r.code for r in remarks} | set(denial.rarc_list)
+    descriptions = code_descriptions(carcs=carcs, rarcs=rarcs, with_group_codes=True)
     codes = {ln.procedure_code for ln in lines} | {c for c in (denial.ncci_column1, denial.ncci_column2) if c}
     procedure_descriptions = {
         code: short or long
@@ -476,12 +499,6 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
         modifiers=modifier_choices(),
         team_members=team_members,
     )
-
-
-def _group_code_descriptions() -> dict[str, str]:
-    from ncci.models import GroupCode
-
-    return {f"GROUP:{code}": text for code, text in GroupCode.objects.values_list("code", "description")}
 
 
 def modifier_choices() -> list[Any]:

@@ -218,7 +218,13 @@ def worklist(request: _Request) -> HttpResponse:
     form = _filter_form(request, request.GET)
     rows = selectors.denial_worklist(user=request.user, search=search, **form.selector_kwargs())
     page_number = search_form.cleaned_data.get("page") if search else request.GET.get("page")
-    page = Paginator(rows, form.page_size).get_page(page_number)
+    paginator = Paginator(rows, form.page_size)
+    summary = form.current_queue_summary
+    if not search and not form.has_filters and summary is not None:
+        # The tab already counted this view's rows (active work of one queue): reuse it
+        # instead of counting the queue a second time.
+        paginator.count = summary.count
+    page = paginator.get_page(page_number)
     denials = list(page.object_list)
     context = {
         "form": form,

@@ -671,7 +671,8 @@ class _PtpStaging:
             )
             for r in rows
         ]
-        with connection.cursor() as cursor:
+        # One transaction per batch: in autocommit, SQLite would commit (and journal) every row.
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
                 f"INSERT INTO {self.name} ({self.COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values  # noqa: S608
             )
@@ -697,8 +698,10 @@ class _PtpStaging:
                 # Two imports of one table must not interleave; readers are not blocked.
                 cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
                 cursor.execute(f"ANALYZE {self.name}")
-                # The join hashes up to a million rows: memory rather than temp files.
+                # The join hashes up to a million rows: memory rather than temp files; and
+                # no JIT compilation for statements that run once.
                 cursor.execute("SET LOCAL work_mem = '128MB'")
+                cursor.execute("SET LOCAL jit = off")
             cursor.execute(
                 f"SELECT EXISTS (SELECT 1 FROM {table} WHERE setting = %s AND column1 BETWEEN %s AND %s)",  # noqa: S608
                 [setting, self.lowest, self.highest],
