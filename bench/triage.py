@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import ROOT, database_url, django_setup, fresh_database, peak_rss_mb  # noqa: E402
+from bench._setup import ROOT, database_url, django_setup, fresh_database, peak_rss_mb
 
 
 def build(url: str, target: int) -> dict[str, float]:

@@ -124,9 +124,8 @@ def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
     Admins (and superusers) see every denial; coders and managers see the denials in
     their teams' work queues, and nothing else (another team's id answers 404).
     """
-    from denials.roles import is_admin
-
     from denials.models import WorkQueue
+    from denials.roles import is_admin
 
     denials = Denial.objects.all()
     if is_admin(user):

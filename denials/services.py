@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,10 +33,10 @@ from denials.models import (
     Payer,
     Provider,
     ProviderAdjustment,
+    QueueRule,
     RemarkCode,
     Remittance,
     RemittanceFile,
-    QueueRule,
     ServiceLine,
     WorkQueue,
 )
@@ -641,22 +640,28 @@ class _TriageRow:
     denials, and building ORM instances cost more than the triage itself.
     """
 
-    SOURCE = (
-        "id", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "category", "action",
-        "queue_id", "claim__status_code", "claim__frequency_code", "claim__facility_type",
-        "claim__remittance__payment_date", "claim__remittance__production_date", "payer__appeal_window_days",
+    #: (query path, attribute) for what is read; the order of ``values_list(*SOURCE)``.
+    FIELDS = (
+        ("id", "pk"), ("claim_id", "claim_id"), ("line_id", "line_id"), ("payer_id", "payer_id"),
+        ("group_code", "group_code"), ("carc", "carc"), ("rarcs", "rarcs"), ("amount", "amount"),
+        ("category", "category"), ("action", "action"), ("queue_id", "queue_id"),
+        ("claim__status_code", "claim_status"), ("claim__frequency_code", "frequency_code"),
+        ("claim__facility_type", "facility_type"), ("claim__remittance__payment_date", "payment_date"),
+        ("claim__remittance__production_date", "production_date"),
+        ("payer__appeal_window_days", "appeal_window_days"),
     )
+    SOURCE = tuple(path for path, _ in FIELDS)
     __slots__ = (
-        "pk", "claim_id", "line_id", "payer_id", "group_code", "carc", "rarcs", "amount", "category", "action",
-        "queue_id", "claim_status", "frequency_code", "facility_type", "payment_date", "production_date",
-        "appeal_window_days", "action_modifier", "explanation", "success_probability", "expected_recovery",
-        "priority", "due_date", "triaged_at", "ptp_edit_id", "pair_line_id", "ncci_column1", "ncci_column2",
-        "ncci_modifier_indicator", "ncci_effective_date", "ncci_deletion_date", "ncci_quarter", "ncci_setting",
-        "ncci_rationale",
+        "action", "action_modifier", "amount", "appeal_window_days", "carc", "category", "claim_id",
+        "claim_status", "due_date", "expected_recovery", "explanation", "facility_type", "frequency_code",
+        "group_code", "line_id", "ncci_column1", "ncci_column2", "ncci_deletion_date", "ncci_effective_date",
+        "ncci_modifier_indicator", "ncci_quarter", "ncci_rationale", "ncci_setting", "pair_line_id", "payer_id",
+        "payment_date", "pk", "priority", "production_date", "ptp_edit_id", "queue_id", "rarcs",
+        "success_probability", "triaged_at",
     )
 
     def __init__(self, *values: Any) -> None:
-        for name, value in zip(self.__slots__, values, strict=False):
+        for (_, name), value in zip(self.FIELDS, values, strict=True):
             setattr(self, name, value)
 
 
