@@ -567,6 +567,8 @@ class Denial(models.Model):
                          name="denial_active_queue_order"),
             models.Index(fields=["assignee", "-priority", "due_date", "id"], condition=Q(status__in=ACTIVE_STATUSES),
                          name="denial_active_mine_order"),
+            models.Index(fields=["queue", "category", "-priority", "due_date", "id"],
+                         condition=Q(status__in=ACTIVE_STATUSES), name="denial_active_category_order"),
             models.Index(fields=["queue"], include=["amount"], condition=Q(status__in=ACTIVE_STATUSES),
                          name="denial_active_queue_amount"),
         ]
