@@ -68,8 +68,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy config denials ncci appeals
 
+## make bench: every benchmark on PostgreSQL (each in a database of its own); prints figures
 bench: install
 	$(PY) bench/ingest.py
+	$(PY) bench/ncci.py
+	$(PY) bench/triage.py
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
