@@ -99,6 +99,8 @@ TEMPLATES = [
 if env_str("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)}
 else:
+    # A fresh checkout has no var/ yet: make it, or SQLite cannot create its file.
+    Path(env_str("SQLITE_PATH", str(VAR_DIR / "overturn.sqlite3"))).parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
