@@ -114,7 +114,7 @@ class ClaimDetailSerializer(ClaimSerializer):
     remarks = RemarkSerializer(many=True, read_only=True)
 
     class Meta(ClaimSerializer.Meta):
-        fields = ClaimSerializer.Meta.fields + [
+        fields = [*ClaimSerializer.Meta.fields,
             "filing_indicator", "frequency_code", "rendering_provider_name", "rendering_provider_npi",
             "service_lines", "adjustments", "remarks",
         ]

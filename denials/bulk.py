@@ -68,7 +68,9 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
     return objs
 
 
-def bulk_update_fields(objs: Sequence[Any], field_names: Sequence[str], model: type[models.Model] | None = None) -> None:
+def bulk_update_fields(
+    objs: Sequence[Any], field_names: Sequence[str], model: type[models.Model] | None = None
+) -> None:
     """UPDATE the named fields of every object (model instances, or any object with the
     fields' attnames and ``pk`` when ``model`` is given)."""
     if not objs:

@@ -76,7 +76,8 @@ def inbox_file_finished(*, inbox_dir: str) -> int:
     claimed_paths = {str(p) for p in folders[".claimed"].iterdir() if p.is_file()}
     if not claimed_paths:
         return 0
-    for file in RemittanceFile.objects.filter(inbox_path__in=claimed_paths).only("status", "inbox_path", "original_name"):
+    waiting = RemittanceFile.objects.filter(inbox_path__in=claimed_paths)
+    for file in waiting.only("status", "inbox_path", "original_name"):
         if not file.is_finished:
             continue
         target_dir = folders["failed"] if file.status == RemittanceFile.Status.FAILED else folders["processed"]

@@ -375,6 +375,9 @@ class ProviderAdjustment(models.Model):
             models.UniqueConstraint(fields=["remittance", "sequence"], name="provider_adjustment_natural_key")
         ]
 
+    def __str__(self) -> str:
+        return f"PLB {self.reason_code} {self.amount}"
+
 
 class AdjustmentRule(models.Model):
     """Whether a group code + CARC is routine (expected) or a denial. Data, not code.

@@ -376,7 +376,8 @@ def _store_transaction(
     )
     insert_values(
         ProviderAdjustment,
-        ["remittance_id", "sequence", "provider_identifier", "fiscal_period_date", "reason_code", "reference", "amount"],
+        ["remittance_id", "sequence", "provider_identifier", "fiscal_period_date", "reason_code", "reference",
+         "amount"],
         [(remittance.pk, i, p.provider_identifier[:50], p.fiscal_period_date, p.reason_code[:4], p.reference[:60],
           p.amount) for i, p in enumerate(txn.provider_adjustments, start=1)],
     )
@@ -595,7 +596,7 @@ def category_rules_load_defaults() -> int:
         )
         created = len(DEFAULT_CATEGORY_RULES)
     by_carc = {r.carc: r.category for r in DEFAULT_CATEGORY_RULES if r.carc and not r.rarc and not r.group_code}
-    stale = [c for c in Carc.objects.filter(default_category="", code__in=by_carc)]
+    stale = list(Carc.objects.filter(default_category="", code__in=by_carc))
     for carc in stale:
         carc.default_category = by_carc[carc.code]
     Carc.objects.bulk_update(stale, ["default_category"])

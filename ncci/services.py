@@ -45,6 +45,9 @@ GROUP_CODES = {
     "CR": "Correction or reversal of a prior claim (4010 only)",
 }
 
+_DIGITS_HAND = ("second", "third", "fourth", "fifth", "thumb", "second", "third", "fourth", "fifth")
+_DIGITS_FOOT = ("second", "third", "fourth", "fifth", "great", "second", "third", "fourth", "fifth")
+
 #: NCCI-associated modifiers (shared/DOMAIN.md §5) plus the few non-bypass ones coders use.
 MODIFIERS: dict[str, tuple[str, str]] = {
     "59": ("Distinct procedural service", "other"),
@@ -65,13 +68,14 @@ MODIFIERS: dict[str, tuple[str, str]] = {
     "E3": ("Upper right eyelid", "anatomic"), "E4": ("Lower right eyelid", "anatomic"),
     "FA": ("Left hand, thumb", "anatomic"),
     **{f"F{i}": (f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} hand, "
-                 f"{['second', 'third', 'fourth', 'fifth', 'thumb', 'second', 'third', 'fourth', 'fifth'][i - 1]} digit",
+                 f"{_DIGITS_HAND[i - 1]} digit",
                  "anatomic") for i in range(1, 10)},
     "TA": ("Left foot, great toe", "anatomic"),
     **{f"T{i}": (f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} foot, "
-                 f"{['second', 'third', 'fourth', 'fifth', 'great', 'second', 'third', 'fourth', 'fifth'][i - 1]} digit",
+                 f"{_DIGITS_FOOT[i - 1]} digit",
                  "anatomic") for i in range(1, 10)},
-    "LC": ("Left circumflex coronary artery", "anatomic"), "LD": ("Left anterior descending coronary artery", "anatomic"),
+    "LC": ("Left circumflex coronary artery", "anatomic"),
+    "LD": ("Left anterior descending coronary artery", "anatomic"),
     "LM": ("Left main coronary artery", "anatomic"), "RC": ("Right coronary artery", "anatomic"),
     "RI": ("Ramus intermedius coronary artery", "anatomic"),
     "26": ("Professional component", "none"), "TC": ("Technical component", "none"),
@@ -93,7 +97,7 @@ def _load_code_csv(model: type[Carc] | type[Rarc], path: Path) -> int:
     """
     from simple_history.utils import bulk_create_with_history
 
-    existing = {code: description for code, description in model.objects.values_list("code", "description")}
+    existing = dict(model.objects.values_list("code", "description"))
     new: dict[str, CodeDefinition] = {}
     fill: dict[str, str] = {}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -131,7 +135,8 @@ def codes_load(*, data_dir: Path = DATA_DIR) -> dict[str, int]:
     }
     counts["rarc"] += _load_code_csv(Rarc, data_dir / "rarc_codes_only_pyx12_4.0.0.csv")
     counts["group"] = sum(
-        GroupCode.objects.get_or_create(code=code, defaults={"description": text})[1] for code, text in GROUP_CODES.items()
+        GroupCode.objects.get_or_create(code=code, defaults={"description": text})[1]
+        for code, text in GROUP_CODES.items()
     )
     counts["modifier"] = sum(
         Modifier.objects.get_or_create(code=code, defaults={"description": text, "bypass_group": group})[1]

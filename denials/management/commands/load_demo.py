@@ -103,7 +103,9 @@ class Command(BaseCommand):
         from denials.models import RemittanceFile
         from denials.services import remittance_file_ingest, remittance_file_receive
 
-        files: list[tuple[str, bytes]] = [(p.name, p.read_bytes()) for p in sorted(DEMO_DIR.glob("*")) if p.is_file() and p.suffix != ".md"]
+        files: list[tuple[str, bytes]] = [
+            (p.name, p.read_bytes()) for p in sorted(DEMO_DIR.glob("*")) if p.is_file() and p.suffix != ".md"
+        ]
         try:
             from denials.x12.synthetic import generate_demo_files
 
@@ -117,7 +119,9 @@ class Command(BaseCommand):
         for name, content in files:
             if hashlib.sha256(content).hexdigest() in known:
                 continue
-            file = remittance_file_receive(name=name, content=content, source=RemittanceFile.Source.COMMAND, queue=False)
+            file = remittance_file_receive(
+                name=name, content=content, source=RemittanceFile.Source.COMMAND, queue=False
+            )
             if file.status == RemittanceFile.Status.RECEIVED:
                 file = remittance_file_ingest(file_id=file.pk, task_id=f"demo-{uuid.uuid4()}")
             added += 1
