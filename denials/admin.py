@@ -1,8 +1,63 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from denials.models import AdjustmentRule, AuditEvent, ClaimPayment, Denial, Payer, Provider, RemittanceFile, Team
+from denials.models import (
+    AdjustmentRule,
+    AuditEvent,
+    CategoryRule,
+    ClaimPayment,
+    Denial,
+    Payer,
+    Provider,
+    QueueRule,
+    RemittanceFile,
+    Team,
+    WorkQueue,
+)
+
+
+class RetriageOnChange:
+    """Triage reads this table: after an admin changes it, re-triage the denials not yet
+    worked (a Celery task, queued once the change is committed)."""
+
+    def _retriage(self) -> None:
+        from denials.tasks import retriage_open_denials
+
+        retriage_open_denials.delay_on_commit()
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        self._retriage()
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)  # type: ignore[misc]
+        self._retriage()
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        self._retriage()
+
+
+@admin.register(CategoryRule)
+class CategoryRuleAdmin(RetriageOnChange, SimpleHistoryAdmin):
+    list_display = ("category", "group_code", "carc", "rarc", "payer", "procedure_code", "priority", "note")
+    list_filter = ("category", "group_code")
+    search_fields = ("=carc", "=rarc", "category", "note")
+    list_select_related = ("payer",)
+
+
+@admin.register(WorkQueue)
+class WorkQueueAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "team", "description")
+    list_select_related = ("team",)
+
+
+@admin.register(QueueRule)
+class QueueRuleAdmin(RetriageOnChange, SimpleHistoryAdmin):
+    list_display = ("queue", "category", "payer", "priority")
+    list_select_related = ("queue", "payer")
 
 
 @admin.register(Team)
@@ -13,7 +68,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payer)
-class PayerAdmin(admin.ModelAdmin):
+class PayerAdmin(RetriageOnChange, admin.ModelAdmin):  # the appeal window sets due dates
     list_display = ("name", "identifier", "payer_key", "appeal_window_days")
     search_fields = ("name", "identifier", "payer_key")
 

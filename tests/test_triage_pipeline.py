@@ -269,3 +269,23 @@ def test_retriage_command(triage_setup, ingest):
     call_command("retriage", stdout=out)
     assert "1 denial(s) changed" in out.getvalue()
     assert Denial.objects.get().category == "bundling-modifier-may-apply"
+
+
+def test_admin_change_to_a_category_rule_retriages_open_denials(triage_setup, ingest, admin_user, client,
+                                                               django_capture_on_commit_callbacks):
+    from denials.models import CategoryRule
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    denial = _denial(ingest, remit([("99214", "", "100", "0", "CO*50*100")]))
+    assert denial.category == "medical-necessity"
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/denials/categoryrule/add/", {
+            "category": "authorization", "group_code": "CO", "carc": "50", "rarc": "", "procedure_code": "",
+            "priority": "10", "note": "payer treats 50 as a missing authorization",
+        })
+    assert response.status_code == 302, response.content[:500]
+    assert CategoryRule.objects.filter(note__startswith="payer treats").exists()
+    denial.refresh_from_db()
+    assert denial.category == "authorization"
