@@ -135,44 +135,6 @@ def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
     return denials.filter(queue_id__in=WorkQueue.objects.filter(team__members=user).values("id"))
 
 
-def denial_list(
-    *,
-    user: Any,
-    category: str = "",
-    queue_id: int | None = None,
-    status: str = "",
-    payer_id: int | None = None,
-    carc: str = "",
-    column1: str = "",
-    column2: str = "",
-    assignee_id: int | None = None,
-    due_before: Any = None,
-) -> QuerySet[Denial]:
-    denials = denials_visible_to(user=user).select_related(
-        "claim", "line", "payer", "queue", "assignee"
-    )
-    filters: dict[str, Any] = {}
-    if category:
-        filters["category"] = category
-    if queue_id:
-        filters["queue_id"] = queue_id
-    if status:
-        filters["status"] = status
-    if payer_id:
-        filters["payer_id"] = payer_id
-    if carc:
-        filters["carc"] = carc
-    if column1:
-        filters["ncci_column1"] = column1
-    if column2:
-        filters["ncci_column2"] = column2
-    if assignee_id:
-        filters["assignee_id"] = assignee_id
-    if due_before:
-        filters["due_date__lte"] = due_before
-    return denials.filter(**filters).order_by("-priority", "due_date", "id")
-
-
 # --- The coder's worklist --------------------------------------------------------------
 # Work still to do: a queue page shows these unless the person asks for another status.
 ACTIVE_STATUSES = ACTIVE_DENIAL_STATUSES

@@ -17,7 +17,7 @@ Decisions worth knowing before changing anything:
   group code both become ``review``. This is what makes "CO is never billed to the patient"
   true by construction rather than by each table row remembering it.
 * A PTP edit's deletion date is the *last* date of service it applies to (inclusive), the
-  same reading as ``ncci.files.edit_in_force``: see ``edit_in_force`` below for why.
+  reading of ``ncci.files.edit_in_force``, which this module uses (see its sources there).
 """
 
 from __future__ import annotations
@@ -26,6 +26,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+# One reading of the deletion date for the whole project (inclusive; indicator 9 never
+# applies): the pure NCCI module owns it, with its sources. It imports nothing from Django.
+from ncci.files import edit_in_force
 
 # ---------------------------------------------------------------------------------------
 # Categories and actions
@@ -569,33 +573,6 @@ DEFAULT_CATEGORY_RULES: list[CategoryRule] = _default_rules()
 # ---------------------------------------------------------------------------------------
 # NCCI PTP finding
 # ---------------------------------------------------------------------------------------
-
-
-def edit_in_force(
-    effective: date,
-    deletion: date | None,
-    on: date,
-    *,
-    modifier_indicator: str | None = None,
-) -> bool:
-    """Whether a PTP edit applies on date of service ``on``.
-
-    Same reading as ``ncci.files.edit_in_force`` (kept self-contained: this module does not
-    import ncci): the deletion date is the *last* date the edit applies. CMS changes edits on
-    quarter boundaries and publishes every effective date as a quarter's first day and every
-    deletion date as a quarter's last day (20231231, 20260630 in the v32.2 excerpt), so an
-    exclusive reading would end every edit a day early. An edit deleted on its own effective
-    date, or with modifier indicator 9, was deleted retroactively: never in force.
-    """
-    if _code(modifier_indicator) == "9":
-        return False
-    if on < effective:
-        return False
-    if deletion is None:
-        return True
-    if deletion <= effective:
-        return False
-    return on <= deletion
 
 
 @dataclass(frozen=True)
