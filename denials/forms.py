@@ -187,7 +187,7 @@ class SearchForm(forms.Form):
 
 
 class VersionedForm(forms.Form):
-    """Every form on the denial page carries the version the person saw (see services._denial_update)."""
+    """Every form on the denial page carries the version the person saw (see denials.services.worklist._denial_update)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 

@@ -151,10 +151,10 @@ def test_broken_file_is_stored_failed_with_where_and_what(ingest):
 
 
 def test_failed_file_can_be_retried_after_the_rules_change(ingest, sample_bytes, monkeypatch):
-    from denials import services
+    from denials.services import receiving
 
     content = sample_bytes("pyx12__835_mult_loops.txt")
-    monkeypatch.setattr(services, "read_835", lambda data: (_ for _ in ()).throw(RuntimeError("disk hiccup")))
+    monkeypatch.setattr(receiving, "read_835", lambda data: (_ for _ in ()).throw(RuntimeError("disk hiccup")))
     file = ingest(content)
     assert file.status == RemittanceFile.Status.FAILED and "disk hiccup" in file.error
     monkeypatch.undo()
@@ -167,11 +167,11 @@ def test_failed_file_can_be_retried_after_the_rules_change(ingest, sample_bytes,
 def test_worker_killed_mid_file_loses_nothing_and_the_rerun_adds_no_duplicates(
     adjustment_rules, sample_bytes, monkeypatch
 ):
-    from denials import services
+    from denials.services import storing
 
     content = sample_bytes("oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt")
     file = remittance_file_receive(name="ne.835", content=content, source="command", queue=False)
-    real_store = services._store_transaction
+    real_store = storing._store_transaction
     calls = {"n": 0}
 
     def dies_on_second(*args, **kwargs):
@@ -180,13 +180,13 @@ def test_worker_killed_mid_file_loses_nothing_and_the_rerun_adds_no_duplicates(
             raise SystemExit("worker killed")  # not an Exception: nothing catches it
         return real_store(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_store_transaction", dies_on_second)
+    monkeypatch.setattr(storing, "_store_transaction", dies_on_second)
     with pytest.raises(SystemExit):
         remittance_file_ingest(file_id=file.pk, task_id="task-1")
     file.refresh_from_db()
     assert file.status == RemittanceFile.Status.PROCESSING
     assert Remittance.objects.filter(file=file).count() == 1  # the first transaction, whole
-    monkeypatch.setattr(services, "_store_transaction", real_store)
+    monkeypatch.setattr(storing, "_store_transaction", real_store)
 
     # The broker redelivers the same task (acks_late + reject_on_worker_lost).
     remittance_file_ingest(file_id=file.pk, task_id="task-1")

@@ -1,0 +1,78 @@
+"""Writes for the denials app, one module per kind of work; every state change is audited.
+
+- ``audit``: the audit trail (``audit_record``).
+- ``receiving``: receiving 835 files and running their ingestion (claim, read, finish, retry, sweep).
+- ``storing``: storing one ST/SE transaction set, all or nothing.
+- ``defaults``: the shipped adjustment and category rules.
+- ``triaging``: triage orchestration over the pure rules in ``denials.triage``.
+- ``worklist``: the coder's actions on denials (assign, next, outcomes, bulk, notes).
+- ``documents``: clinical documents and evidence passages.
+
+Callers import from here; the names below are the public surface.
+"""
+
+from __future__ import annotations
+
+from denials.services.audit import (
+    audit_record,
+)
+from denials.services.defaults import (
+    adjustment_rules_load_defaults,
+    category_rules_load_defaults,
+)
+from denials.services.documents import (
+    document_upload,
+    evidence_delete,
+    evidence_save,
+)
+from denials.services.receiving import (
+    adjustment_classifier,
+    remittance_file_claim,
+    remittance_file_ingest,
+    remittance_file_receive,
+    remittance_file_record_validation,
+    remittance_file_retry,
+    remittance_files_sweep_stuck,
+)
+from denials.services.storing import (
+    remittance_store,
+)
+from denials.services.triaging import (
+    denials_triage,
+)
+from denials.services.worklist import (
+    DenialActionRefused,
+    DenialConflict,
+    denial_add_note,
+    denial_assign,
+    denial_record_outcome,
+    denial_take_next,
+    denials_bulk_assign,
+    denials_bulk_write_off,
+)
+
+__all__ = [
+    "DenialActionRefused",
+    "DenialConflict",
+    "adjustment_classifier",
+    "adjustment_rules_load_defaults",
+    "audit_record",
+    "category_rules_load_defaults",
+    "denial_add_note",
+    "denial_assign",
+    "denial_record_outcome",
+    "denial_take_next",
+    "denials_bulk_assign",
+    "denials_bulk_write_off",
+    "denials_triage",
+    "document_upload",
+    "evidence_delete",
+    "evidence_save",
+    "remittance_file_claim",
+    "remittance_file_ingest",
+    "remittance_file_receive",
+    "remittance_file_record_validation",
+    "remittance_file_retry",
+    "remittance_files_sweep_stuck",
+    "remittance_store",
+]

@@ -1,0 +1,318 @@
+"""Receiving 835 files and running their ingestion: store the bytes, claim the file with a
+conditional update, read it with the pure reader, store each ST/SE, finish or fail it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from denials.detection import AdjustmentClassifier
+from denials.models import (
+    Adjustment,
+    AdjustmentRule,
+    ClaimPayment,
+    Denial,
+    Remittance,
+    RemittanceFile,
+    ServiceLine,
+)
+from denials.services.audit import audit_record
+from denials.services.storing import remittance_store
+from denials.services.triaging import denials_triage
+from denials.x12 import parsed as x12
+from denials.x12.reader import read_835
+
+logger = logging.getLogger(__name__)
+Status = RemittanceFile.Status
+MAX_FINDINGS_SHOWN = 50
+
+
+def remittance_file_receive(
+    *,
+    name: str,
+    content: bytes,
+    source: str,
+    uploaded_by: AbstractBaseUser | None = None,
+    queue: bool = True,
+) -> RemittanceFile:
+    """Store a received 835 byte for byte and queue its ingestion (after commit).
+
+    The same bytes received again are recorded as a duplicate of the first copy and
+    change nothing else; if that first copy had failed, it is retried instead.
+    """
+    digest = hashlib.sha256(content).hexdigest()
+    user = uploaded_by if uploaded_by is not None and uploaded_by.is_authenticated else None
+    with transaction.atomic():
+        existing = RemittanceFile.objects.filter(sha256=digest).exclude(status=Status.DUPLICATE).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    new_file = RemittanceFile.objects.create(
+                        original_name=name[:255],
+                        content=content,
+                        sha256=digest,
+                        size=len(content),
+                        source=source,
+                        uploaded_by=user,
+                    )
+            except IntegrityError:
+                # Another request stored the same bytes a moment ago.
+                existing = RemittanceFile.objects.filter(sha256=digest).exclude(status=Status.DUPLICATE).get()
+            else:
+                audit_record(
+                    actor=user,
+                    action="remittance_file.received",
+                    target=new_file,
+                    new={"status": new_file.status, "source": source, "sha256": digest},
+                )
+                if queue:
+                    _queue_ingest(new_file)
+                return new_file
+
+        if existing.status == Status.FAILED:
+            remittance_file_retry(file=existing, actor=user, queue=queue)
+            return existing
+        duplicate = RemittanceFile.objects.create(
+            original_name=name[:255],
+            content=b"",  # the bytes are kept once, on the first copy
+            sha256=digest,
+            size=len(content),
+            source=source,
+            uploaded_by=user,
+            status=Status.DUPLICATE,
+            duplicate_of=existing,
+            error=f"The same file was already received as #{existing.pk} ({existing.original_name}).",
+            finished_at=timezone.now(),
+        )
+        audit_record(
+            actor=user,
+            action="remittance_file.duplicate",
+            target=duplicate,
+            new={"status": Status.DUPLICATE, "duplicate_of": existing.pk},
+        )
+        return duplicate
+
+
+def _queue_ingest(file: RemittanceFile) -> None:
+    from denials.tasks import ingest_remittance_file
+
+    ingest_remittance_file.delay_on_commit(file.pk)
+
+
+def remittance_file_retry(*, file: RemittanceFile, actor: AbstractBaseUser | None, queue: bool = True) -> bool:
+    """Put a failed file back in line. Returns False when it was not failed."""
+    with transaction.atomic():
+        changed = RemittanceFile.objects.filter(pk=file.pk, status=Status.FAILED).update(
+            status=Status.RECEIVED, error="", worker_task_id="", lease_expires_at=None, finished_at=None
+        )
+        if not changed:
+            return False
+        audit_record(
+            actor=actor,
+            action="remittance_file.retry",
+            target=file,
+            old={"status": Status.FAILED},
+            new={"status": Status.RECEIVED},
+        )
+        if queue:
+            _queue_ingest(file)
+    file.refresh_from_db()
+    return True
+
+
+# --- Claiming and ingesting ----------------------------------------------------------
+def remittance_file_claim(*, file_id: int, task_id: str) -> bool:
+    """Take a file for ingestion with one conditional update; False: someone else has it.
+
+    Claimable: a received file; a file this same task already held (the broker delivered
+    it again after the worker died); a file whose holder's lease ran out.
+    """
+    now = timezone.now()
+    claimable = (
+        Q(status=Status.RECEIVED)
+        | Q(status=Status.PROCESSING, worker_task_id=task_id)
+        | Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+    )
+    return bool(
+        RemittanceFile.objects.filter(claimable, pk=file_id).update(
+            status=Status.PROCESSING,
+            worker_task_id=task_id,
+            lease_expires_at=now + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS),
+            started_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _renew_lease(file_id: int, task_id: str, done: int) -> bool:
+    lease = timezone.now() + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
+    return bool(
+        RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+            transactions_done=done, lease_expires_at=lease
+        )
+    )
+
+
+def _findings_text(findings: Iterable[x12.Finding]) -> str:
+    items = list(findings)
+    lines = [str(f) for f in items[:MAX_FINDINGS_SHOWN]]
+    if len(items) > MAX_FINDINGS_SHOWN:
+        lines.append(f"... and {len(items) - MAX_FINDINGS_SHOWN} more")
+    return "\n".join(lines)
+
+
+def _finish(file_id: int, task_id: str, *, status: str, **fields: Any) -> bool:
+    updated = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+        status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
+    )
+    if updated:
+        file = RemittanceFile.objects.get(pk=file_id)
+        audit_record(
+            actor=None,
+            actor_label="ingest worker",
+            action=f"remittance_file.{status}",
+            target=file,
+            old={"status": Status.PROCESSING},
+            new={"status": status, "error": fields.get("error", "")},
+        )
+    return bool(updated)
+
+
+def adjustment_classifier() -> AdjustmentClassifier:
+    return AdjustmentClassifier.from_rows(AdjustmentRule.objects.values_list("group_code", "carc", "kind"))
+
+
+def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
+    """Read and store one claimed file. Safe to run twice: stored transactions are skipped."""
+    if not remittance_file_claim(file_id=file_id, task_id=task_id):
+        return RemittanceFile.objects.get(pk=file_id)
+    file = RemittanceFile.objects.get(pk=file_id)
+    try:
+        parsed = read_835(bytes(file.content))
+    except Exception as exc:  # the reader should never raise; if it does, keep the file and say so
+        logger.exception("reader crashed on file %s", file_id)
+        _finish(file_id, task_id, status=Status.FAILED, error=f"The file could not be read: {exc!r}")
+        return RemittanceFile.objects.get(pk=file_id)
+    if not parsed.ok:
+        _finish(
+            file_id,
+            task_id,
+            status=Status.FAILED,
+            error=_findings_text(parsed.errors),
+            warnings=[str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]],
+            x12_version=parsed.version[:20],
+        )
+        return RemittanceFile.objects.get(pk=file_id)
+
+    RemittanceFile.objects.filter(pk=file_id).update(
+        transactions_total=len(parsed.transactions), x12_version=parsed.version[:20]
+    )
+    classifier = adjustment_classifier()
+    elsewhere: list[int] = []
+    for index, txn in enumerate(parsed.transactions, start=1):
+        stored_in = remittance_store(file=file, transaction_set=txn, classifier=classifier)
+        if stored_in is not None and stored_in != file.pk:
+            elsewhere.append(stored_in)
+        if not _renew_lease(file_id, task_id, index):
+            logger.warning("file %s was taken over by another worker; stopping", file_id)
+            return RemittanceFile.objects.get(pk=file_id)
+
+    warnings = [str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]]
+    if len(parsed.warnings) > MAX_FINDINGS_SHOWN:
+        warnings.append(f"... and {len(parsed.warnings) - MAX_FINDINGS_SHOWN} more warnings")
+    totals = _file_totals(file_id)
+    if elsewhere and len(elsewhere) == len(parsed.transactions):
+        first = elsewhere[0]
+        _finish(
+            file_id,
+            task_id,
+            status=Status.DUPLICATE,
+            duplicate_of_id=first,
+            warnings=warnings,
+            error=f"Every remittance in this file was already ingested from file #{first}; nothing new was stored.",
+            transactions_skipped=len(elsewhere),
+            **totals,
+        )
+    else:
+        if elsewhere:
+            warnings.insert(
+                0,
+                f"{len(elsewhere)} remittance(s) were already ingested from file(s) "
+                f"{', '.join('#' + str(i) for i in sorted(set(elsewhere)))} and were skipped.",
+            )
+        # Triage is part of the same work: a file is "ingested" once its denials are triaged.
+        denials_triage(file_id=file_id)
+        _finish(
+            file_id, task_id, status=Status.INGESTED, warnings=warnings, transactions_skipped=len(elsewhere), **totals
+        )
+        _after_ingest(file_id)
+    return RemittanceFile.objects.get(pk=file_id)
+
+
+def _after_ingest(file_id: int) -> None:
+    """Follow-up work once a file is stored: the strict 5010 check, in the background."""
+    from denials.tasks import validate_remittance_file
+
+    if settings.STRICT_X12_VALIDATION:
+        validate_remittance_file.delay_on_commit(file_id)
+
+
+def _file_totals(file_id: int) -> dict[str, Any]:
+    claims = ClaimPayment.objects.filter(remittance__file_id=file_id)
+    agg = claims.aggregate(n=Count("id"), paid=Sum("paid"), charge=Sum("charge"))
+    first_payer = Remittance.objects.filter(file_id=file_id).order_by("id").values_list("payer_id", flat=True).first()
+    return {
+        "claim_count": agg["n"] or 0,
+        "total_paid": agg["paid"] or Decimal("0"),
+        "total_charge": agg["charge"] or Decimal("0"),
+        "service_line_count": ServiceLine.objects.filter(claim__remittance__file_id=file_id).count(),
+        "adjustment_count": Adjustment.objects.filter(claim__remittance__file_id=file_id).count(),
+        "denial_count": Denial.objects.filter(claim__remittance__file_id=file_id).count(),
+        "payer_id": first_payer,
+    }
+
+
+def remittance_file_record_validation(
+    *, file_id: int, ok: bool, findings: list[dict[str, Any]], ack_999: str, error: str = ""
+) -> None:
+    status = RemittanceFile.Validation.PASSED if ok else RemittanceFile.Validation.FINDINGS
+    if error and not findings:
+        findings = [{"segment_number": None, "segment_id": "", "code": "", "message": error, "severity": "error"}]
+    RemittanceFile.objects.filter(pk=file_id).update(
+        validation_status=status, validation_findings=findings[:200], acknowledgement_999=ack_999
+    )
+
+
+def remittance_files_sweep_stuck() -> list[int]:
+    """Re-queue files whose worker stopped reporting (lease expired). Returns their ids."""
+    now = timezone.now()
+    stuck = list(
+        RemittanceFile.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now).values_list("pk", flat=True)
+    )
+    stuck += list(
+        # Received long ago but never picked up (the queue lost the message).
+        RemittanceFile.objects.filter(
+            status=Status.RECEIVED, received_at__lt=now - dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
+        ).values_list("pk", flat=True)
+    )
+    for file_id in stuck:
+        file = RemittanceFile(pk=file_id)
+        transaction.on_commit(lambda fid=file_id: _requeue(fid))
+        logger.info("re-queueing stuck remittance file %s", file.pk)
+    return stuck
+
+
+def _requeue(file_id: int) -> None:
+    from denials.tasks import ingest_remittance_file
+
+    ingest_remittance_file.delay(file_id)

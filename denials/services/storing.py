@@ -1,0 +1,371 @@
+"""Storing one ST/SE transaction set: all of it or none of it, keyed by its natural key."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+
+from denials.bulk import insert_values
+from denials.detection import AdjustmentClassifier, find_denials
+from denials.models import (
+    Adjustment,
+    ClaimPayment,
+    Denial,
+    Payer,
+    Provider,
+    ProviderAdjustment,
+    RemarkCode,
+    Remittance,
+    RemittanceFile,
+    ServiceLine,
+)
+from denials.x12 import parsed as x12
+
+
+def _payer_key(party: x12.Party) -> tuple[str, str, str]:
+    """(key, identifier, qualifier): REF*2U wins, then N1*PR N104, then the name."""
+    if party.additional_ids.get("2U"):
+        return f"2U:{party.additional_ids['2U']}", party.additional_ids["2U"], "2U"
+    if party.identifier:
+        return f"{party.id_qualifier or 'ID'}:{party.identifier}", party.identifier, party.id_qualifier
+    name = " ".join(party.name.upper().split()) or "UNKNOWN PAYER"
+    return f"NAME:{name}", "", ""
+
+
+def _dedupe_key(txn: x12.Transaction, payer_key: str) -> str:
+    """What makes two copies of one remittance the same, whatever envelope they came in."""
+    first = txn.claims[0].patient_control_number if txn.claims else ""
+    charge = sum((c.charge for c in txn.claims), Decimal("0"))
+    parts = [
+        payer_key,
+        txn.payee.npi,
+        txn.payee.tin,
+        txn.payee.identifier,
+        txn.trace_number,
+        str(txn.payment_amount),
+        str(txn.payment_date or ""),
+        str(len(txn.claims)),
+        str(charge),
+        first,
+        # Without a trace number, fall back on the envelope's own control numbers.
+        "" if txn.trace_number else f"{txn.interchange_control_number}/{txn.control_number}",
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def remittance_store(
+    *, file: RemittanceFile, transaction_set: x12.Transaction, classifier: AdjustmentClassifier
+) -> int | None:
+    """Store one ST/SE transaction: all of it or none of it.
+
+    Returns the id of the file the remittance is stored under: this file's id when it was
+    stored now (or by an earlier attempt at this file), another file's id when it is a
+    duplicate of a remittance received before.
+    """
+    txn = transaction_set
+    payer_key, payer_identifier, qualifier = _payer_key(txn.payer)
+    dedupe_key = _dedupe_key(txn, payer_key)
+    existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            _store_transaction(file, txn, dedupe_key, payer_key, payer_identifier, qualifier, classifier)
+    except IntegrityError:
+        existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
+        if existing is None:
+            raise
+        return existing
+    return file.pk
+
+
+def _store_transaction(
+    file: RemittanceFile,
+    txn: x12.Transaction,
+    dedupe_key: str,
+    payer_key: str,
+    payer_identifier: str,
+    qualifier: str,
+    classifier: AdjustmentClassifier,
+) -> Remittance:
+    payer, _ = Payer.objects.get_or_create(
+        payer_key=payer_key[:120],
+        defaults={
+            "name": (txn.payer.name or payer_identifier or "Unknown payer")[:200],
+            "identifier": payer_identifier[:80],
+            "identifier_qualifier": qualifier[:4],
+        },
+    )
+    payee, _ = Provider.objects.get_or_create(
+        npi=txn.payee.npi[:15], tin=txn.payee.tin[:15], name=(txn.payee.name or "Unknown payee")[:200]
+    )
+    remittance = Remittance.objects.create(
+        file=file,
+        dedupe_key=dedupe_key,
+        payer=payer,
+        payee=payee,
+        interchange_control_number=txn.interchange_control_number[:20],
+        group_control_number=txn.group_control_number[:20],
+        transaction_control_number=txn.control_number[:20],
+        sender_id=txn.sender_id[:30],
+        handling_code=txn.handling_code[:2],
+        payment_amount=txn.payment_amount,
+        credit_debit=txn.credit_debit[:1],
+        payment_method=txn.payment_method[:3],
+        payment_date=txn.payment_date,
+        production_date=txn.production_date,
+        trace_number=txn.trace_number[:50],
+        claim_count=len(txn.claims),
+        warnings=[str(w) for w in txn.warnings],
+    )
+    insert_values(
+        ProviderAdjustment,
+        [
+            "remittance_id",
+            "sequence",
+            "provider_identifier",
+            "fiscal_period_date",
+            "reason_code",
+            "reference",
+            "amount",
+        ],
+        [
+            (
+                remittance.pk,
+                i,
+                p.provider_identifier[:50],
+                p.fiscal_period_date,
+                p.reason_code[:4],
+                p.reference[:60],
+                p.amount,
+            )
+            for i, p in enumerate(txn.provider_adjustments, start=1)
+        ],
+    )
+    # Plain tuples straight to COPY/executemany: tens of thousands of rows per remittance.
+    claim_ids = insert_values(
+        ClaimPayment,
+        CLAIM_COLUMNS,
+        [_claim_values(remittance.pk, payer.pk, i, c) for i, c in enumerate(txn.claims, start=1)],
+    )
+    line_rows: list[tuple[Any, ...]] = []
+    line_keys: list[tuple[int, int]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+        for line in claim.service_lines:
+            line_rows.append(_line_values(claim_id, line))
+            line_keys.append((claim_id, line.sequence))
+    line_id_by_key = dict(zip(line_keys, insert_values(ServiceLine, LINE_COLUMNS, line_rows), strict=True))
+
+    adjustment_rows: list[tuple[Any, ...]] = []
+    adjustment_refs: list[int] = []  # id() of the parsed adjustment, to find its row id again
+    remark_rows: list[tuple[Any, ...]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+        seq = 0
+        for adj in claim.adjustments:
+            seq += 1
+            adjustment_rows.append(
+                (claim_id, None, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount, adj.quantity)
+            )
+            adjustment_refs.append(id(adj))
+        rseq = 0
+        for code in claim.remark_codes:
+            rseq += 1
+            remark_rows.append((claim_id, None, rseq, code[:8], RemarkCode.Source.CLAIM))
+        for line in claim.service_lines:
+            line_id = line_id_by_key[(claim_id, line.sequence)]
+            for adj in line.adjustments:
+                seq += 1
+                adjustment_rows.append(
+                    (claim_id, line_id, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount, adj.quantity)
+                )
+                adjustment_refs.append(id(adj))
+            for code in line.remark_codes:
+                rseq += 1
+                remark_rows.append((claim_id, line_id, rseq, code[:8], RemarkCode.Source.LINE))
+    adjustment_ids = insert_values(
+        Adjustment,
+        ["claim_id", "line_id", "sequence", "group_code", "reason_code", "amount", "quantity"],
+        adjustment_rows,
+    )
+    adjustment_id_by_ref = dict(zip(adjustment_refs, adjustment_ids, strict=True))
+    insert_values(RemarkCode, ["claim_id", "line_id", "sequence", "code", "source"], remark_rows)
+
+    denial_rows: list[tuple[Any, ...]] = []
+    denial_adjustments: list[list[int]] = []
+    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+        for finding in find_denials(claim, classifier):
+            line = next((ln for ln in claim.service_lines if ln.sequence == finding.line_sequence), None)
+            line_id = line_id_by_key[(claim_id, line.sequence)] if line is not None else None
+            denial_rows.append(
+                (
+                    claim_id,
+                    line_id,
+                    payer.pk,
+                    finding.kind,
+                    finding.group_code[:2],
+                    finding.carc[:5],
+                    " ".join(finding.rarcs)[:80],
+                    finding.amount,
+                    (line.service_date if line is not None else None) or claim.statement_from,
+                )
+            )
+            denial_adjustments.append(
+                [adjustment_id_by_ref[id(a)] for a in finding.adjustments if id(a) in adjustment_id_by_ref]
+            )
+    denial_ids = insert_values(
+        Denial,
+        ["claim_id", "line_id", "payer_id", "kind", "group_code", "carc", "rarcs", "amount", "service_date"],
+        denial_rows,
+    )
+    insert_values(
+        Denial.adjustments.through,
+        ["denial_id", "adjustment_id"],
+        [(d, a) for d, adjs in zip(denial_ids, denial_adjustments, strict=True) for a in adjs],
+    )
+    _link_claim_history(
+        [
+            (cid, c.patient_control_number[:38], c.payer_claim_number[:50], c.status_code[:2])
+            for cid, c in zip(claim_ids, txn.claims, strict=True)
+        ],
+        payer,
+    )
+    return remittance
+
+
+CLAIM_COLUMNS = [
+    "remittance_id",
+    "sequence",
+    "payer_id",
+    "patient_control_number",
+    "status_code",
+    "charge",
+    "paid",
+    "patient_responsibility",
+    "filing_indicator",
+    "payer_claim_number",
+    "facility_type",
+    "frequency_code",
+    "drg_code",
+    "patient_last_name",
+    "patient_first_name",
+    "patient_member_id",
+    "insured_member_id",
+    "rendering_provider_name",
+    "rendering_provider_npi",
+    "statement_from",
+    "statement_to",
+    "received_date",
+    "balanced",
+    "warnings",
+]
+
+
+def _claim_values(remittance_id: int, payer_id: int, sequence: int, c: x12.ClaimPayment) -> tuple[Any, ...]:
+    return (
+        remittance_id,
+        sequence,
+        payer_id,
+        c.patient_control_number[:38],
+        c.status_code[:2],
+        c.charge,
+        c.paid,
+        c.patient_responsibility,
+        c.filing_indicator[:2],
+        c.payer_claim_number[:50],
+        c.facility_type[:3],
+        c.frequency_code[:1],
+        c.drg_code[:10],
+        c.patient_last_name[:60],
+        c.patient_first_name[:35],
+        (c.patient_member_id or c.insured_member_id)[:80],
+        c.insured_member_id[:80],
+        c.rendering_provider_name[:120],
+        c.rendering_provider_npi[:15],
+        c.statement_from,
+        c.statement_to,
+        c.received_date,
+        not c.warnings,
+        [str(w) for w in c.warnings],
+    )
+
+
+LINE_COLUMNS = [
+    "claim_id",
+    "sequence",
+    "qualifier",
+    "procedure_code",
+    "modifier1",
+    "modifier2",
+    "modifier3",
+    "modifier4",
+    "revenue_code",
+    "original_procedure_code",
+    "units",
+    "charge",
+    "paid",
+    "allowed",
+    "service_date",
+    "service_date_end",
+    "line_control_number",
+]
+
+
+def _line_values(claim_id: int, line: x12.ServiceLine) -> tuple[Any, ...]:
+    mods = ([m[:2] for m in line.modifiers] + ["", "", "", ""])[:4]
+    return (
+        claim_id,
+        line.sequence,
+        line.qualifier[:2],
+        line.procedure_code[:48],
+        *mods,
+        line.revenue_code[:48],
+        line.original_procedure_code[:48],
+        line.units,
+        line.charge,
+        line.paid,
+        line.allowed,
+        line.service_date,
+        line.service_date_end,
+        line.line_control_number[:50],
+    )
+
+
+def _link_claim_history(claims: list[tuple[int, str, str, str]], payer: Payer) -> None:
+    """Link each payment to the earlier payment of the same claim, and reversals to what they reverse.
+
+    ``claims`` are (id, patient control number, payer claim number, status) in file order.
+    One query for the whole batch: earlier payments by the same payer with the same
+    patient control numbers.
+    """
+    pcns = {pcn for _, pcn, _, _ in claims if pcn}
+    if not pcns:
+        return
+    batch_ids = {cid for cid, _, _, _ in claims}
+    earlier: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for pk, pcn, icn, status in (
+        ClaimPayment.objects.filter(payer=payer, patient_control_number__in=pcns)
+        .exclude(pk__in=batch_ids)
+        .order_by("remittance__payment_date", "id")
+        .values_list("id", "patient_control_number", "payer_claim_number", "status_code")
+    ):
+        earlier.setdefault((pcn, icn), []).append((pk, status))
+    links: list[tuple[int, int, int | None]] = []  # (claim, previous, reverses)
+    for cid, pcn, icn, status in claims:  # in file order: a later claim in the batch sees earlier ones
+        history = earlier.setdefault((pcn, icn), [])
+        if history:
+            reverses = None
+            if status == "22":
+                paid = [pk for pk, s in history if s != "22"]
+                reverses = paid[-1] if paid else None
+            links.append((cid, history[-1][0], reverses))
+        history.append((cid, status))
+    if links:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f'UPDATE "{ClaimPayment._meta.db_table}" SET "previous_payment_id" = %s, "reverses_id" = %s '  # noqa: S608
+                'WHERE "id" = %s',
+                [(previous, reverses, cid) for cid, previous, reverses in links],
+            )

@@ -1,0 +1,377 @@
+"""Triage orchestration: read denials in chunks, apply the pure rules, write the results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from denials.bulk import bulk_update_fields, insert_values
+from denials.models import (
+    AuditEvent,
+    CategoryRule,
+    Denial,
+    QueueRule,
+    RemittanceFile,
+    ServiceLine,
+    WorkQueue,
+)
+from denials.services.audit import _denial_content_type
+
+Status = RemittanceFile.Status
+
+
+TRIAGE_CHUNK = 2000
+HOSPITAL_FACILITY_PREFIX = "13"  # CLP08 13x: hospital outpatient
+
+
+def _pure_category_rules() -> list[Any]:
+    from denials.triage import CategoryRule as Rule
+
+    return [
+        Rule(
+            category=r.category,
+            group_code=r.group_code,
+            carc=r.carc,
+            rarc=r.rarc,
+            payer_id=str(r.payer_id or ""),
+            procedure_code=r.procedure_code,
+            priority=r.priority,
+        )
+        for r in CategoryRule.objects.all()
+    ]
+
+
+def _queue_router() -> Any:
+    """A function (category, payer_id) -> queue id, most specific rule first."""
+    rules = sorted(
+        QueueRule.objects.values_list("queue_id", "category", "payer_id", "priority"),
+        key=lambda r: (-(bool(r[1]) + bool(r[2])), r[3]),
+    )
+
+    def route(category: str, payer_id: int) -> int | None:
+        for queue_id, rule_category, rule_payer, _ in rules:
+            if (
+                rule_category
+                and rule_category != category
+                and not (rule_category == "bundling" and category.startswith("bundling-"))
+            ):
+                continue
+            if rule_payer and rule_payer != payer_id:
+                continue
+            return queue_id
+        return None
+
+    return route
+
+
+class _TriageRow:
+    """What triage reads of a denial, its claim and payer, and what it writes back.
+
+    A plain object instead of a model instance: triage handles hundreds of thousands of
+    denials, and building ORM instances cost more than the triage itself.
+    """
+
+    #: (query path, attribute) for what is read; the order of ``values_list(*SOURCE)``.
+    FIELDS = (
+        ("id", "pk"),
+        ("claim_id", "claim_id"),
+        ("line_id", "line_id"),
+        ("payer_id", "payer_id"),
+        ("group_code", "group_code"),
+        ("carc", "carc"),
+        ("rarcs", "rarcs"),
+        ("amount", "amount"),
+        ("category", "category"),
+        ("action", "action"),
+        ("queue_id", "queue_id"),
+        ("claim__status_code", "claim_status"),
+        ("claim__frequency_code", "frequency_code"),
+        ("claim__facility_type", "facility_type"),
+        ("claim__remittance__payment_date", "payment_date"),
+        ("claim__remittance__production_date", "production_date"),
+        ("payer__appeal_window_days", "appeal_window_days"),
+    )
+    SOURCE = tuple(path for path, _ in FIELDS)
+    __slots__ = (
+        "action",
+        "action_modifier",
+        "amount",
+        "appeal_window_days",
+        "carc",
+        "category",
+        "claim_id",
+        "claim_status",
+        "due_date",
+        "expected_recovery",
+        "explanation",
+        "facility_type",
+        "frequency_code",
+        "group_code",
+        "line_id",
+        "ncci_column1",
+        "ncci_column2",
+        "ncci_deletion_date",
+        "ncci_effective_date",
+        "ncci_modifier_indicator",
+        "ncci_quarter",
+        "ncci_rationale",
+        "ncci_setting",
+        "pair_line_id",
+        "payer_id",
+        "payment_date",
+        "pk",
+        "priority",
+        "production_date",
+        "ptp_edit_id",
+        "queue_id",
+        "rarcs",
+        "success_probability",
+        "triaged_at",
+    )
+
+    def __init__(self, *values: Any) -> None:
+        for (_, name), value in zip(self.FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+
+def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """This team's decided outcomes: wins and decisions, by NCCI pair and by CARC + payer."""
+    decided = Denial.objects.filter(queue__team_id__in=team_ids).exclude(outcome__in=["", Denial.Outcome.WITHDRAWN])
+    wins = Q(outcome__in=[Denial.Outcome.OVERTURNED, Denial.Outcome.PARTIALLY_PAID])
+    stats: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for row in (
+        decided.exclude(ncci_column1="")
+        .values("queue__team_id", "ncci_column1", "ncci_column2")
+        .annotate(n=Count("id"), won=Count("id", filter=wins))
+    ):
+        stats[("edit", row["queue__team_id"], row["ncci_column1"], row["ncci_column2"])] = (row["won"], row["n"])
+    for row in decided.values("queue__team_id", "carc", "payer_id").annotate(
+        n=Count("id"), won=Count("id", filter=wins)
+    ):
+        stats[("carc", row["queue__team_id"], row["carc"], row["payer_id"])] = (row["won"], row["n"])
+    return stats
+
+
+def denials_triage(
+    *,
+    denial_ids: Iterable[int] | None = None,
+    file_id: int | None = None,
+    only_unworked: bool = True,
+    actor: AbstractBaseUser | None = None,
+) -> int:
+    """Triage denials: category, queue, next action, explanation, priority and due date.
+
+    Batched: per chunk of denials, one query for the claims' lines and one for the PTP
+    edits between their codes; no query per denial. Worked denials are left alone unless
+    ``only_unworked`` is False. Returns how many denials changed.
+    """
+    from denials import triage as rules_core
+    from ncci.models import PtpEdit
+    from ncci.services import bypass_modifiers
+
+    denials = Denial.objects.all()
+    if denial_ids is not None:
+        denials = denials.filter(pk__in=list(denial_ids))
+    if file_id is not None:
+        denials = denials.filter(claim__remittance__file_id=file_id)
+    if only_unworked:
+        denials = denials.filter(status=Denial.Status.OPEN, assignee__isnull=True)
+    ids = list(denials.order_by("pk").values_list("pk", flat=True))
+    if not ids:
+        return 0
+
+    category_rules = _pure_category_rules()
+    # Index the rules by CARC so each denial is matched against a handful, not hundreds.
+    rules_by_carc: dict[str, list[Any]] = {}
+    for rule in category_rules:
+        rules_by_carc.setdefault(rule.carc, []).append(rule)
+    route = _queue_router()
+    modifiers = bypass_modifiers() or rules_core.BYPASS_MODIFIERS
+    queue_team = dict(WorkQueue.objects.values_list("pk", "team_id"))
+    stats = _outcome_stats(set(queue_team.values()))
+    from ncci.models import Carc, Rarc
+
+    descriptions = {f"CARC:{c}": d for c, d in Carc.objects.values_list("code", "description")}
+    descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
+    today = timezone.localdate()
+    now = timezone.now()
+    denial_type_id = _denial_content_type().pk
+    changed_total = 0
+    fields = [
+        "category",
+        "action",
+        "action_modifier",
+        "explanation",
+        "queue",
+        "success_probability",
+        "expected_recovery",
+        "priority",
+        "due_date",
+        "triaged_at",
+        "ptp_edit",
+        "pair_line",
+        "ncci_column1",
+        "ncci_column2",
+        "ncci_modifier_indicator",
+        "ncci_effective_date",
+        "ncci_deletion_date",
+        "ncci_quarter",
+        "ncci_setting",
+        "ncci_rationale",
+    ]
+
+    for start in range(0, len(ids), TRIAGE_CHUNK):
+        chunk = [
+            _TriageRow(*row)
+            for row in Denial.objects.filter(pk__in=ids[start : start + TRIAGE_CHUNK]).values_list(*_TriageRow.SOURCE)
+        ]
+        claim_ids = {d.claim_id for d in chunk}
+        # Plain facts, not model instances: a chunk's claims hold thousands of lines.
+        lines_by_claim: dict[int, list[Any]] = {}
+        for pk, claim_id, code, m1, m2, m3, m4, service_date, units in (
+            ServiceLine.objects.filter(claim_id__in=claim_ids)
+            .order_by("claim_id", "sequence")
+            .values_list(
+                "id",
+                "claim_id",
+                "procedure_code",
+                "modifier1",
+                "modifier2",
+                "modifier3",
+                "modifier4",
+                "service_date",
+                "units",
+            )
+        ):
+            lines_by_claim.setdefault(claim_id, []).append(
+                rules_core.LineFacts(
+                    line_id=pk,
+                    procedure_code=code,
+                    modifiers=tuple(m for m in (m1, m2, m3, m4) if m),
+                    service_date=service_date,
+                    units=units,
+                )
+            )
+        codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
+        edits_by_pair: dict[tuple[str, str, str], list[Any]] = {}
+        for edit in PtpEdit.objects.filter(column1__in=codes, column2__in=codes):
+            edits_by_pair.setdefault((edit.setting, edit.column1, edit.column2), []).append(
+                rules_core.PtpEditFact(
+                    column1=edit.column1,
+                    column2=edit.column2,
+                    effective_date=edit.effective_date,
+                    deletion_date=edit.deletion_date,
+                    modifier_indicator=edit.modifier_indicator,
+                    rationale=edit.rationale,
+                    quarter=edit.quarter,
+                    setting=edit.setting,
+                    edit_id=edit.pk,
+                )
+            )
+        audit_rows: list[tuple[Any, ...]] = []
+        for denial in chunk:
+            lines = lines_by_claim.get(denial.claim_id, [])
+            setting = "hospital" if denial.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
+            line_fact = next((ln for ln in lines if ln.line_id == denial.line_id), None) if denial.line_id else None
+            others = tuple(ln for ln in lines if ln.line_id != denial.line_id)
+            candidate_edits: list[Any] = []
+            if line_fact is not None:
+                for other in others:
+                    candidate_edits += edits_by_pair.get((setting, other.procedure_code, line_fact.procedure_code), [])
+                    candidate_edits += edits_by_pair.get((setting, line_fact.procedure_code, other.procedure_code), [])
+            facts = rules_core.DenialFacts(
+                group_code=denial.group_code,
+                carc=denial.carc,
+                rarcs=tuple(denial.rarcs.split()),
+                amount=denial.amount,
+                payer_id=str(denial.payer_id),
+                claim_status=denial.claim_status,
+                line=line_fact,
+                other_lines=others,
+                frequency_code=denial.frequency_code,
+            )
+            candidate_rules = rules_by_carc.get(denial.carc.strip().upper(), []) + rules_by_carc.get("", [])
+            result = rules_core.triage(
+                facts=facts,
+                rules=candidate_rules,
+                edits=candidate_edits,
+                bypass_modifiers=modifiers,
+                descriptions=descriptions,
+            )
+            queue_id = route(result.category, denial.payer_id)
+            team_id = queue_team.get(queue_id) if queue_id else None
+            finding = result.finding
+            if finding is not None:
+                won, decided = stats.get(("edit", team_id, finding.column1_code, finding.column2_code), (0, 0))
+            else:
+                won, decided = stats.get(("carc", team_id, denial.carc, denial.payer_id), (0, 0))
+            probability = rules_core.success_probability(category=result.category, wins=won, decided=decided)
+            if result.write_off or result.action == rules_core.WRITE_OFF:
+                probability = Decimal("0")
+            remitted = denial.payment_date or denial.production_date
+            due = remitted + dt.timedelta(days=denial.appeal_window_days) if remitted else None
+            days_to_due = (due - today).days if due else None
+            old = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
+            denial.category = result.category
+            denial.action = result.action
+            denial.action_modifier = result.action_modifier[:2]
+            denial.explanation = result.explanation
+            denial.queue_id = queue_id
+            denial.success_probability = probability.quantize(Decimal("0.0001"))
+            denial.expected_recovery = (denial.amount * probability).quantize(Decimal("0.01"))
+            denial.priority = rules_core.priority_score(
+                amount=denial.amount, probability=probability, days_to_due=days_to_due
+            ).quantize(Decimal("0.0001"))
+            denial.due_date = due
+            denial.triaged_at = now
+            _apply_finding(denial, finding)
+            new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
+            if new != old:
+                changed_total += 1
+                audit_rows.append(
+                    (
+                        actor.pk if actor is not None and actor.is_authenticated else None,
+                        "" if actor is not None else "triage",
+                        "denial.triaged",
+                        denial_type_id,
+                        str(denial.pk),
+                        f"{denial.group_code}-{denial.carc} {denial.amount}",
+                        old if old["category"] else None,
+                        new,
+                    )
+                )
+        with transaction.atomic():
+            bulk_update_fields(chunk, fields, model=Denial)
+            insert_values(
+                AuditEvent,
+                ["actor_id", "actor_label", "action", "target_type_id", "target_id", "target_repr", "old", "new"],
+                audit_rows,
+            )
+    return changed_total
+
+
+def _apply_finding(denial: Any, finding: Any) -> None:
+    if finding is None:
+        denial.ptp_edit_id = denial.pair_line_id = None
+        denial.ncci_column1 = denial.ncci_column2 = denial.ncci_modifier_indicator = ""
+        denial.ncci_effective_date = denial.ncci_deletion_date = None
+        denial.ncci_quarter = denial.ncci_setting = denial.ncci_rationale = ""
+        return
+    edit = finding.edit
+    denial.ptp_edit_id = edit.edit_id
+    denial.pair_line_id = finding.other_line.line_id
+    denial.ncci_column1 = edit.column1
+    denial.ncci_column2 = edit.column2
+    denial.ncci_modifier_indicator = edit.modifier_indicator
+    denial.ncci_effective_date = edit.effective_date
+    denial.ncci_deletion_date = edit.deletion_date
+    denial.ncci_quarter = edit.quarter
+    denial.ncci_setting = edit.setting
+    denial.ncci_rationale = edit.rationale[:120]
