@@ -31,7 +31,36 @@ class Team(models.Model):
         return self.name
 
 
-class AuditEvent(models.Model):
+class AppendOnlyError(Exception):
+    """An audit row was about to be changed or deleted: the trail is append-only."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Audit rows are written once: the app can add them, never change or delete them."""
+
+    def update(self, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+    def delete(self):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class AuditEvent(AppendOnlyModel):
     """One state change: who, when, what, the old value and the new one."""
 
     actor = models.ForeignKey(
@@ -54,6 +83,50 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         who = self.actor or self.actor_label or "system"
         return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.target_repr}"
+
+
+class AccessEvent(AppendOnlyModel):
+    """One look at patient data: who opened which claim, denial or file, or exported or
+    printed it, and when. Written by the selectors' callers, never changed afterwards."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+        PDF = "pdf", "Printed / PDF"
+        DOWNLOAD = "download", "Downloaded"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True, help_text="The username at the time")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=40)
+    path = models.CharField(max_length=300, blank=True, help_text="The page or API path that showed it")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="access_target")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action} {self.target_type_id}:{self.target_id}"
+
+
+class ShippedDefaults(models.Model):
+    """Which shipped default rows have been applied (by name and version), so re-running
+    ``migrate`` adds only what is new and never brings back a row an admin deleted."""
+
+    name = models.CharField(max_length=60)
+    version = models.PositiveIntegerField()
+    applied_at = models.DateTimeField(auto_now_add=True)
+    rows_added = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="shipped_defaults_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
 
 
 class Payer(models.Model):
