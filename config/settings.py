@@ -186,6 +186,9 @@ CELERY_BEAT_SCHEDULE = {
 INBOX_DIR = env_str("INBOX_DIR", "")
 # A file whose worker has not reported for this long is taken up again by the sweeper.
 INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 600)
+# A file whose ingestion failed this many times (crash, database error) stops being
+# retried: it shows "failed" with its reason and a Retry button.
+INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3)
 # Run pyx12's full 5010 implementation-guide validation after each ingest (slow, optional).
 STRICT_X12_VALIDATION = env_bool("STRICT_X12_VALIDATION", True)
 STRICT_X12_VALIDATION_MAX_BYTES = env_int("STRICT_X12_VALIDATION_MAX_BYTES", 2 * 1024 * 1024)
