@@ -5,11 +5,16 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# `make run`, `make demo`, `make worker` are for development: DEBUG=1 unless set otherwise
+# (with DEBUG=1 and no SECRET_KEY the committed development key is used, and says so).
+# `make serve` and `make serve-worker` are for production: DEBUG stays off, SECRET_KEY is required.
+WEB_CONCURRENCY ?= 3
+WORKER_CONCURRENCY ?= 2
 # The PostgreSQL + Redis run of `make test` (CI sets these services up; see .ci/run).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn
 REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run install migrate demo serve worker beat test test-sqlite test-postgres lint typecheck bench clean
+.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres lint typecheck bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,24 +27,43 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 install: $(VENV)/.installed
 
 migrate: install
-	$(PY) manage.py migrate --no-input
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --no-input
 
 demo: migrate
-	$(PY) manage.py load_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
 
 ## make run: install, migrate, load codes and the demo data set, then serve on http://127.0.0.1:8000
 run: demo
-	@if [ -n "$$CELERY_BROKER_URL" ]; then \
+	@export DEBUG=$${DEBUG:-1}; \
+	if [ -n "$$CELERY_BROKER_URL" ]; then \
 	  echo "Broker configured: starting a Celery worker (with beat) beside the web app"; \
 	  $(BIN)/celery -A config worker -B --loglevel=INFO --concurrency=2 & \
 	fi; \
 	if [ -n "$$INBOX_DIR" ] && [ -z "$$CELERY_BROKER_URL" ]; then \
 	  echo "Watching INBOX_DIR=$$INBOX_DIR"; $(PY) manage.py watch_inbox & \
 	fi; \
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install
-	$(BIN)/celery -A config worker -B --loglevel=INFO
+	DEBUG=$${DEBUG:-1} $(BIN)/celery -A config worker -B --loglevel=INFO
+
+## make serve: production on one machine: migrate, collectstatic, then gunicorn (WhiteNoise serves
+## static files) beside a Celery worker and Celery beat. Needs SECRET_KEY, ALLOWED_HOSTS,
+## DATABASE_URL and CELERY_BROKER_URL; see "Running in production" in the README.
+serve: install
+	@if [ -z "$$DATABASE_URL" ] || [ -z "$$CELERY_BROKER_URL" ]; then \
+	  echo "make serve runs production: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)"; exit 1; \
+	fi
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) & \
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.py --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)
+
+## make serve-worker: production, another machine: one more Celery worker on the same broker and database
+serve-worker: install
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY)
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL with Redis and a real Celery worker
 test: install
@@ -69,6 +93,7 @@ typecheck: install
 	$(BIN)/mypy config denials ncci appeals
 
 ## make bench: every benchmark on PostgreSQL (each in a database of its own); prints figures
+bench: export SECRET_KEY ?= overturn-benchmark-only-key-not-a-secret-0123456789abcdef
 bench: install
 	$(PY) bench/ingest.py
 	$(PY) bench/ncci.py

@@ -2,14 +2,20 @@
 
 SQLite is the embedded default so a fresh checkout runs with no service; DATABASE_URL
 selects PostgreSQL. With no CELERY_BROKER_URL, Celery tasks run in-process.
+
+Production is DEBUG unset (or 0) with SECRET_KEY and ALLOWED_HOSTS set: cookies are then
+secure, HSTS is on and plain HTTP is redirected, and `manage.py check --deploy` is clean.
+Development is DEBUG=1 (`make run` sets it).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -37,8 +43,26 @@ def env_list(name: str, default: str = "") -> list[str]:
 VAR_DIR = Path(env_str("OVERTURN_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is only good for a laptop demo; production sets SECRET_KEY.
-SECRET_KEY = env_str("SECRET_KEY", "overturn-insecure-development-key-change-me-0123456789")
+# pytest sets PYTEST_VERSION in its process and every process it starts (xdist workers, the
+# Celery workers and gunicorn of the integration tests): those share a fixed test key.
+TESTING = "PYTEST_VERSION" in os.environ
+DEVELOPMENT_SECRET_KEY = "overturn-insecure-development-key-change-me-0123456789"  # noqa: S105
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if TESTING:
+        SECRET_KEY = "overturn-test-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+    elif DEBUG:
+        # Sessions, password-reset links and CSRF tokens are signed with this key: the committed
+        # one is only good on a laptop, so say so every time a process starts with it.
+        SECRET_KEY = DEVELOPMENT_SECRET_KEY
+        sys.stderr.write("Overturn: DEBUG=1 and no SECRET_KEY set: using the development key (never in production).\n")
+    else:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random value "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set DEBUG=1 for development."
+        )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -50,6 +74,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -57,6 +83,8 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "import_export",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "ncci",
     "denials",
     "appeals",
@@ -64,16 +92,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before sessions and the rest: no cookies, cacheable.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Every response a signed-in user gets may carry patient data: never stored by a browser or proxy.
+    "config.middleware.NoStoreForSignedInMiddleware",
     # Sign-in is required everywhere; the few public views opt out explicitly.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a lockout flagged during sign-in into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,6 +153,12 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username + address before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -133,31 +174,134 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-MEDIA_ROOT = VAR_DIR / "media"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# WhiteNoise serves `collectstatic`'s output from the gunicorn processes, compressed. No
+# manifest (hashed names): the test suite and `runserver` then need no collectstatic run.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+if DEBUG or TESTING:
+    # runserver and the test servers serve static files from the source folders; WhiteNoise
+    # would warn at every start that `collectstatic` (which make serve runs) has not run yet.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Uploaded 835 files can be large; keep them out of memory past this size.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 200 * 1024 * 1024
 MAX_REMITTANCE_FILE_BYTES = env_int("MAX_REMITTANCE_FILE_BYTES", 200 * 1024 * 1024)
 
+# --- Sessions, cookies, transport security ------------------------------------------------
+# Idle timeout: a session ends SESSION_IDLE_MINUTES after the last request (every request
+# moves the expiry forward), and the cookie dies with the browser on a shared workstation.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+
+# Behind a proxy that terminates TLS, name the header it sets (e.g. X-Forwarded-Proto) so
+# Django knows the browser used HTTPS. Only set it when the proxy always overwrites that header.
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# On by default in production. Turn it off only when the proxy in front redirects HTTP to
+# HTTPS itself (then Django's own check W008 is silenced below: the operator chose it).
+# (The test suite talks plain HTTP to its test client and live server, so not there either.)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not TESTING)
+# Load balancers probe /healthz over plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+# The header's preload flag alone enrols nothing: a site owner still submits the domain.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Content-Security-Policy (django-csp 4) --------------------------------------------------
+# Scripts and style sheets only from our own static files: no inline <script>, no CDN. The
+# progress bars set `style="--pct: 40%"`, so inline style *attributes* (not <style> blocks)
+# are allowed; htmx's own indicator <style> is switched off in base.html's htmx-config.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# --- Sign-in throttling (django-axes) -------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# refused (even with the right password) for AXES_COOLOFF_MINUTES; an admin can unlock
+# sooner (`manage.py axes_reset_username NAME`, or delete the attempt in the admin).
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_MINUTES = env_int("AXES_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = AXES_COOLOFF_MINUTES / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind N proxies, the client's address is the Nth entry from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+
+# --- E-mail and password reset ----------------------------------------------------------------
+# Password reset by e-mail exists only when an SMTP server is configured; otherwise its URLs
+# are not mounted and an admin sets a new password (signed-in users can always change theirs).
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "overturn@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60) * 60
 
 # --- REST API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: DRF takes the WWW-Authenticate challenge from the first class, and only a
+    # class with a challenge makes an anonymous call answer 401 (SessionAuthentication has none: 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "COERCE_DECIMAL_TO_STRING": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Overturn API",
+    "DESCRIPTION": "Remittance files, claims, denials and NCCI reference data. Session or token authentication.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Swagger UI from the vendored drf-spectacular-sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Schema warnings are checked by tests/test_production_settings.py (`spectacular --validate`),
+    # not by `check --deploy`, whose WARNING level must stay about the deployment itself.
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
 # --- Celery --------------------------------------------------------------------------
@@ -204,3 +348,6 @@ LOGGING = {
 # On SQLite, PostgreSQL-only index options (INCLUDE columns, NULLS NOT DISTINCT) are
 # skipped: the indexes and constraints still exist on PostgreSQL, where they matter.
 SILENCED_SYSTEM_CHECKS = ["models.W040", "models.W047"]
+if not SECURE_SSL_REDIRECT and env_str("SECURE_SSL_REDIRECT"):
+    # SECURE_SSL_REDIRECT=0 was chosen explicitly: the TLS proxy in front redirects HTTP itself.
+    SILENCED_SYSTEM_CHECKS.append("security.W008")

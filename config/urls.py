@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from config.health import healthz
 from denials import api as denials_api
 from denials import views as denials_views
 from ncci import api_urls as ncci_api_urls
@@ -23,10 +28,54 @@ def _api_urls(patterns: list) -> list:  # type: ignore[type-arg]
     return patterns
 
 
+class SchemaDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script in a file of its own, on a page with no inline
+    <style>: the Content-Security-Policy allows neither. A page for people, so an anonymous
+    visitor is sent to sign in (login_required below) rather than answered 401."""
+
+    template_name = "api/swagger_ui.html"
+
+
+def account_urls() -> list[URLPattern | URLResolver]:
+    """Sign in/out and password change always; password reset only when e-mail can be sent.
+
+    Without EMAIL_HOST a reset form would accept an address and send nothing (or fail), so its
+    URLs are not mounted at all (404) and the sign-in page offers no link: an admin sets a new
+    password instead.
+    """
+    reset_enabled = bool(settings.EMAIL_HOST)
+    patterns: list[URLPattern | URLResolver] = [
+        path(
+            "login/",
+            auth_views.LoginView.as_view(extra_context={"password_reset_enabled": reset_enabled}),
+            name="login",
+        ),
+        path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+        path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+        path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    ]
+    if reset_enabled:
+        patterns += [
+            path("password_reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+            path("password_reset/done/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+            path(
+                "reset/<uidb64>/<token>/",
+                auth_views.PasswordResetConfirmView.as_view(),
+                name="password_reset_confirm",
+            ),
+            path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+        ]
+    return patterns
+
+
 urlpatterns = [
     path("", denials_views.home, name="home"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include(account_urls())),
     path("admin/", admin.site.urls),
+    # The schema answers 401 like the rest of the API; its browsable page sends you to sign in.
+    *_api_urls([path("api/schema/", SpectacularAPIView.as_view(), name="schema")]),
+    path("api/schema/docs/", login_required(SchemaDocsView.as_view(url_name="schema")), name="schema-docs"),
     path("api/", include((_api_urls(router.urls), "api"), namespace="api")),
     path("api/", include((_api_urls(ncci_api_urls.urlpatterns), "ncci_api"), namespace="ncci_api")),
     path("", include("denials.urls")),

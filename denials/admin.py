@@ -1,9 +1,19 @@
+"""Admin for the denials app.
+
+Large tables (claims, service lines, adjustments, NCCI edits) are never offered in a
+dropdown: foreign keys to them are raw ids, so no form lists every row. The audit and
+access trails are read-only for everyone, superusers included.
+"""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from denials.models import (
+    AccessEvent,
     AdjustmentRule,
     AuditEvent,
     CategoryRule,
@@ -94,8 +104,21 @@ class RemittanceFileAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in RemittanceFile._meta.fields if f.name != "content"]
 
 
+class RecordsViews:
+    """An admin change page shows a patient's data: it writes an AccessEvent like the app's pages."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        from denials.services import access_record
+
+        response = super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        obj = getattr(response, "context_data", {}).get("original") if response.status_code == 200 else None
+        if obj is not None:
+            access_record(actor=request.user, action=AccessEvent.Action.VIEW, target=obj, path=request.path)
+        return response
+
+
 @admin.register(ClaimPayment)
-class ClaimPaymentAdmin(admin.ModelAdmin):
+class ClaimPaymentAdmin(RecordsViews, admin.ModelAdmin):
     list_display = ("patient_control_number", "payer", "status_code", "charge", "paid")
     search_fields = ("=patient_control_number", "=payer_claim_number")
     list_select_related = ("payer",)
@@ -103,22 +126,43 @@ class ClaimPaymentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Denial)
-class DenialAdmin(admin.ModelAdmin):
+class DenialAdmin(RecordsViews, admin.ModelAdmin):
     list_display = ("claim", "group_code", "carc", "amount", "status")
     list_filter = ("status", "group_code")
-    raw_id_fields = ("claim", "line", "payer")
+    list_select_related = ("claim",)
+    # Millions of NCCI edits and service lines: ids, never a dropdown of every row.
+    raw_id_fields = ("claim", "line", "pair_line", "payer", "ptp_edit", "queue", "assignee")
     filter_horizontal = ()
     exclude = ("adjustments",)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "actor_label", "action", "target_repr")
-    list_filter = ("action",)
-    search_fields = ("target_repr", "action")
+class ReadOnlyTrailAdmin(admin.ModelAdmin):
+    """An append-only trail: listed and filtered, never added, changed or deleted here,
+    whoever asks (the models refuse it too: AppendOnlyModel)."""
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False  # the trail is append-only
+    list_select_related = ("actor", "target_type")
+    date_hierarchy = "at"
+    show_full_result_count = False  # a long trail: skip the extra COUNT(*)
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: Any) -> bool:
         return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyTrailAdmin):
+    list_display = ("at", "actor_label", "actor", "action", "target_type", "target_id", "target_repr")
+    list_filter = ("action", "target_type")
+    search_fields = ("=target_id", "target_repr", "action", "actor_label")
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(ReadOnlyTrailAdmin):
+    list_display = ("at", "actor_label", "actor", "action", "target_type", "target_id", "path")
+    list_filter = ("action", "target_type")
+    search_fields = ("=target_id", "=actor_label", "path")

@@ -1,4 +1,9 @@
-"""REST API for remittance files and claims (DRF; session or token authentication)."""
+"""REST API for remittance files, claims and denials (DRF; session or token authentication).
+
+Every endpoint needs a role (``denials.access.HasRole``) and reads through the user's
+visibility selector, so another team's object answers 404 here as on the pages. Each
+detail response writes one ``AccessEvent``; lists write none.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,27 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from denials import selectors, services
-from denials.models import Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
+from denials.access import HasRole
+from denials.models import AccessEvent, Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
+
+PERMISSIONS = [IsAuthenticated, HasRole]
+
+
+class RecordedRetrieveMixin:
+    """``retrieve`` that writes one AccessEvent for the object it shows."""
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()  # type: ignore[attr-defined]
+        services.access_record(actor=request.user, action=AccessEvent.Action.VIEW, target=instance, path=request.path)
+        return Response(self.get_serializer(instance).data)  # type: ignore[attr-defined]
 
 
 class RemittanceFileSerializer(serializers.ModelSerializer):
@@ -30,6 +49,19 @@ class RemittanceFileSerializer(serializers.ModelSerializer):
             "validation_status", "validation_findings",
         ]
 
+    #: A file's own reports name claims of every team (see selectors.remittance_file_reports_visible_to).
+    REPORT_FIELDS = ("error", "warnings", "validation_findings")
+
+    def to_representation(self, instance: RemittanceFile) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and not selectors.remittance_file_reports_visible_to(user=user, file=instance):
+            data["reports_hidden"] = True
+            for name in self.REPORT_FIELDS:
+                data[name] = "" if name == "error" else []
+        return data
+
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField()
@@ -43,16 +75,24 @@ class UploadSerializer(serializers.Serializer):
 
 
 class RemittanceFileViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    RecordedRetrieveMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
-    """Upload an 835 (multipart field `file`): 202 with the file's URL and status."""
+    """Upload an 835 (multipart field `file`): 202 with the file's URL and status.
+
+    Lists and shows the files the user may see: those with a claim of their teams, and
+    their own uploads (admins: all)."""
 
     serializer_class = RemittanceFileSerializer
+    permission_classes = PERMISSIONS
     parser_classes = [MultiPartParser, FormParser]
     filterset_fields = ["status", "source"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.remittance_file_list()
+        return selectors.remittance_file_list(user=self.request.user).order_by("-received_at", "-id")
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = UploadSerializer(data=request.data)
@@ -136,16 +176,30 @@ class ClaimFilter(django_filters.FilterSet):
         fields = ["patient_control_number", "payer_claim_number", "payer", "status", "file"]
 
 
-class ClaimViewSet(viewsets.ReadOnlyModelViewSet):
+class ClaimViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
+    """Claims with a denial in the user's teams' queues (admins: all).
+
+    ``POST /api/claims/search/`` takes the same filters in a JSON or form body, so a
+    patient control number need not go into a URL (and from there into access logs)."""
+
     filterset_class = ClaimFilter
+    permission_classes = PERMISSIONS
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         if self.action == "retrieve":
-            return selectors.claim_detail_queryset()
-        return ClaimPayment.objects.select_related("payer", "remittance").order_by("-id")
+            return selectors.claim_detail_queryset(user=self.request.user)
+        return selectors.claim_list(user=self.request.user)
 
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
+
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
+    def search(self, request: Request) -> Response:
+        filters = ClaimFilter(data=request.data, queryset=self.get_queryset(), request=request)
+        if not filters.is_valid():
+            return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
+        page = self.paginate_queryset(filters.qs)
+        return self.get_paginated_response(ClaimSerializer(page, many=True, context={"request": request}).data)
 
 
 class DenialSerializer(serializers.ModelSerializer):
@@ -203,10 +257,11 @@ class DenialFilter(django_filters.FilterSet):
         fields = ["category", "queue", "status", "payer", "carc", "column1", "column2", "assignee", "due_before"]
 
 
-class DenialViewSet(viewsets.ReadOnlyModelViewSet):
+class DenialViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     """Denials with their triage. Coders see their teams' queues; admins see all."""
 
     serializer_class = DenialSerializer
+    permission_classes = PERMISSIONS
     filterset_class = DenialFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+
+logger = logging.getLogger(__name__)
+
+#: The models the shipped defaults write; a migrate that stops before them (a rollback to
+#: an older migration) leaves the defaults alone.
+_DEFAULTS_NEED = (("denials", "ShippedDefaults"), ("denials", "AdjustmentRule"), ("denials", "CategoryRule"))
+
+#: ``ncci.signals.reference_data_changed`` tables after which the CARC list may have grown.
+_CODE_LIST_TABLES = frozenset({"carc", "codes"})
 
 
 def _queue_retriage(**kwargs: Any) -> None:
@@ -12,11 +23,57 @@ def _queue_retriage(**kwargs: Any) -> None:
     retriage_open_denials.delay_on_commit()
 
 
+def _fill_carc_categories(*, table: str = "", **kwargs: Any) -> None:
+    """``load_codes`` after ``migrate`` adds CARC rows the category rules already cover:
+    give them their suggested category (ncci cannot import denials, so it signals)."""
+    if table not in _CODE_LIST_TABLES:
+        return
+    from denials.services.defaults import carc_default_categories_fill
+
+    carc_default_categories_fill()
+
+
+def _ensure_defaults_after_migrate(
+    *, using: str = "default", apps: Any = None, verbosity: int = 1, **kwargs: Any
+) -> None:
+    """Seed the roles, routine-adjustment rules and category rules on every ``migrate``.
+
+    A plain install must classify and triage denials as the demo does; each set is applied
+    once (see ``denials.services.defaults``). Permissions are created by auth's own
+    post_migrate handler one app at a time, and appeals comes after denials, so they are
+    created here first for every app the roles use.
+    """
+    if using != "default":
+        return
+    if apps is not None:
+        try:
+            for app_label, model_name in _DEFAULTS_NEED:
+                apps.get_model(app_label, model_name)
+        except LookupError:
+            return  # migrated to a state without the defaults' tables
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    from denials.services.defaults import ADMIN_PERMISSION_APPS, defaults_ensure
+
+    for label in ADMIN_PERMISSION_APPS:
+        config = global_apps.get_app_config(label)
+        create_contenttypes(config, verbosity=0, using=using)
+        create_permissions(config, verbosity=0, using=using)
+    report = defaults_ensure(actor_label="migrate")
+    if report and verbosity >= 1:
+        logger.info("Shipped defaults applied: %s", report)
+
+
 class DenialsConfig(AppConfig):
     name = "denials"
     verbose_name = "Remittances and denials"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from ncci.signals import reference_data_changed
 
         reference_data_changed.connect(_queue_retriage, dispatch_uid="denials-retriage-on-ncci-change")
+        reference_data_changed.connect(_fill_carc_categories, dispatch_uid="denials-carc-categories-on-code-lists")
+        post_migrate.connect(_ensure_defaults_after_migrate, sender=self, dispatch_uid="denials-shipped-defaults")

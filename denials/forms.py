@@ -45,10 +45,29 @@ STATUS_CHOICES = [("", "Any status")] + [(k, f"{k}: {v}") for k, v in ClaimPayme
 
 
 class ClaimFilterForm(forms.Form):
-    pcn = forms.CharField(label="Patient control number", required=False)
-    payer_claim = forms.CharField(label="Payer claim number", required=False)
+    """Filters that identify nobody, so they may live in the URL (GET): payer and status."""
+
+    FIELDS = ("payer", "status")
+
     payer = forms.ModelChoiceField(label="Payer", queryset=Payer.objects.all(), required=False, empty_label="Any payer")
     status = forms.ChoiceField(label="Claim status", choices=STATUS_CHOICES, required=False)
+
+    def query_string(self) -> str:
+        """The valid filters as a query string, for links back to the plain list."""
+        from urllib.parse import urlencode
+
+        self.is_valid()
+        return urlencode([(name, self.data[name]) for name in self.FIELDS
+                          if self.data.get(name) and name not in self.errors])
+
+
+class ClaimSearchForm(forms.Form):
+    """Finding a claim by its numbers: POST only, because a patient control number in a
+    query string ends up in access logs, browser history and Referer headers."""
+
+    pcn = forms.CharField(label="Patient control number", required=False, max_length=50)
+    payer_claim = forms.CharField(label="Payer claim number", required=False, max_length=50)
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 # --- The coder's worklist --------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Roles are Django groups: coder, manager, admin. Superusers count as admins."""
+"""Roles are Django groups: coder, manager, admin. Superusers count as admins.
+
+An account in none of these groups has no role: it may sign out and change its password, nothing else.
+"""
 
 from __future__ import annotations
 
@@ -32,3 +35,12 @@ def role_of(user: Any) -> str:
     if is_manager(user):
         return MANAGER
     return CODER if CODER in _groups(user) else ""
+
+
+def has_role(user: Any) -> bool:
+    """Signed in and a coder, manager or admin (or a superuser).
+
+    Without a role an account sees nothing but itself (sign out, password change): being
+    signed in is not a reason to see patients. ``denials.access`` enforces this.
+    """
+    return role_of(user) != ""

@@ -23,30 +23,116 @@ from denials.models import (
 )
 
 
-def remittance_file_list() -> QuerySet[RemittanceFile]:
+# --- Who sees what ------------------------------------------------------------------------
+# One visibility rule per kind of object, used by every page, partial, API endpoint and
+# download. A denial is seen through its work queue; a claim through its denials; a file
+# through its claims. Each is a semi-join on a handful of queue ids, never a join through
+# team membership for every row.
+
+
+def _team_queue_ids(user: Any) -> QuerySet[Any]:
+    from denials.models import WorkQueue
+
+    return WorkQueue.objects.filter(team__members=user).values("id")
+
+
+def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
+    """The one place that decides which denials a user may see.
+
+    Admins (and superusers) see every denial; coders and managers see the denials in
+    their teams' work queues, and nothing else (another team's id answers 404). An
+    account with no role sees none, whatever team it is on.
+    """
+    from denials.roles import has_role, is_admin
+
+    denials = Denial.objects.all()
+    if is_admin(user):
+        return denials
+    if not has_role(user):
+        return denials.none()
+    return denials.filter(queue_id__in=_team_queue_ids(user))
+
+
+def claims_visible_to(*, user: Any) -> QuerySet[ClaimPayment]:
+    """Claims with at least one denial the user may see (admins: every claim).
+
+    A claim nobody denied (paid in full) sits in no queue: only admins see it. Coders
+    work denials, and a claim's page is where they read the rest of it.
+    """
+    from denials.roles import is_admin
+
+    claims = ClaimPayment.objects.all()
+    if is_admin(user):
+        return claims
+    return claims.filter(pk__in=denials_visible_to(user=user).values("claim_id"))
+
+
+def remittance_files_visible_to(*, user: Any) -> QuerySet[RemittanceFile]:
+    """Files with at least one claim the user may see, and the files they uploaded
+    themselves (so an upload can be followed, and retried if it failed); admins see all,
+    failed and empty ones included."""
+    from django.db.models import Exists, OuterRef
+
+    from denials.roles import has_role, is_admin
+
+    files = RemittanceFile.objects.all()
+    if is_admin(user):
+        return files
+    if not has_role(user):
+        return files.none()
+    # EXISTS per file: a list page reads the newest files first and stops at the first
+    # visible denial of each, instead of collecting every claim of the team.
+    seen = denials_visible_to(user=user).filter(claim__remittance__file_id=OuterRef("pk"))
+    return files.filter(Q(Exists(seen)) | Q(uploaded_by=user))
+
+
+def remittance_file_reports_visible_to(*, user: Any, file: RemittanceFile) -> bool:
+    """A file's own reports (error, warnings, strict findings, 999, PLB references) name
+    claims by patient control number, every team's alike: admins and the uploader read them."""
+    from denials.roles import is_admin
+
+    return is_admin(user) or (file.uploaded_by_id is not None and file.uploaded_by_id == user.pk)
+
+
+def remittance_file_list(*, user: Any) -> QuerySet[RemittanceFile]:
     # The stored bytes can be megabytes each: never load them for a list.
-    return RemittanceFile.objects.select_related("payer", "duplicate_of").defer("content", "acknowledgement_999")
-
-
-def remittance_file_get(*, file_id: int) -> RemittanceFile:
-    return RemittanceFile.objects.select_related("payer", "duplicate_of", "uploaded_by").defer("content").get(
-        pk=file_id
+    return (
+        remittance_files_visible_to(user=user)
+        .select_related("payer", "duplicate_of")
+        .defer("content", "acknowledgement_999")
     )
 
 
-def remittance_list_for_file(*, file: RemittanceFile) -> QuerySet[Remittance]:
-    return file.remittances.select_related("payer", "payee").prefetch_related("provider_adjustments")
+def remittance_file_get(*, user: Any, file_id: int) -> RemittanceFile:
+    """One file the user may see; DoesNotExist for any other id."""
+    return (
+        remittance_files_visible_to(user=user)
+        .select_related("payer", "duplicate_of", "uploaded_by")
+        .defer("content")
+        .get(pk=file_id)
+    )
+
+
+def remittance_list_for_file(*, user: Any, file: RemittanceFile) -> QuerySet[Remittance]:
+    """The file's remittances; for someone who may not read the whole file, only those
+    holding a claim they may see."""
+    remittances = file.remittances.select_related("payer", "payee").prefetch_related("provider_adjustments")
+    if remittance_file_reports_visible_to(user=user, file=file):
+        return remittances
+    return remittances.filter(pk__in=claims_visible_to(user=user).filter(remittance__file=file).values("remittance_id"))
 
 
 def claim_list(
     *,
+    user: Any,
     patient_control_number: str = "",
     payer_claim_number: str = "",
     payer_id: int | None = None,
     status: str = "",
     file_id: int | None = None,
 ) -> QuerySet[ClaimPayment]:
-    claims = ClaimPayment.objects.select_related("payer", "remittance")
+    """The claims the user may see, filtered."""
+    claims = claims_visible_to(user=user).select_related("payer", "remittance")
     if patient_control_number:
         claims = claims.filter(patient_control_number=patient_control_number.strip())
     if payer_claim_number:
@@ -65,8 +151,11 @@ def claim_list(
 FILE_HEAVY_FIELDS = ("content", "acknowledgement_999", "validation_findings", "warnings")
 
 
-def claim_detail_queryset() -> QuerySet[ClaimPayment]:
-    return ClaimPayment.objects.select_related(
+def claim_detail_queryset(*, user: Any) -> QuerySet[ClaimPayment]:
+    """Claims the user may see, with everything a claim page or the API detail shows: the
+    lines with their adjustments and remarks, and the denials the user may see (another
+    team's denial of the same claim stays out of sight), in a fixed number of queries."""
+    return claims_visible_to(user=user).select_related(
         "payer", "remittance__file", "remittance__payee", "previous_payment", "reverses"
     ).defer(*(f"remittance__file__{f}" for f in FILE_HEAVY_FIELDS)).prefetch_related(
         Prefetch(
@@ -75,12 +164,17 @@ def claim_detail_queryset() -> QuerySet[ClaimPayment]:
         ),
         Prefetch("adjustments", queryset=Adjustment.objects.filter(line__isnull=True), to_attr="claim_adjustments"),
         "remarks",
-        "denials",
+        Prefetch(
+            "denials",
+            queryset=denials_visible_to(user=user).select_related("line").order_by("id"),
+            to_attr="visible_denials",
+        ),
     )
 
 
-def claim_get(*, claim_id: int) -> ClaimPayment:
-    return claim_detail_queryset().get(pk=claim_id)
+def claim_get(*, user: Any, claim_id: int) -> ClaimPayment:
+    """One claim the user may see; DoesNotExist for any other id."""
+    return claim_detail_queryset(user=user).get(pk=claim_id)
 
 
 def claim_history(*, claim: ClaimPayment) -> list[ClaimPayment]:
@@ -118,21 +212,16 @@ def audit_events_for(*, target_type_id: int, target_id: int) -> QuerySet[AuditEv
     return AuditEvent.objects.filter(target_type_id=target_type_id, target_id=str(target_id)).select_related("actor")
 
 
-def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
-    """The one place that decides which denials a user may see.
+def access_events_for(*, target: Any, limit: int = 20) -> list[Any]:
+    """The latest looks at one object (who opened or downloaded it), newest first."""
+    from django.contrib.contenttypes.models import ContentType
 
-    Admins (and superusers) see every denial; coders and managers see the denials in
-    their teams' work queues, and nothing else (another team's id answers 404).
-    """
-    from denials.models import WorkQueue
-    from denials.roles import is_admin
+    from denials.models import AccessEvent
 
-    denials = Denial.objects.all()
-    if is_admin(user):
-        return denials
-    # A semi-join on the user's queues (a handful of ids), not a join through team
-    # membership for every denial row.
-    return denials.filter(queue_id__in=WorkQueue.objects.filter(team__members=user).values("id"))
+    return list(
+        AccessEvent.objects.filter(target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk))
+        .select_related("actor")[:limit]
+    )
 
 
 # --- The coder's worklist --------------------------------------------------------------

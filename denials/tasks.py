@@ -12,16 +12,30 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
 def ingest_remittance_file(self, file_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Ingest one stored 835 file. A redelivery after a worker died takes the file back."""
-    from django.db import OperationalError
+    """Ingest one stored 835 file.
 
+    After a failed attempt (recorded on the file, which went back to "received") the task
+    tries again after a pause. A delivery that finds the file held by a live lease (the
+    broker redelivered a message whose first run is still going, or whose worker was
+    killed) checks back when that lease runs out: if the holder is alive it has renewed
+    it, and if not this delivery takes the file over.
+    """
+    from django.db import OperationalError
+    from django.utils import timezone
+
+    from denials.models import RemittanceFile
     from denials.services import remittance_file_ingest
 
     task_id = self.request.id or f"local-{uuid.uuid4()}"
     try:
         file = remittance_file_ingest(file_id=file_id, task_id=task_id)
-    except OperationalError as exc:  # database briefly unavailable or locked: try again
+    except OperationalError as exc:  # the database is briefly unavailable: nothing was recorded, try again
         raise self.retry(exc=exc, countdown=5) from exc
+    if file.status == RemittanceFile.Status.RECEIVED and file.attempts:
+        raise self.retry(countdown=min(60, 5 * 2 ** (file.attempts - 1)), max_retries=None)
+    if file.status == RemittanceFile.Status.PROCESSING and file.lease_expires_at and not self.request.is_eager:
+        wait = (file.lease_expires_at - timezone.now()).total_seconds()
+        raise self.retry(countdown=max(1, int(wait) + 1), max_retries=None)
     return file.status
 
 

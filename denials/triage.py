@@ -1,9 +1,10 @@
 """Triage of one denial: category, next action, plain-language explanation, success prior.
 
-Pure core: plain dataclasses in, plain dataclasses out, nothing from Django and nothing
-from ``ncci`` (``denials.services`` looks up the PTP edits and the team's outcome counts and
-passes them in). The decision table is DOMAIN.md §6; the code lists are X12 (CARC) and CMS
-(RARC, NCCI) data, so the rule table here is only a *default* that admins can edit.
+Pure core: plain dataclasses in, plain dataclasses out, nothing from Django. From ``ncci``
+it uses only the pure PTP rules (``ncci.ptp``); ``denials.services`` looks up the PTP edits,
+the modifier groups and the team's outcome counts and passes them in. The decision table
+is DOMAIN.md §6; the code lists are X12 (CARC) and CMS (RARC, NCCI) data, so the rule
+table here is only a *default* that admins can edit.
 
 Decisions worth knowing before changing anything:
 
@@ -16,8 +17,10 @@ Decisions worth knowing before changing anything:
   written-off amount is the patient's, so it becomes ``bill-patient``); under any other
   group code both become ``review``. This is what makes "CO is never billed to the patient"
   true by construction rather than by each table row remembering it.
-* A PTP edit's deletion date is the *last* date of service it applies to (inclusive), the
-  reading of ``ncci.files.edit_in_force``, which this module uses (see its sources there).
+* Which PTP row is in force on a date (the deletion date is the last day it applies;
+  indicator 9 never applies; of overlapping rows the latest effective date wins) and which
+  modifiers bypass it are ``ncci.ptp``'s rules, the same ones the scrubber and the NCCI
+  pages use (see the sources and the rejected readings there).
 """
 
 from __future__ import annotations
@@ -27,9 +30,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-# One reading of the deletion date for the whole project (inclusive; indicator 9 never
-# applies): the pure NCCI module owns it, with its sources. It imports nothing from Django.
-from ncci.files import edit_in_force
+# One reading of the PTP rules for the whole project: the pure NCCI module owns them, with
+# their sources. It imports nothing from Django.
+from ncci import ptp
+
+# The names below are re-exported (``X as X``) for the callers that read them here.
+from ncci.ptp import ANATOMIC_MODIFIERS as ANATOMIC_MODIFIERS
+from ncci.ptp import DEFAULT_MODIFIER_GROUPS, ModifierGroups
+from ncci.ptp import DISTINCT_SERVICE_MODIFIERS as DISTINCT_SERVICE_MODIFIERS
+from ncci.ptp import GLOBAL_SURGERY_MODIFIERS as GLOBAL_SURGERY_MODIFIERS
+from ncci.ptp import PtpEditFact as PtpEditFact
+from ncci.ptp import edit_in_force as edit_in_force
 
 # ---------------------------------------------------------------------------------------
 # Categories and actions
@@ -129,22 +140,9 @@ ACTIONS: dict[str, str] = {
     RESUBMIT: "Resubmit as a replacement claim",
 }
 
-# ---------------------------------------------------------------------------------------
-# NCCI-associated modifiers (DOMAIN §5)
-# ---------------------------------------------------------------------------------------
-
-DISTINCT_SERVICE_MODIFIERS: tuple[str, ...] = ("XE", "XS", "XP", "XU", "59")
-ANATOMIC_MODIFIERS: frozenset[str] = frozenset(
-    {"LT", "RT", "E1", "E2", "E3", "E4", "FA", "TA", "LC", "LD", "LM", "RC", "RI"}
-    | {f"F{n}" for n in range(1, 10)}
-    | {f"T{n}" for n in range(1, 10)}
-)
-GLOBAL_SURGERY_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57", "58", "78", "79"})
-# The ncci app will keep these as admin-editable modifier data; every function takes an
-# optional ``bypass_modifiers`` so that table wins once it exists.
-BYPASS_MODIFIERS: frozenset[str] = (
-    frozenset(DISTINCT_SERVICE_MODIFIERS) | ANATOMIC_MODIFIERS | GLOBAL_SURGERY_MODIFIERS | {"27", "91"}
-)
+#: Every NCCI-associated modifier of DOMAIN §5 (``ncci.ptp``); triage takes the admin-kept
+#: groups from its caller and falls back on these only when it is given none.
+BYPASS_MODIFIERS: frozenset[str] = DEFAULT_MODIFIER_GROUPS.bypass
 
 # RARCs that mean "the code itself is wrong, fix it and resubmit" (N657 per the seeds;
 # N56 says the same in older wording), so a coding denial carrying one goes straight to a
@@ -169,21 +167,6 @@ class LineFacts:
     modifiers: tuple[str, ...] = ()
     service_date: date | None = None
     units: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class PtpEditFact:
-    """One NCCI PTP edit row (one setting, one effective date)."""
-
-    column1: str
-    column2: str
-    effective_date: date
-    deletion_date: date | None
-    modifier_indicator: str
-    rationale: str = ""
-    quarter: str = ""
-    setting: str = "practitioner"
-    edit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -605,8 +588,9 @@ class PtpFinding:
         return _code(self.edit.column2)
 
 
-# Among several edits in force on the date, the most restrictive explains the denial: an
-# indicator-0 pair keeps the line bundled even if another pair could be bypassed.
+# Among several *pairs* in force on the date (the denied line against two other lines),
+# the most restrictive explains the denial: an indicator-0 pair keeps the line bundled even
+# if another pair could be bypassed. Within one pair, ``ncci.ptp`` decides which row speaks.
 _INDICATOR_RANK = {"0": 0, "1": 1}
 
 
@@ -615,13 +599,14 @@ def find_ptp_finding(
     line: LineFacts,
     other_lines: Iterable[LineFacts],
     edits: Iterable[PtpEditFact],
-    bypass_modifiers: frozenset[str] | set[str] = BYPASS_MODIFIERS,
+    modifier_groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS,
 ) -> PtpFinding | None:
     """The PTP edit pairing the denied line with another line on the same date of service.
 
     Edits with the denied code in Column 2 first; the reverse (denied code in Column 1)
-    only when there is none. Within that set: an edit in force on the date (indicator 0
-    before 1, then the latest effective date) before an edit already deleted (the latest
+    only when there is none. Each pair's row for the date is ``ptp.edit_for_date``'s (the
+    same answer the scrubber and the NCCI pages give). Among pairs: one in force (indicator
+    0 before 1, then the latest effective date) before one not in force (the latest
     deletion first). Edits that start after the date of service do not exist yet for it
     and are ignored. Without a date of service nothing can be judged: None.
     """
@@ -637,60 +622,48 @@ def find_ptp_finding(
     if not same_day:
         return None
 
-    direct: list[tuple[PtpEditFact, LineFacts]] = []
-    reverse: list[tuple[PtpEditFact, LineFacts]] = []
+    # (pair, other line) -> that pair's rows, in the order met (first met wins ties).
+    direct: dict[tuple[tuple[str, str, str], int | str], tuple[LineFacts, list[PtpEditFact]]] = {}
+    reverse: dict[tuple[tuple[str, str, str], int | str], tuple[LineFacts, list[PtpEditFact]]] = {}
     for edit in edits:
-        if edit.effective_date > dos:
-            continue
         column1, column2 = _code(edit.column1), _code(edit.column2)
         if column2 == code:
-            direct.extend((edit, other) for other in same_day.get(column1, ()))
+            found, partner = direct, column1
         elif column1 == code:
-            reverse.extend((edit, other) for other in same_day.get(column2, ()))
-    is_reverse = not direct
-    candidates = reverse if is_reverse else direct
+            found, partner = reverse, column2
+        else:
+            continue
+        for other in same_day.get(partner, ()):
+            found.setdefault((ptp.pair_key(edit), other.line_id), (other, []))[1].append(edit)
+    is_reverse = not any(e.effective_date <= dos for _other, rows in direct.values() for e in rows)
+    candidates: list[tuple[PtpEditFact, bool, LineFacts]] = []
+    for other, rows in (reverse if is_reverse else direct).values():
+        edit, in_force = ptp.edit_for_date(rows, dos)
+        if edit is not None:
+            candidates.append((edit, in_force, other))
     if not candidates:
         return None
 
-    def rank(item: tuple[int, tuple[PtpEditFact, LineFacts]]) -> tuple[int, int, int, int]:
-        index, (edit, _other) = item
-        if edit_in_force(edit.effective_date, edit.deletion_date, dos, modifier_indicator=edit.modifier_indicator):
+    def rank(item: tuple[int, tuple[PtpEditFact, bool, LineFacts]]) -> tuple[int, int, int, int]:
+        index, (edit, in_force, _other) = item
+        if in_force:
             return (0, _INDICATOR_RANK.get(_code(edit.modifier_indicator), 2), -edit.effective_date.toordinal(), index)
         last_day = edit.deletion_date or edit.effective_date
         return (1, 0, -last_day.toordinal(), index)
 
-    _index, (edit, other) = min(enumerate(candidates), key=rank)
+    _index, (edit, in_force, other) = min(enumerate(candidates), key=rank)
     column2_line, column1_line = (other, line) if is_reverse else (line, other)
-    present, misplaced = _bypass_modifiers_on(column2_line, column1_line, bypass_modifiers)
+    reading = ptp.bypass_reading(
+        column2_modifiers=column2_line.modifiers, column1_modifiers=column1_line.modifiers, groups=modifier_groups
+    )
     return PtpFinding(
         edit=edit,
         other_line=other,
-        in_force=edit_in_force(
-            edit.effective_date, edit.deletion_date, dos, modifier_indicator=edit.modifier_indicator
-        ),
-        bypass_modifier_present=present,
+        in_force=in_force,
+        bypass_modifier_present=reading.present,
         reverse=is_reverse,
-        misplaced_bypass_modifier=misplaced,
+        misplaced_bypass_modifier=reading.misplaced,
     )
-
-
-def _bypass_modifiers_on(
-    column2_line: LineFacts, column1_line: LineFacts, bypass_modifiers: frozenset[str] | set[str]
-) -> tuple[str, str]:
-    bypass = {_code(m) for m in bypass_modifiers}
-    column1_modifiers = [_code(m) for m in column1_line.modifiers]
-    for modifier in (_code(m) for m in column2_line.modifiers):
-        if modifier not in bypass:
-            continue
-        # The same anatomic modifier on both lines says "same site": it shows no distinctness.
-        if modifier in ANATOMIC_MODIFIERS and modifier in column1_modifiers:
-            continue
-        return modifier, ""
-    for modifier in column1_modifiers:
-        # An anatomic modifier on Column 1 describes that line's site; Column 2 needs its own.
-        if modifier in bypass and modifier not in ANATOMIC_MODIFIERS:
-            return "", modifier
-    return "", ""
 
 
 def bundling_category(finding: PtpFinding | None) -> str:
@@ -780,13 +753,14 @@ def triage(
     facts: DenialFacts,
     rules: Sequence[CategoryRule],
     edits: Iterable[PtpEditFact] = (),
-    bypass_modifiers: frozenset[str] | set[str] = BYPASS_MODIFIERS,
+    modifier_groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS,
     descriptions: Mapping[str, str] | None = None,
 ) -> TriageResult:
     """Category, next action and explanation for one denial.
 
     ``edits`` are the PTP edits for the claim's codes in the claim's setting (the caller
-    filters by setting; any date, deleted rows included: the date logic is here).
+    filters by setting; any date, deleted rows included: the date logic is ``ncci.ptp``'s).
+    ``modifier_groups`` are the admin-kept NCCI-associated modifiers (``ncci.selectors.modifier_groups``).
     ``descriptions`` maps 'CARC:97' / 'RARC:M15' to the code list's text, quoted when given.
     """
     category, rule = choose_category(rules, facts)
@@ -796,7 +770,7 @@ def triage(
     if category == BUNDLING or category in BUNDLING_CATEGORIES:
         if facts.line is not None:
             finding = find_ptp_finding(
-                line=facts.line, other_lines=facts.other_lines, edits=edits, bypass_modifiers=bypass_modifiers
+                line=facts.line, other_lines=facts.other_lines, edits=edits, modifier_groups=modifier_groups
             )
         category = bundling_category(finding)
 

@@ -1,8 +1,11 @@
 """HTML views: remittance files, claims, and the coder's worklist and denial page.
 
 Thin: decorators, one permission helper, one service or selector call, render. Every
-denial is fetched through ``_get_denial_for_user`` (built on ``selectors.denials_visible_to``),
-so another team's denial answers 404 on every page and partial alike.
+denial, claim and file is fetched through the user's visibility selector
+(``selectors.denials_visible_to``, ``claims_visible_to``, ``remittance_files_visible_to``),
+so another team's object answers 404 on every page and partial alike. Accounts with no
+role never get here (``denials.access``). Each look at one patient's data (a claim, a
+denial pane, a file, a document download) writes one ``AccessEvent``; lists write none.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +28,7 @@ from denials.forms import (
     AssignForm,
     BulkForm,
     ClaimFilterForm,
+    ClaimSearchForm,
     DocumentForm,
     EvidenceForm,
     NoteForm,
@@ -33,7 +37,7 @@ from denials.forms import (
     UploadForm,
     WorklistFilterForm,
 )
-from denials.models import ClinicalDocument, Denial, Evidence, RemittanceFile
+from denials.models import AccessEvent, ClaimPayment, ClinicalDocument, Denial, Evidence, RemittanceFile
 from denials.roles import is_manager
 
 if TYPE_CHECKING:
@@ -46,13 +50,16 @@ def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignor
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _get_file(file_id: int) -> RemittanceFile:
+def _get_file_for_user(request: HttpRequest, file_id: int) -> RemittanceFile:
+    """The one permission check of every file page and partial: not visible means 404."""
     try:
-        return selectors.remittance_file_get(file_id=file_id)
+        return selectors.remittance_file_get(user=request.user, file_id=file_id)
     except RemittanceFile.DoesNotExist:
-        from django.http import Http404
-
         raise Http404("No such remittance file") from None
+
+
+def _record_view(request: HttpRequest, target: Any, action: str = AccessEvent.Action.VIEW) -> None:
+    services.access_record(actor=request.user, action=action, target=target, path=request.path)
 
 
 @require_GET
@@ -65,15 +72,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def file_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, selectors.remittance_file_list())
+    page = _page(request, selectors.remittance_file_list(user=request.user))
     template = "denials/file_list.html#rows" if request.htmx else "denials/file_list.html"
     return render(request, template, {"page": page, "files": page.object_list})
 
 
 @require_GET
 def file_row(request: HttpRequest, file_id: int) -> HttpResponse:
-    """One row of the file list; polled by htmx until the file is done."""
-    file = _get_file(file_id)
+    """One row of the file list; polled by htmx until the file is done (counts and status,
+    no patient data: not recorded as a look at the file)."""
+    file = _get_file_for_user(request, file_id)
     return render(request, "denials/file_list.html#row", {"file": file})
 
 
@@ -103,17 +111,20 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
-    file = _get_file(file_id)
-    claims = _page(request, selectors.claim_list(file_id=file.pk))
+    """A file: its remittances, and of its claims only those the user may see."""
+    file = _get_file_for_user(request, file_id)
+    claims = _page(request, selectors.claim_list(user=request.user, file_id=file.pk))
     events = selectors.audit_events_for(
         target_type_id=ContentType.objects.get_for_model(RemittanceFile).pk, target_id=file.pk
     )[:20]
+    _record_view(request, file)
     return render(
         request,
         "denials/file_detail.html",
         {
             "file": file,
-            "remittances": selectors.remittance_list_for_file(file=file),
+            "show_reports": selectors.remittance_file_reports_visible_to(user=request.user, file=file),
+            "remittances": selectors.remittance_list_for_file(user=request.user, file=file),
             "page": claims,
             "claims": claims.object_list,
             "events": events,
@@ -123,7 +134,7 @@ def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
 
 @require_POST
 def file_retry(request: HttpRequest, file_id: int) -> HttpResponse:
-    file = _get_file(file_id)
+    file = _get_file_for_user(request, file_id)
     if services.remittance_file_retry(file=file, actor=request.user):
         messages.success(request, f"{file.original_name} is queued again.")
     else:
@@ -132,32 +143,52 @@ def file_retry(request: HttpRequest, file_id: int) -> HttpResponse:
     return redirect("denials:file_detail", file_id=file.pk)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def claim_list(request: HttpRequest) -> HttpResponse:
-    form = ClaimFilterForm(request.GET or None)
+    """Claims the user may see. Payer and status filter in the URL (GET); a patient control
+    number or payer claim number travels in a POST body only, never a URL (access logs,
+    browser history and Referer headers keep URLs)."""
+    searching = request.method == "POST"
+    form = ClaimFilterForm((request.POST if searching else request.GET) or None)
     filters = form.cleaned_data if form.is_valid() else {}
+    search_form = ClaimSearchForm(request.POST if searching else None)
+    search = search_form.cleaned_data if search_form.is_valid() else {}
+    if searching and not search.get("pcn") and not search.get("payer_claim") and not request.htmx:
+        # An emptied search: back to the plain list, keeping the filters in the URL.
+        return redirect(reverse("denials:claim_list") + (f"?{form.query_string()}" if form.query_string() else ""))
     claims = selectors.claim_list(
-        patient_control_number=filters.get("pcn", ""),
-        payer_claim_number=filters.get("payer_claim", ""),
+        user=request.user,
+        patient_control_number=search.get("pcn", ""),
+        payer_claim_number=search.get("payer_claim", ""),
         payer_id=filters["payer"].pk if filters.get("payer") else None,
         status=filters.get("status", ""),
     )
-    page = _page(request, claims)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "claims": page.object_list, "query": query.urlencode()}
+    page = Paginator(claims, PAGE_SIZE).get_page(search.get("page") if searching else request.GET.get("page"))
+    context = {
+        "form": form,
+        "search_form": search_form,
+        "searching": searching,
+        "page": page,
+        "claims": page.object_list,
+        "active_nav": "claims",
+    }
     template = "denials/claim_list.html#rows" if request.htmx else "denials/claim_list.html"
     return render(request, template, context)
 
 
 @require_GET
 def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
-    claim = get_object_or_404(selectors.claim_detail_queryset(), pk=claim_id)
+    try:
+        claim = selectors.claim_get(user=request.user, claim_id=claim_id)
+    except ClaimPayment.DoesNotExist:
+        raise Http404("No such claim") from None
     lines = list(claim.service_lines.all())
     carcs = {a.reason_code for a in claim.claim_adjustments}
     carcs |= {a.reason_code for ln in lines for a in ln.adjustments.all()}
-    rarcs = {r.code for r in claim.remarks.all()}
+    carcs |= {d.carc for d in claim.visible_denials}
+    rarcs = {r.code for r in claim.remarks.all()} | {r for d in claim.visible_denials for r in d.rarc_list}
     descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs)
+    _record_view(request, claim)
     return render(
         request,
         "denials/claim_detail.html",
@@ -167,10 +198,12 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
             "history": selectors.claim_history(claim=claim),
             "descriptions": descriptions,
             "claim_remarks": [r for r in claim.remarks.all() if r.line_id is None],
-            "denials": list(claim.denials.all()),
+            "denials": claim.visible_denials,
+            # Who looked at this patient's claim: for the people who answer for the team.
+            "accesses": selectors.access_events_for(target=claim) if is_manager(request.user) else None,
+            "active_nav": "claims",
         },
     )
-
 
 
 # --- The coder's worklist --------------------------------------------------------------
@@ -338,6 +371,8 @@ def _render_denial(
         "active_nav": "worklist",
         **forms,
     }
+    # Every render shows the patient's claim, the full page and the htmx pane alike.
+    _record_view(request, denial)
     if request.htmx:
         return _htmx_aware(render(request, "denials/denial_detail.html#pane", context))
     return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
@@ -445,6 +480,7 @@ def denial_document_file(request: _Request, denial_id: int, document_id: int) ->
     except ClinicalDocument.DoesNotExist:
         raise Http404("No such document") from None
     is_pdf = document.kind == ClinicalDocument.Kind.PDF
+    _record_view(request, document, AccessEvent.Action.DOWNLOAD)
     response = HttpResponse(
         bytes(document.content), content_type="application/pdf" if is_pdf else "text/plain; charset=utf-8"
     )

@@ -132,46 +132,9 @@ def version_for_quarter(quarter: str, revision: int = 0) -> str:
     return f"v{(year - 1994) * 10 + q - 1}r{revision}"
 
 
-# ---------------------------------------------------------------------------------------
-# When an edit applies
-# ---------------------------------------------------------------------------------------
-
-
-def edit_in_force(
-    effective: date,
-    deletion: date | None,
-    on: date,
-    *,
-    modifier_indicator: str | None = None,
-) -> bool:
-    """Whether a PTP edit applies to a service line with date of service ``on``.
-
-    The deletion date is the *last* date of service the edit applies to (inclusive):
-
-    * CMS publishes changes effective on the first day of a quarter, and every deletion
-      date in the files is the last day of a quarter while every effective date is the
-      first day of one. In the real v32.2 excerpt (tests/fixtures/ncci) an edit runs
-      20180701-20180930 and another 20241001-20241231: exactly one quarter each only if
-      the deletion date is still covered. Exclusive reading would end them a day early,
-      on a day no quarterly release changes anything.
-    * An edit deleted retroactively, "never should have existed", is published with its
-      deletion date equal to its effective date and modifier indicator 9 (AAPC Coding
-      Alert, "Say Hello and Goodbye to Indicator '9'": these pairs "were, essentially,
-      never effective"; AAPC "Know When to Unbundle With NCCI Modifier Indicators", 2005).
-      So deletion == effective, or indicator 9, means never in force.
-
-    Some secondary sources phrase it as "does not apply on or after the deletion date";
-    that contradicts the quarter-end dates CMS actually publishes, so it is not followed.
-    """
-    if modifier_indicator == "9":
-        return False
-    if on < effective:
-        return False
-    if deletion is None:
-        return True
-    if deletion <= effective:
-        return False
-    return on <= deletion
+# When an edit applies (the deletion date is the last day; indicator 9 never applies; of
+# overlapping rows the latest effective date wins) is ``ncci.ptp``'s rule, with its sources:
+# this module reads the files, it does not judge them.
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from ncci import ptp
+
 
 class Setting(models.TextChoices):
     PRACTITIONER = "practitioner", "Practitioner"
@@ -43,9 +45,7 @@ class CodeDefinition(models.Model):
         return f"{self.code}: {self.description[:60]}" if self.description else self.code
 
     def active_on(self, on: dt.date) -> bool:
-        return (self.start_date is None or self.start_date <= on) and (
-            self.stop_date is None or on <= self.stop_date
-        )
+        return (self.start_date is None or self.start_date <= on) and (self.stop_date is None or on <= self.stop_date)
 
 
 class Carc(CodeDefinition):
@@ -95,10 +95,11 @@ class ProcedureCode(CodeDefinition):
 
 class Modifier(CodeDefinition):
     class BypassGroup(models.TextChoices):
-        ANATOMIC = "anatomic", "Anatomic (LT, RT, FA, F1-F9, TA, T1-T9, E1-E4, LC, LD, LM, RC, RI)"
-        GLOBAL_SURGERY = "global-surgery", "Global surgery (24, 25, 57, 58, 78, 79)"
-        OTHER = "other", "Other NCCI-associated (59, XE, XS, XP, XU, 27, 91)"
-        NONE = "none", "Not an NCCI bypass modifier"
+        # The values are ``ncci.ptp``'s group names: the rules read this table through them.
+        ANATOMIC = ptp.ANATOMIC, "Anatomic (LT, RT, FA, F1-F9, TA, T1-T9, E1-E4, LC, LD, LM, RC, RI)"
+        GLOBAL_SURGERY = ptp.GLOBAL_SURGERY, "Global surgery (24, 25, 57, 58, 78, 79)"
+        OTHER = ptp.OTHER, "Other NCCI-associated (59, XE, XS, XP, XU, 27, 91)"
+        NONE = ptp.NONE, "Not an NCCI bypass modifier"
 
     bypass_group = models.CharField(max_length=20, choices=BypassGroup.choices, default=BypassGroup.NONE)
     history = HistoricalRecords()
@@ -150,9 +151,23 @@ class PtpEdit(models.Model):
         return f"{self.column1}/{self.column2} ({self.get_setting_display()}, indicator {self.modifier_indicator})"
 
     def in_force_on(self, on: dt.date) -> bool:
-        from ncci.files import edit_in_force
+        """Whether this row is its pair's edit in force on ``on`` (``ncci.ptp.row_in_force``).
 
-        return edit_in_force(self.effective_date, self.deletion_date, on)
+        A newer row of the same pair supersedes this one, so the answer needs the pair's next
+        effective date: the list selectors annotate it (``next_effective_date``, no query per
+        row); a row fetched on its own asks for it here, in one query.
+        """
+        if "next_effective_date" in self.__dict__:
+            next_effective = self.__dict__["next_effective_date"]
+        else:
+            siblings = PtpEdit.objects.filter(
+                setting=self.setting,
+                column1=self.column1,
+                column2=self.column2,
+                effective_date__gt=self.effective_date,
+            ).only("setting", "column1", "column2", "effective_date", "deletion_date", "modifier_indicator")
+            next_effective = ptp.next_effective_date(self, siblings)
+        return ptp.row_in_force(self, on, next_effective=next_effective)
 
 
 class Mue(models.Model):
@@ -179,9 +194,7 @@ class Mue(models.Model):
         verbose_name_plural = "MUEs"
         constraints = [
             models.UniqueConstraint(fields=["setting", "code", "quarter"], name="mue_natural_key"),
-            models.CheckConstraint(
-                condition=Q(adjudication_indicator__in=["1", "2", "3"]), name="mue_indicator_valid"
-            ),
+            models.CheckConstraint(condition=Q(adjudication_indicator__in=["1", "2", "3"]), name="mue_indicator_valid"),
         ]
         indexes = [models.Index(fields=["code", "setting", "effective_date"], name="mue_code_lookup")]
 

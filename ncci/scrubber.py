@@ -4,17 +4,18 @@ Pure code (shared/STYLE.md, "pure cores"): plain lines and plain edit/MUE facts 
 nothing here imports Django. ``ncci.selectors`` fetches the facts (one query for the PTP
 edits between the claim's codes, one for their MUEs) and calls ``scrub``.
 
-Reading of the CMS rules (shared/DOMAIN.md §5, §8):
+Reading of the CMS rules (shared/DOMAIN.md §5, §8). The PTP rules themselves live in
+``ncci.ptp`` (the same ones triage uses):
 
-* A PTP edit applies between two lines with the same date of service when it is in force on
-  that date (``ncci.files.edit_in_force``: the deletion date is the last day it applies;
-  indicator 9, or a deletion date equal to the effective date, means it never applied).
+* A PTP edit applies between two lines with the same date of service when the pair's row
+  for that date is in force (``ptp.edit_for_date``: the deletion date is the last day it
+  applies; indicator 9, or a deletion date equal to the effective date, means it never
+  applied; of overlapping rows the latest effective date wins).
 * Indicator 0: no modifier bypasses it, the Column 2 code is not payable: remove it.
   Indicator 1: a bypass modifier on the Column 2 line unbundles it, only when the
-  documentation shows a distinct service. The same anatomic modifier on both lines says
-  "same site" and bypasses nothing. A distinct-service modifier on the Column 1 line is in
-  the wrong place (NCCI reads it on Column 2): move it. The same reading as
-  ``denials.triage`` (which keeps its own copy: denials reads ncci, not the other way).
+  documentation shows a distinct service (``ptp.bypass_reading``: the same anatomic
+  modifier on both lines says "same site"; a distinct-service modifier on the Column 1 line
+  is in the wrong place: move it).
 * MUE: adjudication indicator 1 compares each line's units; 2 and 3 compare the units of
   all the code's lines on the date of service.
 """
@@ -27,7 +28,16 @@ from datetime import date
 from decimal import Decimal
 from functools import partial
 
-from ncci.files import edit_in_force
+from ncci import ptp
+
+# Re-exported (``X as X``): callers read the facts and the default modifier lists here too.
+from ncci.ptp import ANATOMIC_MODIFIERS as ANATOMIC_MODIFIERS
+from ncci.ptp import DEFAULT_BYPASS_MODIFIERS as DEFAULT_BYPASS_MODIFIERS
+from ncci.ptp import DEFAULT_MODIFIER_GROUPS as DEFAULT_MODIFIER_GROUPS
+from ncci.ptp import DISTINCT_SERVICE_MODIFIERS as DISTINCT_SERVICE_MODIFIERS
+from ncci.ptp import GLOBAL_SURGERY_MODIFIERS as GLOBAL_SURGERY_MODIFIERS
+from ncci.ptp import ModifierGroups as ModifierGroups
+from ncci.ptp import PtpEditFact as PtpEditFact
 
 # ---------------------------------------------------------------------------------------
 # Words
@@ -44,18 +54,6 @@ MUE_INDICATOR_WORDS: dict[str, str] = {
     "2": "date of service edit set by policy: an absolute daily limit, not payable above it even on appeal",
     "3": "date of service edit set from clinical data: units above it may be paid on appeal with documentation",
 }
-
-DISTINCT_SERVICE_MODIFIERS: tuple[str, ...] = ("XE", "XS", "XP", "XU", "59")
-ANATOMIC_MODIFIERS: frozenset[str] = frozenset(
-    {"LT", "RT", "E1", "E2", "E3", "E4", "FA", "TA", "LC", "LD", "LM", "RC", "RI"}
-    | {f"F{n}" for n in range(1, 10)}
-    | {f"T{n}" for n in range(1, 10)}
-)
-GLOBAL_SURGERY_MODIFIERS: frozenset[str] = frozenset({"24", "25", "57", "58", "78", "79"})
-#: DOMAIN.md §5; the admin-kept Modifier table wins when it is filled (see ncci.selectors).
-DEFAULT_BYPASS_MODIFIERS: frozenset[str] = (
-    frozenset(DISTINCT_SERVICE_MODIFIERS) | ANATOMIC_MODIFIERS | GLOBAL_SURGERY_MODIFIERS | {"27", "91"}
-)
 
 #: What documentation each bypass modifier needs, in the words a coder checks a note for.
 MODIFIER_DOCUMENTATION: dict[str, str] = {
@@ -120,24 +118,6 @@ class ClaimLine:
 
 
 @dataclass(frozen=True, slots=True)
-class PtpEditFact:
-    """One PTP edit row (one setting, one effective date)."""
-
-    column1: str
-    column2: str
-    effective_date: date
-    deletion_date: date | None
-    modifier_indicator: str
-    rationale: str = ""
-    quarter: str = ""
-    setting: str = "practitioner"
-    edit_id: int | None = None
-
-    def in_force_on(self, on: date) -> bool:
-        return edit_in_force(self.effective_date, self.deletion_date, on, modifier_indicator=self.modifier_indicator)
-
-
-@dataclass(frozen=True, slots=True)
 class MueFact:
     code: str
     mue_value: int
@@ -198,7 +178,7 @@ class PtpFlag:
     @property
     def bypass_allowed(self) -> bool:
         """Whether the indicator lets a modifier bypass the edit at all."""
-        return self.edit.modifier_indicator == "1"
+        return ptp.bypass_allowed(self.edit.modifier_indicator)
 
     @property
     def bypassed(self) -> bool:
@@ -262,7 +242,7 @@ def _is_evaluation_and_management(code: str) -> bool:
 
 
 def suggested_modifiers(
-    *, column1_line: ClaimLine, column2_line: ClaimLine, bypass_modifiers: frozenset[str] = DEFAULT_BYPASS_MODIFIERS
+    *, column1_line: ClaimLine, column2_line: ClaimLine, groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS
 ) -> tuple[ModifierAdvice, ...]:
     """Bypass modifiers for an indicator-1 edit, the most likely first.
 
@@ -272,6 +252,7 @@ def suggested_modifiers(
     another session; otherwise XS (another site or lesion), the usual case for procedures.
     59 always comes last: CMS asks for the X modifier that fits.
     """
+    bypass_modifiers = ptp.bypass_modifiers_for(ptp.ALLOWED, groups)
     column2 = _code(column2_line.code)
     advice: list[ModifierAdvice] = []
     if _is_evaluation_and_management(column2):
@@ -291,45 +272,12 @@ def suggested_modifiers(
     return tuple(advice)
 
 
-def _bypass_on(
-    column2_line: ClaimLine, column1_line: ClaimLine, bypass_modifiers: frozenset[str], anatomic: frozenset[str]
-) -> tuple[str, str]:
-    column1_modifiers = [_code(m) for m in column1_line.modifiers]
-    for modifier in (_code(m) for m in column2_line.modifiers):
-        if modifier not in bypass_modifiers:
-            continue
-        # The same anatomic modifier on both lines says "same site": it shows no distinctness.
-        if modifier in anatomic and modifier in column1_modifiers:
-            continue
-        return modifier, ""
-    for modifier in column1_modifiers:
-        # An anatomic modifier on Column 1 describes that line's site; Column 2 needs its own.
-        if modifier in bypass_modifiers and modifier not in anatomic:
-            return "", modifier
-    return "", ""
-
-
-def _pick_edit(edits: Sequence[PtpEditFact], on: date) -> PtpEditFact | None:
-    """The edit of one pair that speaks for ``on``: the one in force, else the last deleted.
-
-    Edits effective after ``on`` did not exist yet for that date and are left out.
-    """
-    in_force = [e for e in edits if e.in_force_on(on)]
-    if in_force:
-        return max(in_force, key=lambda e: e.effective_date)
-    past = [e for e in edits if e.effective_date <= on]
-    if not past:
-        return None
-    return max(past, key=lambda e: (e.deletion_date or e.effective_date, e.effective_date))
-
-
 def ptp_flags(
     lines: Sequence[ClaimLine],
     edits: Iterable[PtpEditFact],
     *,
     date_of_service: date,
-    bypass_modifiers: frozenset[str] = DEFAULT_BYPASS_MODIFIERS,
-    anatomic_modifiers: frozenset[str] = ANATOMIC_MODIFIERS,
+    modifier_groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS,
     include_not_in_force: bool = True,
 ) -> list[PtpFlag]:
     """Every PTP edit between two lines of the claim on the same date of service.
@@ -337,9 +285,9 @@ def ptp_flags(
     One flag per (Column 1 code, Column 2 line): a code billed twice against the same
     Column 2 line is one problem, not two. Edits not in force (deleted before the date, or
     indicator 9) come back as "ok" flags unless ``include_not_in_force`` is False.
+    ``edits`` are one setting's rows (the selector filters by setting), any dates: which
+    row speaks for the date is ``ptp.edit_for_date``'s answer.
     """
-    bypass = frozenset(_code(m) for m in bypass_modifiers)
-    anatomic = frozenset(_code(m) for m in anatomic_modifiers)
     by_pair: dict[tuple[str, str], list[PtpEditFact]] = {}
     for edit in edits:
         by_pair.setdefault((_code(edit.column1), _code(edit.column2)), []).append(edit)
@@ -360,16 +308,15 @@ def ptp_flags(
             pair_edits = by_pair.get((code1, code2))
             if not pair_edits:
                 continue
-            chosen = _pick_edit(pair_edits, on)
+            chosen, in_force = ptp.edit_for_date(pair_edits, on)
             if chosen is None:
                 continue
-            in_force = chosen.in_force_on(on)
             if not in_force and not include_not_in_force:
                 continue
             seen.add((code1, column2_index))
             flags.append(
                 _ptp_flag(
-                    column1_index, column1_line, column2_index, column2_line, chosen, on, in_force, bypass, anatomic
+                    column1_index, column1_line, column2_index, column2_line, chosen, on, in_force, modifier_groups
                 )
             )
     flags.sort(key=lambda f: ({ERROR: 0, WARNING: 1, OK: 2}[f.severity], f.column2_index, f.column1_index))
@@ -384,13 +331,15 @@ def _ptp_flag(
     edit: PtpEditFact,
     on: date,
     in_force: bool,
-    bypass: frozenset[str],
-    anatomic: frozenset[str],
+    groups: ModifierGroups,
 ) -> PtpFlag:
     c1, c2 = _code(edit.column1), _code(edit.column2)
     n1, n2 = column1_index + 1, column2_index + 1
     indicator = edit.modifier_indicator.strip()
-    present, misplaced = _bypass_on(column2_line, column1_line, bypass, anatomic)
+    reading = ptp.bypass_reading(
+        column2_modifiers=column2_line.modifiers, column1_modifiers=column1_line.modifiers, groups=groups
+    )
+    present, misplaced = reading.present, reading.misplaced
     pair = f"{c1} (line {n1}) includes {c2} (line {n2})"
     flag = partial(
         PtpFlag,
@@ -403,7 +352,7 @@ def _ptp_flag(
         misplaced_modifier=misplaced,
     )
     if not in_force:
-        if indicator == "9" or (edit.deletion_date is not None and edit.deletion_date <= edit.effective_date):
+        if ptp.never_applied(edit):
             why = (
                 f"The edit {c1}/{c2} has modifier indicator 9 (not applicable): CMS deleted it "
                 "retroactively, so it never applied. No problem; a denial on it would be the payer's error."
@@ -429,7 +378,7 @@ def _ptp_flag(
             "payers audit these."
         )
         return flag(action=BYPASSED, severity=OK, message=message)
-    suggestions = suggested_modifiers(column1_line=column1_line, column2_line=column2_line, bypass_modifiers=bypass)
+    suggestions = suggested_modifiers(column1_line=column1_line, column2_line=column2_line, groups=groups)
     if misplaced:
         message = (
             f"{pair}: modifier indicator 1. {misplaced} is on the Column 1 line ({c1}); NCCI reads the bypass "
@@ -506,16 +455,14 @@ def scrub(
     date_of_service: date,
     edits: Iterable[PtpEditFact],
     mues: Mapping[str, MueFact],
-    bypass_modifiers: frozenset[str] = DEFAULT_BYPASS_MODIFIERS,
-    anatomic_modifiers: frozenset[str] = ANATOMIC_MODIFIERS,
+    modifier_groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS,
 ) -> ScrubResult:
     """The flags a claim would hit before it is sent (DOMAIN.md §8)."""
     ptp = ptp_flags(
         lines,
         edits,
         date_of_service=date_of_service,
-        bypass_modifiers=bypass_modifiers,
-        anatomic_modifiers=anatomic_modifiers,
+        modifier_groups=modifier_groups,
     )
     mue = mue_flags(lines, mues, date_of_service=date_of_service)
     notes: list[str] = []

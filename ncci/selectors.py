@@ -1,8 +1,10 @@
 """Reads of the NCCI reference data: lookups for a claim's lines, search, API lists.
 
 The claim lookups make one query for the PTP edits (``column1__in=codes, column2__in=codes``,
-one setting) and one for the MUEs, then decide in Python with ``ncci.files.edit_in_force``
-(through ``ncci.scrubber``), so the database and the rules never disagree on a boundary date.
+one setting) and one for the MUEs, then decide in Python with the pure rules of ``ncci.ptp``
+(through ``ncci.scrubber``). The lists that must filter in the database (API, search page)
+use ``ptp_in_force_q``, the SQL twin of ``ncci.ptp.row_in_force``, checked against it on
+random rows (tests/test_ptp_agreement.py), so the database and the rules never disagree.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from ncci import scrubber
-from ncci.models import Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Setting
-from ncci.scrubber import ClaimLine, MueFact, PtpEditFact, PtpFlag, ScrubResult
+from ncci import ptp, scrubber
+from ncci.models import Carc, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, Setting
+from ncci.ptp import ModifierGroups, PtpEditFact
+from ncci.scrubber import ClaimLine, MueFact, PtpFlag, ScrubResult
 
 ALL_SETTINGS: tuple[str, ...] = tuple(Setting.values)
 
@@ -100,19 +103,62 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
-def bypass_modifier_sets() -> tuple[frozenset[str], frozenset[str]]:
-    """(bypass modifiers, anatomic ones) as admins keep them; DOMAIN.md §5 when the table is empty."""
+def ptp_edit_facts_by_pair(*, codes: Iterable[str]) -> dict[tuple[str, str, str], list[PtpEditFact]]:
+    """Every PTP edit between any two of ``codes``, in every setting, whatever its dates,
+    keyed by (setting, Column 1, Column 2): one query, for triage's chunks of denials."""
+    wanted = sorted({_code(c) for c in codes if _code(c)})
+    found: dict[tuple[str, str, str], list[PtpEditFact]] = {}
+    if len(wanted) < 2:
+        return found
+    rows = PtpEdit.objects.filter(column1__in=wanted, column2__in=wanted).values_list(
+        "pk",
+        "column1",
+        "column2",
+        "effective_date",
+        "deletion_date",
+        "modifier_indicator",
+        "rationale",
+        "quarter",
+        "setting",
+    )
+    for pk, c1, c2, eff, deleted, indicator, rationale, quarter, row_setting in rows:
+        found.setdefault((row_setting, c1, c2), []).append(
+            PtpEditFact(
+                column1=c1,
+                column2=c2,
+                effective_date=eff,
+                deletion_date=deleted,
+                modifier_indicator=indicator,
+                rationale=rationale,
+                quarter=quarter,
+                setting=row_setting,
+                edit_id=pk,
+            )
+        )
+    return found
+
+
+def modifier_groups() -> ModifierGroups:
+    """The NCCI-associated modifiers by group, as admins keep them in the ``Modifier`` table.
+
+    DOMAIN.md §5's lists (``ncci.ptp.DEFAULT_MODIFIER_GROUPS``) only while the table has no
+    bypass modifier at all (a fresh database before ``load_codes``): an admin who empties one
+    group keeps that choice, an empty table is a missing load.
+    """
     with connection.cursor() as cursor:  # SQL for the same reason as the PTP lookup: it runs per claim
         cursor.execute(
             f"SELECT code, bypass_group FROM {Modifier._meta.db_table} WHERE bypass_group <> %s",  # noqa: S608
             [Modifier.BypassGroup.NONE.value],
         )
         rows = cursor.fetchall()
-    if not rows:
-        return scrubber.DEFAULT_BYPASS_MODIFIERS, scrubber.ANATOMIC_MODIFIERS
-    bypass = frozenset(code.upper() for code, _ in rows)
-    anatomic = frozenset(code.upper() for code, group in rows if group == Modifier.BypassGroup.ANATOMIC)
-    return bypass, anatomic
+    return ModifierGroups.from_rows(rows) if rows else ptp.DEFAULT_MODIFIER_GROUPS
+
+
+def code_descriptions() -> dict[str, str]:
+    """'CARC:97' / 'RARC:M15' -> the code list's text, for triage's explanations: two queries."""
+    descriptions = {f"CARC:{c}": d for c, d in Carc.objects.values_list("code", "description")}
+    descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
+    return descriptions
 
 
 def ptp_edits_for_lines(
@@ -120,22 +166,18 @@ def ptp_edits_for_lines(
     lines: Sequence[ClaimLine],
     date_of_service: dt.date,
     setting: str = Setting.PRACTITIONER,
-    bypass_modifiers: frozenset[str] | None = None,
-    anatomic_modifiers: frozenset[str] | None = None,
+    groups: ModifierGroups | None = None,
 ) -> list[PtpFlag]:
     """Every PTP edit in force on the date between two of the claim's lines.
 
     Each flag says which line is Column 2 (``column2_index``), the bypass modifier on it if
     any (``bypass_modifier``), and whether the indicator allows one (``bypass_allowed``).
     """
-    if bypass_modifiers is None or anatomic_modifiers is None:
-        bypass_modifiers, anatomic_modifiers = bypass_modifier_sets()
     return scrubber.ptp_flags(
         lines,
         ptp_edit_facts_for_codes(codes=_codes(lines), setting=setting),
         date_of_service=date_of_service,
-        bypass_modifiers=bypass_modifiers,
-        anatomic_modifiers=anatomic_modifiers,
+        modifier_groups=modifier_groups() if groups is None else groups,
         include_not_in_force=False,
     )
 
@@ -143,10 +185,13 @@ def ptp_edits_for_lines(
 def ptp_edit_for_pair(
     *, column1: str, column2: str, date_of_service: dt.date, setting: str = Setting.PRACTITIONER
 ) -> PtpEdit | None:
-    """The edit with Column 1 ``column1`` and Column 2 ``column2`` in force on the date, or None."""
-    edits = PtpEdit.objects.filter(setting=setting, column1=_code(column1), column2=_code(column2))
-    in_force = [e for e in edits if e.in_force_on(date_of_service)]
-    return max(in_force, key=lambda e: e.effective_date) if in_force else None
+    """The edit with Column 1 ``column1`` and Column 2 ``column2`` in force on the date, or None.
+
+    One query for the pair's rows; ``ncci.ptp.edit_for_date`` says which one is in force.
+    """
+    edits = list(PtpEdit.objects.filter(setting=setting, column1=_code(column1), column2=_code(column2)))
+    edit, in_force = ptp.edit_for_date(edits, date_of_service)
+    return edit if in_force else None
 
 
 def mue_facts_for_codes(
@@ -209,14 +254,12 @@ def scrub_claim(
 ) -> ScrubResult:
     """The flags a claim would hit (DOMAIN.md §8): three queries whatever the claim's size."""
     codes = _codes(lines)
-    bypass, anatomic = bypass_modifier_sets()
     return scrubber.scrub(
         lines,
         date_of_service=date_of_service,
         edits=ptp_edit_facts_for_codes(codes=codes, setting=setting),
         mues=mue_facts_for_codes(codes=codes, date_of_service=date_of_service, setting=setting),
-        bypass_modifiers=bypass,
-        anatomic_modifiers=anatomic,
+        modifier_groups=modifier_groups(),
     )
 
 
@@ -225,15 +268,42 @@ def scrub_claim(
 # ---------------------------------------------------------------------------------------
 
 
+def _applied_later_rows() -> QuerySet[PtpEdit]:
+    """The outer row's newer siblings that ever applied: the rows that supersede it
+    (``ncci.ptp.current_edit``; indicator 9 and edits deleted on their effective date do not)."""
+    return PtpEdit.objects.filter(
+        Q(deletion_date__isnull=True) | Q(deletion_date__gt=F("effective_date")),
+        setting=OuterRef("setting"),
+        column1=OuterRef("column1"),
+        column2=OuterRef("column2"),
+        effective_date__gt=OuterRef("effective_date"),
+    ).exclude(modifier_indicator=ptp.NOT_APPLICABLE)
+
+
+def ptp_next_effective_date() -> Subquery:
+    """Annotation: when a newer row of the same pair supersedes this one (None: nothing does).
+
+    What ``PtpEdit.in_force_on`` reads, so a list can say "in force" row by row without a
+    query per row. Served by the natural-key index (setting, column1, column2, effective_date).
+    """
+    return Subquery(_applied_later_rows().order_by("effective_date").values("effective_date")[:1])
+
+
 def ptp_in_force_q(on: dt.date) -> Q:
-    """SQL twin of ``ncci.files.edit_in_force`` for list filters that must paginate in the
-    database: effective on or before the date, not indicator 9, and either no deletion date
-    or one after the effective date that is on or after the date (inclusive)."""
-    return (
+    """SQL twin of ``ncci.ptp.row_in_force`` for list filters that must paginate in the database.
+
+    The row's own dates (``ncci.ptp.edit_in_force``): effective on or before the date, not
+    indicator 9, and either no deletion date or one after the effective date that is on or
+    after the date (inclusive); and no newer row of the pair that ever applied has taken
+    effect by the date (the latest effective date wins, ``ncci.ptp.current_edit``).
+    """
+    own_dates = (
         Q(effective_date__lte=on)
-        & ~Q(modifier_indicator="9")
+        & ~Q(modifier_indicator=ptp.NOT_APPLICABLE)
         & (Q(deletion_date__isnull=True) | (Q(deletion_date__gte=on) & Q(deletion_date__gt=F("effective_date"))))
     )
+    superseded = Exists(_applied_later_rows().filter(effective_date__lte=on))
+    return own_dates & ~Q(superseded)
 
 
 def ptp_edit_list(
@@ -299,7 +369,10 @@ def ptp_edits_for_code(
     if in_force_on is not None:
         edits = edits.filter(ptp_in_force_q(in_force_on))
     role = Case(When(column1=code, then=Value(1)), default=Value(2), output_field=IntegerField())
-    return edits.annotate(role=role).order_by("role", "column1", "column2", "setting", "-effective_date")
+    # next_effective_date: what PtpEdit.in_force_on reads, so the page asks no query per row.
+    return edits.annotate(role=role, next_effective_date=ptp_next_effective_date()).order_by(
+        "role", "column1", "column2", "setting", "-effective_date"
+    )
 
 
 def ptp_edit_counts_for_code(*, code: str, setting: str = "", on: dt.date) -> dict[str, int]:

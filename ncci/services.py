@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ncci import files as ncci_files
+from ncci import ptp
 from ncci.files import MueRow, NcciFileError, PtpRow, RejectedRow, SourceInfo, parse_quarter, quarter_start
 from ncci.models import (
     Carc,
@@ -48,39 +49,57 @@ GROUP_CODES = {
 _DIGITS_HAND = ("second", "third", "fourth", "fifth", "thumb", "second", "third", "fourth", "fifth")
 _DIGITS_FOOT = ("second", "third", "fourth", "fifth", "great", "second", "third", "fourth", "fifth")
 
-#: NCCI-associated modifiers (shared/DOMAIN.md §5) plus the few non-bypass ones coders use.
+#: What each modifier means, for the NCCI-associated ones (shared/DOMAIN.md §5) and the few
+#: others coders use. Their bypass group is ``ncci.ptp``'s, the one list of them.
+_MODIFIER_DESCRIPTIONS: dict[str, str] = {
+    "59": "Distinct procedural service",
+    "XE": "Separate encounter",
+    "XS": "Separate structure (organ or site)",
+    "XP": "Separate practitioner",
+    "XU": "Unusual non-overlapping service",
+    "27": "Multiple outpatient hospital E/M encounters on the same date",
+    "91": "Repeat clinical diagnostic laboratory test",
+    "24": "Unrelated E/M service during a postoperative period",
+    "25": "Significant, separately identifiable E/M service on the day of a procedure",
+    "57": "Decision for surgery",
+    "58": "Staged or related procedure during the postoperative period",
+    "78": "Unplanned return to the operating room during the postoperative period",
+    "79": "Unrelated procedure during the postoperative period",
+    "LT": "Left side",
+    "RT": "Right side",
+    "E1": "Upper left eyelid",
+    "E2": "Lower left eyelid",
+    "E3": "Upper right eyelid",
+    "E4": "Lower right eyelid",
+    "FA": "Left hand, thumb",
+    **{
+        f"F{i}": f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} hand, "
+        f"{_DIGITS_HAND[i - 1]} digit"
+        for i in range(1, 10)
+    },
+    "TA": "Left foot, great toe",
+    **{
+        f"T{i}": f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} foot, "
+        f"{_DIGITS_FOOT[i - 1]} digit"
+        for i in range(1, 10)
+    },
+    "LC": "Left circumflex coronary artery",
+    "LD": "Left anterior descending coronary artery",
+    "LM": "Left main coronary artery",
+    "RC": "Right coronary artery",
+    "RI": "Ramus intermedius coronary artery",
+    "26": "Professional component",
+    "TC": "Technical component",
+    "50": "Bilateral procedure",
+    "51": "Multiple procedures",
+    "76": "Repeat procedure by the same physician",
+    "GA": "Waiver of liability on file",
+}
+
+
+#: (description, bypass group) of every modifier ``codes_load`` seeds the admin table with.
 MODIFIERS: dict[str, tuple[str, str]] = {
-    "59": ("Distinct procedural service", "other"),
-    "XE": ("Separate encounter", "other"),
-    "XS": ("Separate structure (organ or site)", "other"),
-    "XP": ("Separate practitioner", "other"),
-    "XU": ("Unusual non-overlapping service", "other"),
-    "27": ("Multiple outpatient hospital E/M encounters on the same date", "other"),
-    "91": ("Repeat clinical diagnostic laboratory test", "other"),
-    "24": ("Unrelated E/M service during a postoperative period", "global-surgery"),
-    "25": ("Significant, separately identifiable E/M service on the day of a procedure", "global-surgery"),
-    "57": ("Decision for surgery", "global-surgery"),
-    "58": ("Staged or related procedure during the postoperative period", "global-surgery"),
-    "78": ("Unplanned return to the operating room during the postoperative period", "global-surgery"),
-    "79": ("Unrelated procedure during the postoperative period", "global-surgery"),
-    "LT": ("Left side", "anatomic"), "RT": ("Right side", "anatomic"),
-    "E1": ("Upper left eyelid", "anatomic"), "E2": ("Lower left eyelid", "anatomic"),
-    "E3": ("Upper right eyelid", "anatomic"), "E4": ("Lower right eyelid", "anatomic"),
-    "FA": ("Left hand, thumb", "anatomic"),
-    **{f"F{i}": (f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} hand, "
-                 f"{_DIGITS_HAND[i - 1]} digit",
-                 "anatomic") for i in range(1, 10)},
-    "TA": ("Left foot, great toe", "anatomic"),
-    **{f"T{i}": (f"{['Left', 'Left', 'Left', 'Left', 'Right', 'Right', 'Right', 'Right', 'Right'][i - 1]} foot, "
-                 f"{_DIGITS_FOOT[i - 1]} digit",
-                 "anatomic") for i in range(1, 10)},
-    "LC": ("Left circumflex coronary artery", "anatomic"),
-    "LD": ("Left anterior descending coronary artery", "anatomic"),
-    "LM": ("Left main coronary artery", "anatomic"), "RC": ("Right coronary artery", "anatomic"),
-    "RI": ("Ramus intermedius coronary artery", "anatomic"),
-    "26": ("Professional component", "none"), "TC": ("Technical component", "none"),
-    "50": ("Bilateral procedure", "none"), "51": ("Multiple procedures", "none"),
-    "76": ("Repeat procedure by the same physician", "none"), "GA": ("Waiver of liability on file", "none"),
+    code: (text, ptp.DEFAULT_MODIFIER_GROUPS.group_of(code)) for code, text in _MODIFIER_DESCRIPTIONS.items()
 }
 
 
@@ -111,8 +130,12 @@ def _load_code_csv(model: type[Carc] | type[Rarc], path: Path) -> int:
                     fill[code] = description
                 continue
             if code not in new:
-                new[code] = model(code=code, description=description, start_date=_parse_date(row.get("start_date", "")),
-                                  stop_date=_parse_date(row.get("stop_date", "")))
+                new[code] = model(
+                    code=code,
+                    description=description,
+                    start_date=_parse_date(row.get("start_date", "")),
+                    stop_date=_parse_date(row.get("stop_date", "")),
+                )
     if new:
         bulk_create_with_history(list(new.values()), model, batch_size=500)
     for code, description in fill.items():
@@ -146,8 +169,14 @@ def codes_load(*, data_dir: Path = DATA_DIR) -> dict[str, int]:
 
 
 def bypass_modifiers() -> frozenset[str]:
-    """The modifiers that may bypass a PTP edit with indicator 1, as admins keep them."""
-    return frozenset(Modifier.objects.exclude(bypass_group=Modifier.BypassGroup.NONE).values_list("code", flat=True))
+    """The modifiers that may bypass a PTP edit with indicator 1, as admins keep them.
+
+    Kept for the callers that have not moved yet: a read, so it is
+    ``ncci.selectors.modifier_groups().bypass`` (with the anatomic group triage needs).
+    """
+    from ncci.selectors import modifier_groups
+
+    return modifier_groups().bypass
 
 
 # ---------------------------------------------------------------------------------------
@@ -281,9 +310,7 @@ def ncci_import_requeue(*, import_id: int) -> bool:
     )
 
 
-def ncci_import_run(
-    *, import_id: int, progress: Callable[[ImportTally], None] | None = None
-) -> NcciImport:
+def ncci_import_run(*, import_id: int, progress: Callable[[ImportTally], None] | None = None) -> NcciImport:
     """Claim and run one import; record its report (or why it failed) on the NcciImport row.
 
     Safe to call twice: the second call finds the row claimed or finished and does nothing.
@@ -487,9 +514,7 @@ def _import_file(record: NcciImport, progress: Callable[[ImportTally], None] | N
         with transaction.atomic():
             if first.table == "ptp":
                 assert staging is not None
-                added, changed = staging.merge(
-                    setting=first.setting, quarter=first.quarter, sources=names, tally=tally
-                )
+                added, changed = staging.merge(setting=first.setting, quarter=first.quarter, sources=names, tally=tally)
             else:
                 added, changed = _merge_mue(mue_rows, setting=first.setting, quarter=first.quarter, sources=names)
             unchanged = tally.valid - added - changed
@@ -679,7 +704,8 @@ class _PtpStaging:
         # One transaction per batch: in autocommit, SQLite would commit (and journal) every row.
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {self.name} ({self.COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", values  # noqa: S608
+                f"INSERT INTO {self.name} ({self.COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608
+                values,
             )
 
     def merge(self, *, setting: str, quarter: str, sources: list[str], tally: ImportTally) -> tuple[int, int]:
@@ -775,8 +801,11 @@ class _PtpStaging:
         for src, line_number, column1, column2, effective, earlier in duplicates:
             effective_text = effective if isinstance(effective, str) else effective.isoformat()
             tally.reject(
-                RejectedRow(line_number, f"duplicate of line {earlier}: the same Column 1, Column 2 and effective date",
-                            f"{column1}\t{column2}\t{effective_text}"),
+                RejectedRow(
+                    line_number,
+                    f"duplicate of line {earlier}: the same Column 1, Column 2 and effective date",
+                    f"{column1}\t{column2}\t{effective_text}",
+                ),
                 sources[src],
             )
             tally.valid -= 1
@@ -827,8 +856,12 @@ def _read_mue_rows(
 def _mue_values(row: MueRow) -> tuple[int, str, str, str]:
     text_length = Mue._meta.get_field("adjudication_text").max_length
     rationale_length = Mue._meta.get_field("rationale").max_length
-    return (row.mue_value, row.adjudication_indicator, row.adjudication_text[:text_length],
-            row.rationale[:rationale_length])
+    return (
+        row.mue_value,
+        row.adjudication_indicator,
+        row.adjudication_text[:text_length],
+        row.rationale[:rationale_length],
+    )
 
 
 def _merge_mue(
@@ -883,7 +916,8 @@ def _merge_mue(
         )
     Mue.objects.bulk_create(to_create, batch_size=2000)
     Mue.objects.bulk_update(
-        to_update, ["mue_value", "adjudication_indicator", "adjudication_text", "rationale", "source_file"],
+        to_update,
+        ["mue_value", "adjudication_indicator", "adjudication_text", "rationale", "source_file"],
         batch_size=2000,
     )
     return added, changed
@@ -924,8 +958,10 @@ def _demo_procedure_codes(path: Path) -> int:
         for row in csv.DictReader(handle):
             _, was_created = ProcedureCode.objects.get_or_create(
                 code=row["code"].strip().upper(),
-                defaults={"short_description": row["short_description"].strip(),
-                          "description": row.get("description", "").strip()},
+                defaults={
+                    "short_description": row["short_description"].strip(),
+                    "description": row.get("description", "").strip(),
+                },
             )
             created += was_created
     return created

@@ -82,6 +82,19 @@ def admin_user(db):
 
 
 @pytest.fixture
+def norole(team):
+    """Signed in, on a team, but in no role group: sees nothing but their own account."""
+    user = UserFactory(username=f"norole-{UserFactory._meta.model.objects.count()}")
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def other_manager(other_team):
+    return _user("manager", [other_team])
+
+
+@pytest.fixture
 def coder_client(client, coder):
     client.force_login(coder)
     return client
@@ -121,3 +134,31 @@ def _celery_mode(request):
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def team_files(db, adjustment_rules, team, other_team, ingest):
+    """Each team's own remittance file (one claim of two denials, routed to the team's queue),
+    one file holding a claim of each team, and a file of paid claims nobody denied.
+
+    Returns {"A": file, "B": file, "mixed": file, "paid": file}. Patient strings:
+    ALPHA... for the first team (``team``), BRAVO... for ``other_team``.
+    """
+    from denials.models import Denial, WorkQueue
+    from tests.factories import remittance_835
+
+    queues = {"A": WorkQueue.objects.create(name="Queue A", team=team),
+              "B": WorkQueue.objects.create(name="Queue B", team=other_team)}
+    files = {
+        "A": ingest(remittance_835(tag="ALPHA", serial=8101), name="alpha-remittance.835"),
+        "B": ingest(remittance_835(tag="BRAVO", serial=8102), name="bravo-remittance.835"),
+        "mixed": ingest(remittance_835(tag="MIXED", serial=8103, pcns=("A", "B")), name="mixed-remittance.835"),
+        "paid": ingest(remittance_835(tag="PAID", serial=8104, lines=1), name="paid-remittance.835"),
+    }
+    for key in ("A", "B"):
+        assert files[key].status == "ingested", files[key].error
+        Denial.objects.filter(claim__remittance__file=files[key]).update(queue=queues[key])
+    Denial.objects.filter(claim__patient_control_number="MIXEDPCN8103A").update(queue=queues["A"])
+    Denial.objects.filter(claim__patient_control_number="MIXEDPCN8103B").update(queue=queues["B"])
+    assert Denial.objects.filter(queue__isnull=True).count() == 0
+    return files

@@ -150,9 +150,10 @@ def test_broken_file_is_stored_failed_with_where_and_what(ingest):
     assert AuditEvent.objects.filter(action="remittance_file.failed", target_id=str(file.pk)).exists()
 
 
-def test_failed_file_can_be_retried_after_the_rules_change(ingest, sample_bytes, monkeypatch):
+def test_failed_file_can_be_retried_after_the_rules_change(ingest, sample_bytes, monkeypatch, settings):
     from denials.services import receiving
 
+    settings.INGEST_MAX_ATTEMPTS = 1
     content = sample_bytes("pyx12__835_mult_loops.txt")
     monkeypatch.setattr(receiving, "read_835", lambda data: (_ for _ in ()).throw(RuntimeError("disk hiccup")))
     file = ingest(content)
@@ -188,12 +189,153 @@ def test_worker_killed_mid_file_loses_nothing_and_the_rerun_adds_no_duplicates(
     assert Remittance.objects.filter(file=file).count() == 1  # the first transaction, whole
     monkeypatch.setattr(storing, "_store_transaction", real_store)
 
-    # The broker redelivers the same task (acks_late + reject_on_worker_lost).
+    # The broker redelivers the same task at once (acks_late + reject_on_worker_lost): the
+    # lease of the dead attempt is still live, so the redelivery must not take the file
+    # (it could as well be a duplicate delivery while the first worker still runs).
+    remittance_file_ingest(file_id=file.pk, task_id="task-1")
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.PROCESSING and file.attempts == 1
+    assert Remittance.objects.filter(file=file).count() == 1
+
+    # Once the lease ran out (nobody renewed it), the next delivery takes the file back.
+    _expire_lease(file)
     remittance_file_ingest(file_id=file.pk, task_id="task-1")
     file.refresh_from_db()
     assert file.status == RemittanceFile.Status.INGESTED
+    assert file.attempts == 2
     assert Remittance.objects.filter(file=file).count() == 3
     assert file.claim_count == 56 and file.transactions_skipped == 0
+
+
+def _expire_lease(file: RemittanceFile) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    RemittanceFile.objects.filter(pk=file.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+
+def test_an_attempt_whose_lease_was_taken_over_can_no_longer_write_its_end(adjustment_rules, sample_bytes):
+    from denials.services.receiving import _finish, _renew_lease
+
+    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
+                                   source="command", queue=False)
+    slow = remittance_file_claim(file_id=file.pk, task_id="task-1")
+    assert slow
+    _expire_lease(file)
+    # The same task id delivered again, while the first run hung past its lease.
+    again = remittance_file_claim(file_id=file.pk, task_id="task-1")
+    assert again and again != slow
+    assert not _renew_lease(file.pk, slow, 1)
+    assert not _finish(file.pk, slow, status=RemittanceFile.Status.INGESTED)
+    assert _renew_lease(file.pk, again, 1)
+
+
+def _failing_store(monkeypatch, error: Exception) -> None:
+    from denials.services import storing
+
+    def fails(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(storing, "_store_transaction", fails)
+
+
+def test_unexpected_error_fails_the_attempt_and_after_the_last_one_the_file(
+    adjustment_rules, sample_bytes, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from django.db import DataError
+
+    from denials.services import remittance_file_retry, remittance_files_sweep_stuck
+
+    settings.INGEST_MAX_ATTEMPTS = 3
+    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
+                                   source="command", queue=False)
+    _failing_store(monkeypatch, DataError("value too long for type character varying(38)"))
+    for attempt in (1, 2):
+        remittance_file_ingest(file_id=file.pk, task_id=f"task-{attempt}")
+        file.refresh_from_db()
+        assert (file.status, file.attempts) == (RemittanceFile.Status.RECEIVED, attempt)
+        assert f"Attempt {attempt} of 3 failed" in file.error and "varying(38)" in file.error
+        assert not Remittance.objects.filter(file=file).exists()
+    remittance_file_ingest(file_id=file.pk, task_id="task-3")
+    file.refresh_from_db()
+    assert (file.status, file.attempts) == (RemittanceFile.Status.FAILED, 3)
+    assert "failed 3 times" in file.error and "varying(38)" in file.error
+    assert file.lease_expires_at is None
+    assert AuditEvent.objects.filter(action="remittance_file.attempt_failed", target_id=str(file.pk)).count() == 2
+    assert remittance_files_sweep_stuck() == []  # a failed file is not retried by the sweeper
+
+    monkeypatch.undo()
+    assert remittance_file_retry(file=file, actor=None, queue=False)
+    file.refresh_from_db()
+    assert (file.status, file.attempts, file.error) == (RemittanceFile.Status.RECEIVED, 0, "")
+    remittance_file_ingest(file_id=file.pk, task_id="task-4")
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.INGESTED and file.claim_count == 1
+
+
+def test_failed_attempt_rolls_back_only_the_failing_transaction_set(adjustment_rules, sample_bytes, monkeypatch):
+    from django.db import DataError
+
+    from denials.services import storing
+
+    content = sample_bytes("oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt")
+    file = remittance_file_receive(name="ne.835", content=content, source="command", queue=False)
+    real_store = storing._store_transaction
+    calls = {"n": 0}
+
+    def fails_on_second(*args, **kwargs):
+        calls["n"] += 1
+        remittance = real_store(*args, **kwargs)  # writes the rows, then the database refuses
+        if calls["n"] == 2:
+            raise DataError("numeric field overflow")
+        return remittance
+
+    monkeypatch.setattr(storing, "_store_transaction", fails_on_second)
+    remittance_file_ingest(file_id=file.pk, task_id="task-1")
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.RECEIVED and "numeric field overflow" in file.error
+    assert Remittance.objects.filter(file=file).count() == 1  # the second set's rows were rolled back
+    monkeypatch.setattr(storing, "_store_transaction", real_store)
+    remittance_file_ingest(file_id=file.pk, task_id="task-2")
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.INGESTED and file.error == ""
+    assert Remittance.objects.filter(file=file).count() == 3 and file.claim_count == 56
+
+
+def test_a_file_whose_workers_keep_dying_stops_being_retried(adjustment_rules, sample_bytes, settings,
+                                                             django_capture_on_commit_callbacks):
+    from denials.services import remittance_files_sweep_stuck
+
+    settings.INGEST_MAX_ATTEMPTS = 2
+    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
+                                   source="command", queue=False)
+    # Attempt 1 dies without a word (its lease runs out); the sweeper re-queues the file.
+    assert remittance_file_claim(file_id=file.pk, task_id="dead-1")
+    _expire_lease(file)
+    with django_capture_on_commit_callbacks(execute=False):
+        assert remittance_files_sweep_stuck() == [file.pk]
+    # Attempt 2, the last allowed, dies too: the sweeper now fails the file instead.
+    assert remittance_file_claim(file_id=file.pk, task_id="dead-2")
+    _expire_lease(file)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert remittance_files_sweep_stuck() == []
+    assert queued == []
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.FAILED and "attempted 2 times" in file.error
+    assert file.lease_expires_at is None
+
+
+def test_a_redelivery_finding_attempts_used_up_fails_the_file(adjustment_rules, sample_bytes, settings):
+    settings.INGEST_MAX_ATTEMPTS = 1
+    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
+                                   source="command", queue=False)
+    assert remittance_file_claim(file_id=file.pk, task_id="dead-1")
+    _expire_lease(file)
+    remittance_file_ingest(file_id=file.pk, task_id="dead-1")  # the broker's redelivery, much later
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.FAILED and "never finished" in file.error
+    assert not Remittance.objects.filter(file=file).exists()
 
 
 def test_a_file_held_by_a_live_worker_cannot_be_claimed_by_another(adjustment_rules, sample_bytes):

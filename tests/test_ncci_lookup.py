@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from ncci import scrubber, selectors
-from ncci.files import edit_in_force
 from ncci.models import Modifier, Mue, PtpEdit
+from ncci.ptp import DEFAULT_MODIFIER_GROUPS, edit_in_force
 from ncci.scrubber import ClaimLine
 
 pytestmark = pytest.mark.django_db
@@ -153,8 +153,7 @@ def test_a_claim_lookup_is_one_query_for_ptp_and_one_for_mue(demo_edits, django_
         flags = selectors.ptp_edits_for_lines(
             lines=lines,
             date_of_service=DOS,
-            bypass_modifiers=scrubber.DEFAULT_BYPASS_MODIFIERS,
-            anatomic_modifiers=scrubber.ANATOMIC_MODIFIERS,
+            groups=DEFAULT_MODIFIER_GROUPS,
         )
         mues = selectors.mues_for_codes(codes=[ln.code for ln in lines], date_of_service=DOS)
     assert len(flags) == 3 and set(mues) == {"17000"}

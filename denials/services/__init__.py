@@ -1,6 +1,7 @@
 """Writes for the denials app, one module per kind of work; every state change is audited.
 
 - ``audit``: the audit trail (``audit_record``).
+- ``access``: the access trail, one row per look at patient data (``access_record``).
 - ``receiving``: receiving 835 files and running their ingestion (claim, read, finish, retry, sweep).
 - ``storing``: storing one ST/SE transaction set, all or nothing.
 - ``defaults``: the shipped adjustment and category rules.
@@ -13,6 +14,9 @@ Callers import from here; the names below are the public surface.
 
 from __future__ import annotations
 
+from denials.services.access import (
+    access_record,
+)
 from denials.services.audit import (
     audit_record,
 )
@@ -54,6 +58,7 @@ from denials.services.worklist import (
 __all__ = [
     "DenialActionRefused",
     "DenialConflict",
+    "access_record",
     "adjustment_classifier",
     "adjustment_rules_load_defaults",
     "audit_record",

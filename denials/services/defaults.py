@@ -1,35 +1,198 @@
-"""The product's shipped reference rows: routine/denial adjustment rules and category rules."""
+"""The product's shipped defaults: the roles, the routine-adjustment rules and the category rules.
+
+A plain install (``migrate`` with no demo) must find and triage denials exactly as the demo
+does, so these rows are not demo data: ``defaults_ensure`` applies them from a
+``post_migrate`` handler (``denials/apps.py``) and from ``manage.py ensure_defaults``.
+
+Each default set is applied once per version and recorded as a ``ShippedDefaults`` row
+(name, version). Re-running changes nothing, an admin's later edits are never overwritten
+(rows are only ever added, never updated) and a default row an admin deleted is not
+brought back (its version is recorded as applied). To ship a new row later: add it to the
+data, list its natural key in the set's ``*_ADDED_IN`` mapping with the next version and
+bump the set's version; installs that applied the older version receive only that row.
+An install seeded before ``ShippedDefaults`` existed (by ``load_demo``) gets the rows it
+lacks by natural key, nothing else.
+
+Admins also get every model permission of the reference apps; a model added later gets
+its own set (``admin-perms:<app>.<model>``), so its permissions reach the admin group once.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
+from django.contrib.auth.models import Group, Permission
+from django.db import IntegrityError, transaction
 
 from denials.models import (
     AdjustmentRule,
     CategoryRule,
+    ShippedDefaults,
+)
+from denials.services.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+#: Apps whose every model permission the admin role holds (they edit reference data in the admin).
+ADMIN_PERMISSION_APPS = ("ncci", "denials", "appeals", "auth")
+
+#: What coders and managers may see in the Django admin and through model permissions. The
+#: app's own checks use the group names (denials.roles); these are for the admin site and
+#: for anything that asks ``user.has_perm``.
+_CODER_VIEWS = (
+    "denials.view_payer",
+    "denials.view_remittancefile",
+    "denials.view_remittance",
+    "denials.view_claimpayment",
+    "denials.view_serviceline",
+    "denials.view_adjustment",
+    "denials.view_remarkcode",
+    "denials.view_provideradjustment",
+    "denials.view_denial",
+    "denials.view_denialnote",
+    "denials.view_clinicaldocument",
+    "denials.view_evidence",
+    "denials.view_workqueue",
+    "denials.view_team",
+    "ncci.view_carc",
+    "ncci.view_rarc",
+    "ncci.view_groupcode",
+    "ncci.view_procedurecode",
+    "ncci.view_modifier",
+    "ncci.view_ptpedit",
+    "ncci.view_mue",
+)
+_MANAGER_VIEWS = (
+    *_CODER_VIEWS,
+    "denials.view_queuerule",
+    "denials.view_categoryrule",
+    "denials.view_adjustmentrule",
+    "denials.view_auditevent",
+    "ncci.view_ncciimport",
 )
 
+ROLES_SET = "roles"
+ROLES_VERSION = 1
+#: (group name, "app_label.codename") -> the version that first shipped it; unlisted: 1.
+ROLE_PERMISSIONS_ADDED_IN: dict[tuple[str, str], int] = {}
 
-def adjustment_rules_load_defaults() -> int:
-    """Seed the routine/denial table with the shipped defaults; existing rows are kept."""
+ADJUSTMENT_RULES_SET = "adjustment-rules"
+ADJUSTMENT_RULES_VERSION = 1
+#: (group code, CARC) -> the version that first shipped it; unlisted: 1.
+ADJUSTMENT_RULES_ADDED_IN: dict[tuple[str, str], int] = {}
+
+CATEGORY_RULES_SET = "category-rules"
+CATEGORY_RULES_VERSION = 1
+#: (group code, CARC, RARC, procedure code) -> the version that first shipped it; unlisted: 1.
+CATEGORY_RULES_ADDED_IN: dict[tuple[str, str, str, str], int] = {}
+
+ADMIN_PERMS_PREFIX = "admin-perms:"
+
+
+def role_permissions() -> dict[str, tuple[str, ...]]:
+    """The coder and manager roles' shipped permissions, as "app_label.codename"."""
+    from denials.roles import CODER, MANAGER
+
+    return {CODER: _CODER_VIEWS, MANAGER: _MANAGER_VIEWS}
+
+
+def _permissions(names: Iterable[str]) -> list[Permission]:
+    wanted = {tuple(name.split(".", 1)) for name in names}
+    found = [
+        p
+        for p in Permission.objects.filter(
+            content_type__app_label__in={app for app, _ in wanted}, codename__in={c for _, c in wanted}
+        ).select_related("content_type")
+        if (p.content_type.app_label, p.codename) in wanted
+    ]
+    missing = wanted - {(p.content_type.app_label, p.codename) for p in found}
+    if missing:
+        # A renamed model: the rest of the role still applies; the test of the role list names it.
+        logger.warning("Shipped role permissions not found: %s", sorted(".".join(m) for m in missing))
+    return found
+
+
+def _apply_roles(since: int) -> int:
+    """Create the three groups and give coder and manager their permissions."""
+    from denials.roles import ROLES
+
+    added = 0
+    groups = {}
+    for name in ROLES:
+        groups[name], created = Group.objects.get_or_create(name=name)
+        added += created
+    for role, names in role_permissions().items():
+        new = [n for n in names if ROLE_PERMISSIONS_ADDED_IN.get((role, n), 1) > since]
+        have = set(groups[role].permissions.values_list("pk", flat=True))
+        perms = [p for p in _permissions(new) if p.pk not in have]
+        groups[role].permissions.add(*perms)
+        added += len(perms)
+    return added
+
+
+def _apply_admin_model_permissions(app_label: str, model_name: str) -> int:
+    """Give the admin group every permission of one model (once; see the module docstring)."""
+    from denials.roles import ADMIN
+
+    group = Group.objects.filter(name=ADMIN).first()
+    if group is None:  # an admin removed the role: respect it
+        return 0
+    perms = list(
+        Permission.objects.filter(content_type__app_label=app_label, content_type__model=model_name).exclude(
+            pk__in=group.permissions.values("pk")
+        )
+    )
+    group.permissions.add(*perms)
+    return len(perms)
+
+
+def _adjustment_rule_rows(since: int) -> list[tuple[str, str, str, str]]:
     from denials.detection import DEFAULT_ADJUSTMENT_RULES
 
-    created = 0
-    for group, carc, kind, note in DEFAULT_ADJUSTMENT_RULES:
-        _, was_created = AdjustmentRule.objects.get_or_create(
-            group_code=group, carc=carc, defaults={"kind": kind, "note": note}
-        )
-        created += was_created
-    return created
+    return [row for row in DEFAULT_ADJUSTMENT_RULES if ADJUSTMENT_RULES_ADDED_IN.get((row[0], row[1]), 1) > since]
 
 
-def category_rules_load_defaults() -> int:
-    """Seed the category rule table (admin-editable) from the triage module's defaults,
-    and each CARC's suggested category. Existing rules are kept."""
+def _apply_adjustment_rules(since: int) -> int:
+    rows = _adjustment_rule_rows(since)
+    existing = set(AdjustmentRule.objects.values_list("group_code", "carc"))
+    new = [
+        AdjustmentRule(group_code=group, carc=carc, kind=kind, note=note)
+        for group, carc, kind, note in rows
+        if (group, carc) not in existing
+    ]
+    for rule in new:
+        rule.full_clean(validate_unique=False)
+    AdjustmentRule.objects.bulk_create(new)
+    return len(new)
+
+
+def _category_key(rule: object) -> tuple[str, str, str, str]:
+    return (
+        getattr(rule, "group_code", ""),
+        getattr(rule, "carc", ""),
+        getattr(rule, "rarc", ""),
+        getattr(rule, "procedure_code", ""),
+    )
+
+
+def _apply_category_rules(since: int) -> int:
+    """Add the shipped category rules an install lacks (matched on what they match, not on
+    their category or priority: an admin's edit of those keeps the row the admin's)."""
+    from simple_history.utils import bulk_create_with_history
+
     from denials.triage import DEFAULT_CATEGORY_RULES
-    from ncci.models import Carc
 
-    created = 0
-    if not CategoryRule.objects.exists():
-        CategoryRule.objects.bulk_create(
+    existing = {_category_key(r) for r in CategoryRule.objects.filter(payer__isnull=True)}
+    new = []
+    for r in DEFAULT_CATEGORY_RULES:
+        key = _category_key(r)
+        if CATEGORY_RULES_ADDED_IN.get(key, 1) <= since or key in existing:
+            continue
+        existing.add(key)
+        new.append(
             CategoryRule(
                 category=r.category,
                 group_code=r.group_code,
@@ -38,12 +201,119 @@ def category_rules_load_defaults() -> int:
                 procedure_code=r.procedure_code,
                 priority=r.priority,
             )
-            for r in DEFAULT_CATEGORY_RULES
         )
-        created = len(DEFAULT_CATEGORY_RULES)
-    by_carc = {r.carc: r.category for r in DEFAULT_CATEGORY_RULES if r.carc and not r.rarc and not r.group_code}
-    stale = list(Carc.objects.filter(default_category="", code__in=by_carc))
-    for carc in stale:
-        carc.default_category = by_carc[carc.code]
-    Carc.objects.bulk_update(stale, ["default_category"])
+    if new:
+        bulk_create_with_history(new, CategoryRule, batch_size=500)
+    return len(new)
+
+
+@dataclass(frozen=True)
+class DefaultSet:
+    """One named set of shipped rows; ``apply(since)`` adds the rows newer than ``since``."""
+
+    name: str
+    version: int
+    apply: Callable[[int], int]
+
+
+def _admin_model_applier(app_label: str, model_name: str) -> Callable[[int], int]:
+    def apply(since: int) -> int:
+        return _apply_admin_model_permissions(app_label, model_name)
+
+    return apply
+
+
+def default_sets() -> list[DefaultSet]:
+    """Every shipped set, roles first (the admin model permissions need the admin group)."""
+    sets = [
+        DefaultSet(ROLES_SET, ROLES_VERSION, _apply_roles),
+        DefaultSet(ADJUSTMENT_RULES_SET, ADJUSTMENT_RULES_VERSION, _apply_adjustment_rules),
+        DefaultSet(CATEGORY_RULES_SET, CATEGORY_RULES_VERSION, _apply_category_rules),
+    ]
+    for app_label in ADMIN_PERMISSION_APPS:
+        for model in global_apps.get_app_config(app_label).get_models():
+            label, name = model._meta.app_label, str(model._meta.model_name)
+            sets.append(DefaultSet(f"{ADMIN_PERMS_PREFIX}{label}.{name}", 1, _admin_model_applier(label, name)))
+    return sets
+
+
+def _apply_set(default_set: DefaultSet, *, actor_label: str) -> int | None:
+    """Apply one set if its version is new here; None when it was already applied (or
+    another process applied it at the same moment: the unique marker row decides)."""
+    applied = (
+        ShippedDefaults.objects.filter(name=default_set.name).order_by("-version").values_list("version", flat=True)
+    )
+    since = applied.first() or 0
+    if since >= default_set.version:
+        return None
+    try:
+        with transaction.atomic():
+            # The marker first: a second process applying the same version waits on it and fails.
+            marker = ShippedDefaults.objects.create(name=default_set.name, version=default_set.version)
+            marker.rows_added = default_set.apply(since)
+            marker.save(update_fields=["rows_added"])
+            audit_record(
+                actor=None,
+                actor_label=actor_label,
+                action="defaults.applied",
+                target=marker,
+                old={"version": since} if since else None,
+                new={"name": marker.name, "version": marker.version, "rows_added": marker.rows_added},
+            )
+    except IntegrityError:
+        if ShippedDefaults.objects.filter(name=default_set.name, version=default_set.version).exists():
+            return None
+        raise
+    return marker.rows_added
+
+
+def carc_default_categories_fill() -> int:
+    """Fill each known CARC's suggested category (shown in the admin) from the CARC-only
+    category rules, where it is still blank; a CARC an admin gave a category keeps it.
+
+    Runs after the category rules are seeded and again whenever the code lists grow
+    (``load_codes`` after ``migrate``), since the CARC rows may arrive in either order.
+    """
+    from ncci.models import Carc
+
+    by_carc: dict[str, tuple[int, str]] = {}
+    for code, category, priority in (
+        CategoryRule.objects.filter(group_code="", rarc="", procedure_code="", payer__isnull=True)
+        .exclude(carc="")
+        .values_list("carc", "category", "priority")
+    ):
+        if code not in by_carc or priority < by_carc[code][0]:
+            by_carc[code] = (priority, category)
+    stale = list(Carc.objects.filter(default_category="", code__in=list(by_carc)))
+    for row in stale:
+        row.default_category = by_carc[row.code][1]
+    Carc.objects.bulk_update(stale, ["default_category"], batch_size=500)
+    return len(stale)
+
+
+def defaults_ensure(*, actor_label: str = "ensure_defaults") -> dict[str, int]:
+    """Apply every shipped default set not yet applied here; returns rows added per set
+    applied now (empty when everything was already there). Safe to run any number of times."""
+    report: dict[str, int] = {}
+    for default_set in default_sets():
+        added = _apply_set(default_set, actor_label=actor_label)
+        if added is not None:
+            report[default_set.name] = added
+    filled = carc_default_categories_fill()
+    if filled:
+        report["carc-default-categories"] = filled
+    return report
+
+
+def adjustment_rules_load_defaults() -> int:
+    """Add every shipped routine/denial rule that is missing, whatever was applied before
+    (tests and benchmarks on a bare table); existing rows are kept as they are."""
+    return _apply_adjustment_rules(0)
+
+
+def category_rules_load_defaults() -> int:
+    """Add every shipped category rule that is missing (tests and benchmarks), and fill the
+    CARCs' suggested categories. Existing rules are kept as they are."""
+    created = _apply_category_rules(0)
+    carc_default_categories_fill()
     return created

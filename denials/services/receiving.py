@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -27,7 +28,7 @@ from denials.models import (
     ServiceLine,
 )
 from denials.services.audit import audit_record
-from denials.services.storing import remittance_store
+from denials.services.storing import parsed_file_check, remittance_store, safe_text
 from denials.services.triaging import denials_triage
 from denials.x12 import parsed as x12
 from denials.x12.reader import read_835
@@ -35,6 +36,7 @@ from denials.x12.reader import read_835
 logger = logging.getLogger(__name__)
 Status = RemittanceFile.Status
 MAX_FINDINGS_SHOWN = 50
+MAX_ERROR_CHARS = 4000  # of an exception's text kept on the file
 
 
 def remittance_file_receive(
@@ -110,10 +112,11 @@ def _queue_ingest(file: RemittanceFile) -> None:
 
 
 def remittance_file_retry(*, file: RemittanceFile, actor: AbstractBaseUser | None, queue: bool = True) -> bool:
-    """Put a failed file back in line. Returns False when it was not failed."""
+    """Put a failed file back in line, with a fresh count of attempts. Returns False when it
+    was not failed."""
     with transaction.atomic():
         changed = RemittanceFile.objects.filter(pk=file.pk, status=Status.FAILED).update(
-            status=Status.RECEIVED, error="", worker_task_id="", lease_expires_at=None, finished_at=None
+            status=Status.RECEIVED, error="", worker_task_id="", lease_expires_at=None, finished_at=None, attempts=0
         )
         if not changed:
             return False
@@ -131,33 +134,33 @@ def remittance_file_retry(*, file: RemittanceFile, actor: AbstractBaseUser | Non
 
 
 # --- Claiming and ingesting ----------------------------------------------------------
-def remittance_file_claim(*, file_id: int, task_id: str) -> bool:
-    """Take a file for ingestion with one conditional update; False: someone else has it.
+def remittance_file_claim(*, file_id: int, task_id: str) -> str:
+    """Take a file for ingestion with one conditional update. Returns the holder token the
+    attempt renews its lease and finishes with, or "" when someone else has the file.
 
-    Claimable: a received file; a file this same task already held (the broker delivered
-    it again after the worker died); a file whose holder's lease ran out.
+    Claimable: a received file, or a processing file whose holder's lease ran out (its
+    worker died or hung). A live lease is never taken over, not even by a redelivery of the
+    same task: with ``acks_late`` the broker hands a message that outlived its visibility
+    timeout to a second worker while the first still runs it. The token is new for every
+    attempt, so an attempt whose lease was taken over can no longer renew or finish.
     """
     now = timezone.now()
-    claimable = (
-        Q(status=Status.RECEIVED)
-        | Q(status=Status.PROCESSING, worker_task_id=task_id)
-        | Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+    holder = f"{task_id[:48]}/{secrets.token_hex(6)}"
+    claimable = Q(status=Status.RECEIVED) | Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+    claimed = RemittanceFile.objects.filter(claimable, pk=file_id).update(
+        status=Status.PROCESSING,
+        worker_task_id=holder,
+        lease_expires_at=now + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS),
+        started_at=now,
+        attempts=F("attempts") + 1,
     )
-    return bool(
-        RemittanceFile.objects.filter(claimable, pk=file_id).update(
-            status=Status.PROCESSING,
-            worker_task_id=task_id,
-            lease_expires_at=now + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS),
-            started_at=now,
-            attempts=F("attempts") + 1,
-        )
-    )
+    return holder if claimed else ""
 
 
-def _renew_lease(file_id: int, task_id: str, done: int) -> bool:
+def _renew_lease(file_id: int, holder: str, done: int) -> bool:
     lease = timezone.now() + dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
     return bool(
-        RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+        RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=holder).update(
             transactions_done=done, lease_expires_at=lease
         )
     )
@@ -171,8 +174,12 @@ def _findings_text(findings: Iterable[x12.Finding]) -> str:
     return "\n".join(lines)
 
 
-def _finish(file_id: int, task_id: str, *, status: str, **fields: Any) -> bool:
-    updated = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=task_id).update(
+def _finish(file_id: int, holder: str, *, status: str, **fields: Any) -> bool:
+    if "error" in fields:
+        fields["error"] = safe_text(fields["error"])
+    if "warnings" in fields:
+        fields["warnings"] = [safe_text(w) for w in fields["warnings"]]
+    updated = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=holder).update(
         status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
     )
     if updated:
@@ -193,57 +200,133 @@ def adjustment_classifier() -> AdjustmentClassifier:
 
 
 def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
-    """Read and store one claimed file. Safe to run twice: stored transactions are skipped."""
-    if not remittance_file_claim(file_id=file_id, task_id=task_id):
+    """Read and store one file, if it can be claimed. Safe to run twice: transaction sets
+    already stored are skipped.
+
+    A file whose content is wrong (unreadable, or a value no column can hold) fails at
+    once with nothing stored. Anything unexpected (a database error, a bug) fails only
+    this attempt: it is recorded on the file, the transaction set being stored is rolled
+    back, and the file goes back in line until ``INGEST_MAX_ATTEMPTS`` attempts failed.
+    """
+    holder = remittance_file_claim(file_id=file_id, task_id=task_id)
+    if not holder:
         return RemittanceFile.objects.get(pk=file_id)
     file = RemittanceFile.objects.get(pk=file_id)
-    try:
-        parsed = read_835(bytes(file.content))
-    except Exception as exc:  # the reader should never raise; if it does, keep the file and say so
-        logger.exception("reader crashed on file %s", file_id)
-        _finish(file_id, task_id, status=Status.FAILED, error=f"The file could not be read: {exc!r}")
+    if file.attempts > settings.INGEST_MAX_ATTEMPTS:
+        # Earlier attempts never reported back: their worker died with the file (killed,
+        # out of memory). A file that takes its worker down every time stops here.
+        _finish(
+            file_id,
+            holder,
+            status=Status.FAILED,
+            error=f"Ingestion was attempted {file.attempts - 1} times and never finished: the worker stopped "
+            f"(killed or out of memory?). {file.error}".strip()
+            + " Use Retry once the cause is fixed.",
+        )
         return RemittanceFile.objects.get(pk=file_id)
+    try:
+        _ingest_claimed(file, holder)
+    except Exception as exc:
+        logger.exception("ingesting remittance file %s failed (attempt %s)", file_id, file.attempts)
+        _attempt_failed(file_id, holder, attempt=file.attempts, exc=exc)
+    return RemittanceFile.objects.get(pk=file_id)
+
+
+def _attempt_failed(file_id: int, holder: str, *, attempt: int, exc: Exception) -> None:
+    """Record a failed attempt; after the last allowed one the file is failed for good."""
+    maximum = settings.INGEST_MAX_ATTEMPTS
+    reason = safe_text(f"{type(exc).__name__}: {exc}", limit=MAX_ERROR_CHARS)
+    if attempt >= maximum:
+        _finish(
+            file_id,
+            holder,
+            status=Status.FAILED,
+            error=f"Ingestion failed {attempt} times and is not retried again (Retry once the cause is fixed). "
+            f"Last error: {reason}",
+        )
+        return
+    with transaction.atomic():
+        released = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=holder).update(
+            status=Status.RECEIVED,
+            worker_task_id="",
+            lease_expires_at=None,
+            error=f"Attempt {attempt} of {maximum} failed and will be retried: {reason}",
+        )
+        if released:
+            audit_record(
+                actor=None,
+                actor_label="ingest worker",
+                action="remittance_file.attempt_failed",
+                target=RemittanceFile.objects.only("original_name").get(pk=file_id),
+                old={"status": Status.PROCESSING},
+                new={"status": Status.RECEIVED, "attempt": attempt, "error": reason},
+            )
+
+
+def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
+    file_id = file.pk
+    content = bytes(file.content)
+    parsed = read_835(content)
     if not parsed.ok:
         _finish(
             file_id,
-            task_id,
+            holder,
             status=Status.FAILED,
             error=_findings_text(parsed.errors),
             warnings=[str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]],
             x12_version=parsed.version[:20],
         )
-        return RemittanceFile.objects.get(pk=file_id)
+        return
+    classifier = adjustment_classifier()
+    # The whole file is checked before any transaction set is stored: a value that does
+    # not fit fails the file with nothing written (rounded amounts only warn).
+    fit = parsed_file_check(parsed=parsed, classifier=classifier, nul_possible=b"\x00" in content)
+    parsed.warnings.extend(fit.warnings)
+    if not fit.ok:
+        _finish(
+            file_id,
+            holder,
+            status=Status.FAILED,
+            error="Nothing was stored: the file holds values the database cannot store.\n"
+            + _findings_text(fit.errors),
+            warnings=[str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]],
+            x12_version=parsed.version[:20],
+        )
+        return
 
     RemittanceFile.objects.filter(pk=file_id).update(
         transactions_total=len(parsed.transactions), x12_version=parsed.version[:20]
     )
-    classifier = adjustment_classifier()
     elsewhere: list[int] = []
     for index, txn in enumerate(parsed.transactions, start=1):
         stored_in = remittance_store(file=file, transaction_set=txn, classifier=classifier)
         if stored_in is not None and stored_in != file.pk:
             elsewhere.append(stored_in)
-        if not _renew_lease(file_id, task_id, index):
+        if not _renew_lease(file_id, holder, index):
             logger.warning("file %s was taken over by another worker; stopping", file_id)
-            return RemittanceFile.objects.get(pk=file_id)
+            return
 
     warnings = [str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]]
     if len(parsed.warnings) > MAX_FINDINGS_SHOWN:
         warnings.append(f"... and {len(parsed.warnings) - MAX_FINDINGS_SHOWN} more warnings")
-    totals = _file_totals(file_id)
-    if elsewhere and len(elsewhere) == len(parsed.transactions):
-        first = elsewhere[0]
-        _finish(
-            file_id,
-            task_id,
-            status=Status.DUPLICATE,
-            duplicate_of_id=first,
-            warnings=warnings,
-            error=f"Every remittance in this file was already ingested from file #{first}; nothing new was stored.",
-            transactions_skipped=len(elsewhere),
-            **totals,
-        )
-    else:
+    # One transaction for the end: the file is "ingested" exactly when its denials are
+    # triaged and its totals written, and a failure here leaves nothing half-done.
+    with transaction.atomic():
+        totals = _file_totals(file_id)
+        if elsewhere and len(elsewhere) == len(parsed.transactions):
+            first = elsewhere[0]
+            _finish(
+                file_id,
+                holder,
+                status=Status.DUPLICATE,
+                duplicate_of_id=first,
+                warnings=warnings,
+                error=f"Every remittance in this file was already ingested from file #{first}; "
+                "nothing new was stored.",
+                transactions_skipped=len(elsewhere),
+                **totals,
+            )
+            return
         if elsewhere:
             warnings.insert(
                 0,
@@ -252,11 +335,17 @@ def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
             )
         # Triage is part of the same work: a file is "ingested" once its denials are triaged.
         denials_triage(file_id=file_id)
-        _finish(
-            file_id, task_id, status=Status.INGESTED, warnings=warnings, transactions_skipped=len(elsewhere), **totals
+        finished = _finish(
+            file_id,
+            holder,
+            status=Status.INGESTED,
+            warnings=warnings,
+            error="",
+            transactions_skipped=len(elsewhere),
+            **totals,
         )
+    if finished:
         _after_ingest(file_id)
-    return RemittanceFile.objects.get(pk=file_id)
 
 
 def _after_ingest(file_id: int) -> None:
@@ -294,21 +383,43 @@ def remittance_file_record_validation(
 
 
 def remittance_files_sweep_stuck() -> list[int]:
-    """Re-queue files whose worker stopped reporting (lease expired). Returns their ids."""
+    """Re-queue files whose worker stopped reporting (lease expired) or that were never
+    picked up. Returns their ids.
+
+    A file that already used its ``INGEST_MAX_ATTEMPTS`` is not re-queued: it is failed
+    here, with the reason, so it neither sticks in "processing" nor loops forever.
+    """
     now = timezone.now()
-    stuck = list(
-        RemittanceFile.objects.filter(status=Status.PROCESSING, lease_expires_at__lt=now).values_list("pk", flat=True)
+    maximum = settings.INGEST_MAX_ATTEMPTS
+    expired = Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+    error = (
+        f"Ingestion was attempted {maximum} times and never finished: the worker stopped reporting "
+        "(killed or out of memory?). Use Retry once the cause is fixed."
     )
+    for file_id in RemittanceFile.objects.filter(expired, attempts__gte=maximum).values_list("pk", flat=True):
+        with transaction.atomic():
+            if RemittanceFile.objects.filter(expired, pk=file_id).update(
+                status=Status.FAILED, finished_at=now, lease_expires_at=None, error=error
+            ):
+                audit_record(
+                    actor=None,
+                    actor_label="sweeper",
+                    action="remittance_file.failed",
+                    target=RemittanceFile.objects.only("original_name").get(pk=file_id),
+                    old={"status": Status.PROCESSING},
+                    new={"status": Status.FAILED, "error": error},
+                )
+    stuck = list(RemittanceFile.objects.filter(expired).values_list("pk", flat=True))
     stuck += list(
-        # Received long ago but never picked up (the queue lost the message).
+        # Received long ago but never picked up: the queue lost the message, or the retry
+        # message of a failed attempt was lost.
         RemittanceFile.objects.filter(
             status=Status.RECEIVED, received_at__lt=now - dt.timedelta(seconds=settings.INGEST_LEASE_SECONDS)
         ).values_list("pk", flat=True)
     )
     for file_id in stuck:
-        file = RemittanceFile(pk=file_id)
         transaction.on_commit(lambda fid=file_id: _requeue(fid))
-        logger.info("re-queueing stuck remittance file %s", file.pk)
+        logger.info("re-queueing stuck remittance file %s", file_id)
     return stuck
 
 

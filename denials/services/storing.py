@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.apps import apps
+from django.db import IntegrityError, connection, models, transaction
 
 from denials.bulk import insert_values
 from denials.detection import AdjustmentClassifier, find_denials
@@ -22,17 +24,73 @@ from denials.models import (
     RemittanceFile,
     ServiceLine,
 )
+from denials.x12 import fitting
 from denials.x12 import parsed as x12
 
+# How each model reads in a message about one of its columns ("claim paid ...").
+_MODEL_WORDS = {
+    "Remittance": "remittance",
+    "ClaimPayment": "claim",
+    "ServiceLine": "line",
+    "Adjustment": "adjustment",
+    "RemarkCode": "remark",
+    "ProviderAdjustment": "provider adjustment",
+    "Payer": "payer",
+    "Provider": "payee",
+    "RemittanceFile": "file",
+}
 
-def _payer_key(party: x12.Party) -> tuple[str, str, str]:
-    """(key, identifier, qualifier): REF*2U wins, then N1*PR N104, then the name."""
-    if party.additional_ids.get("2U"):
-        return f"2U:{party.additional_ids['2U']}", party.additional_ids["2U"], "2U"
-    if party.identifier:
-        return f"{party.id_qualifier or 'ID'}:{party.identifier}", party.identifier, party.id_qualifier
-    name = " ".join(party.name.upper().split()) or "UNKNOWN PAYER"
-    return f"NAME:{name}", "", ""
+
+@functools.cache
+def column_limits() -> dict[str, fitting.Column]:
+    """What each column an 835 value goes to can hold, read from the model fields."""
+    limits: dict[str, fitting.Column] = {}
+    for key in fitting.COLUMN_KEYS:
+        model_name, field_name = key.split(".")
+        field = apps.get_model("denials", model_name)._meta.get_field(field_name)
+        label = f"{_MODEL_WORDS[model_name]} {field.verbose_name}"
+        if isinstance(field, models.DecimalField):
+            limits[key] = fitting.Column(label, max_digits=field.max_digits, decimal_places=field.decimal_places)
+        else:
+            limits[key] = fitting.Column(label, max_length=getattr(field, "max_length", None))
+    return limits
+
+
+def parsed_file_check(
+    *, parsed: x12.ParsedFile, classifier: AdjustmentClassifier, nul_possible: bool = True
+) -> fitting.FitReport:
+    """Every value of the whole file against its column, before anything is stored.
+
+    Also the amounts the store derives: each denial's amount at stake (a sum of
+    adjustments) must fit the denial's column.
+    """
+    limits = column_limits()
+    report = fitting.check_file(parsed, limits, nul_possible=nul_possible)
+    if not report.ok:
+        return report
+    column = limits.get("Denial.amount") or _denial_amount_column()
+    bound = Decimal(10) ** column.digits_before_point
+    for txn in parsed.transactions:
+        for claim in txn.claims:
+            for finding in find_denials(claim, classifier):
+                if not -bound < finding.amount < bound:
+                    report.errors.append(
+                        x12.Finding(
+                            claim.segment_number,
+                            "CLP",
+                            f"claim {claim.patient_control_number!r}: the denial's amount at stake {finding.amount} "
+                            f"has more digits than the column holds ({column.digits_before_point} before the point)",
+                            "error",
+                            "CLP01",
+                        )
+                    )
+    return report
+
+
+@functools.cache
+def _denial_amount_column() -> fitting.Column:
+    field = Denial._meta.get_field("amount")
+    return fitting.Column("denial amount", max_digits=field.max_digits, decimal_places=field.decimal_places)
 
 
 def _dedupe_key(txn: x12.Transaction, payer_key: str) -> str:
@@ -66,7 +124,7 @@ def remittance_store(
     duplicate of a remittance received before.
     """
     txn = transaction_set
-    payer_key, payer_identifier, qualifier = _payer_key(txn.payer)
+    payer_key, payer_identifier, qualifier = fitting.payer_key(txn.payer)
     dedupe_key = _dedupe_key(txn, payer_key)
     existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
     if existing is not None:
@@ -91,35 +149,36 @@ def _store_transaction(
     qualifier: str,
     classifier: AdjustmentClassifier,
 ) -> Remittance:
+    # No value is cut to fit here: parsed_file_check has refused any that would not.
     payer, _ = Payer.objects.get_or_create(
-        payer_key=payer_key[:120],
+        payer_key=payer_key,
         defaults={
-            "name": (txn.payer.name or payer_identifier or "Unknown payer")[:200],
-            "identifier": payer_identifier[:80],
-            "identifier_qualifier": qualifier[:4],
+            "name": fitting.payer_name(txn.payer, payer_identifier),
+            "identifier": payer_identifier,
+            "identifier_qualifier": qualifier,
         },
     )
     payee, _ = Provider.objects.get_or_create(
-        npi=txn.payee.npi[:15], tin=txn.payee.tin[:15], name=(txn.payee.name or "Unknown payee")[:200]
+        npi=txn.payee.npi, tin=txn.payee.tin, name=fitting.payee_name(txn.payee)
     )
     remittance = Remittance.objects.create(
         file=file,
         dedupe_key=dedupe_key,
         payer=payer,
         payee=payee,
-        interchange_control_number=txn.interchange_control_number[:20],
-        group_control_number=txn.group_control_number[:20],
-        transaction_control_number=txn.control_number[:20],
-        sender_id=txn.sender_id[:30],
-        handling_code=txn.handling_code[:2],
+        interchange_control_number=txn.interchange_control_number,
+        group_control_number=txn.group_control_number,
+        transaction_control_number=txn.control_number,
+        sender_id=txn.sender_id,
+        handling_code=txn.handling_code,
         payment_amount=txn.payment_amount,
-        credit_debit=txn.credit_debit[:1],
-        payment_method=txn.payment_method[:3],
+        credit_debit=txn.credit_debit,
+        payment_method=txn.payment_method,
         payment_date=txn.payment_date,
         production_date=txn.production_date,
-        trace_number=txn.trace_number[:50],
+        trace_number=txn.trace_number,
         claim_count=len(txn.claims),
-        warnings=[str(w) for w in txn.warnings],
+        warnings=[safe_text(str(w)) for w in txn.warnings],
     )
     insert_values(
         ProviderAdjustment,
@@ -136,10 +195,10 @@ def _store_transaction(
             (
                 remittance.pk,
                 i,
-                p.provider_identifier[:50],
+                p.provider_identifier,
                 p.fiscal_period_date,
-                p.reason_code[:4],
-                p.reference[:60],
+                p.reason_code,
+                p.reference,
                 p.amount,
             )
             for i, p in enumerate(txn.provider_adjustments, start=1)
@@ -167,24 +226,24 @@ def _store_transaction(
         for adj in claim.adjustments:
             seq += 1
             adjustment_rows.append(
-                (claim_id, None, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount, adj.quantity)
+                (claim_id, None, seq, adj.group_code, adj.reason_code, adj.amount, adj.quantity)
             )
             adjustment_refs.append(id(adj))
         rseq = 0
         for code in claim.remark_codes:
             rseq += 1
-            remark_rows.append((claim_id, None, rseq, code[:8], RemarkCode.Source.CLAIM))
+            remark_rows.append((claim_id, None, rseq, code, RemarkCode.Source.CLAIM))
         for line in claim.service_lines:
             line_id = line_id_by_key[(claim_id, line.sequence)]
             for adj in line.adjustments:
                 seq += 1
                 adjustment_rows.append(
-                    (claim_id, line_id, seq, adj.group_code[:2], adj.reason_code[:5], adj.amount, adj.quantity)
+                    (claim_id, line_id, seq, adj.group_code, adj.reason_code, adj.amount, adj.quantity)
                 )
                 adjustment_refs.append(id(adj))
             for code in line.remark_codes:
                 rseq += 1
-                remark_rows.append((claim_id, line_id, rseq, code[:8], RemarkCode.Source.LINE))
+                remark_rows.append((claim_id, line_id, rseq, code, RemarkCode.Source.LINE))
     adjustment_ids = insert_values(
         Adjustment,
         ["claim_id", "line_id", "sequence", "group_code", "reason_code", "amount", "quantity"],
@@ -205,8 +264,10 @@ def _store_transaction(
                     line_id,
                     payer.pk,
                     finding.kind,
-                    finding.group_code[:2],
-                    finding.carc[:5],
+                    finding.group_code,
+                    finding.carc,
+                    # A summary of the remark codes (each is stored whole in RemarkCode): a
+                    # claim with more than nine of them shows the first ones here.
                     " ".join(finding.rarcs)[:80],
                     finding.amount,
                     (line.service_date if line is not None else None) or claim.statement_from,
@@ -227,7 +288,7 @@ def _store_transaction(
     )
     _link_claim_history(
         [
-            (cid, c.patient_control_number[:38], c.payer_claim_number[:50], c.status_code[:2])
+            (cid, c.patient_control_number, c.payer_claim_number, c.status_code)
             for cid, c in zip(claim_ids, txn.claims, strict=True)
         ],
         payer,
@@ -268,27 +329,27 @@ def _claim_values(remittance_id: int, payer_id: int, sequence: int, c: x12.Claim
         remittance_id,
         sequence,
         payer_id,
-        c.patient_control_number[:38],
-        c.status_code[:2],
+        c.patient_control_number,
+        c.status_code,
         c.charge,
         c.paid,
         c.patient_responsibility,
-        c.filing_indicator[:2],
-        c.payer_claim_number[:50],
-        c.facility_type[:3],
-        c.frequency_code[:1],
-        c.drg_code[:10],
-        c.patient_last_name[:60],
-        c.patient_first_name[:35],
-        (c.patient_member_id or c.insured_member_id)[:80],
-        c.insured_member_id[:80],
-        c.rendering_provider_name[:120],
-        c.rendering_provider_npi[:15],
+        c.filing_indicator,
+        c.payer_claim_number,
+        c.facility_type,
+        c.frequency_code,
+        c.drg_code,
+        c.patient_last_name,
+        c.patient_first_name,
+        c.patient_member_id or c.insured_member_id,
+        c.insured_member_id,
+        c.rendering_provider_name,
+        c.rendering_provider_npi,
         c.statement_from,
         c.statement_to,
         c.received_date,
         not c.warnings,
-        [str(w) for w in c.warnings],
+        [safe_text(str(w)) for w in c.warnings],
     )
 
 
@@ -314,22 +375,22 @@ LINE_COLUMNS = [
 
 
 def _line_values(claim_id: int, line: x12.ServiceLine) -> tuple[Any, ...]:
-    mods = ([m[:2] for m in line.modifiers] + ["", "", "", ""])[:4]
+    mods = (line.modifiers + ["", "", "", ""])[:4]  # the reader keeps at most 4
     return (
         claim_id,
         line.sequence,
-        line.qualifier[:2],
-        line.procedure_code[:48],
+        line.qualifier,
+        line.procedure_code,
         *mods,
-        line.revenue_code[:48],
-        line.original_procedure_code[:48],
+        line.revenue_code,
+        line.original_procedure_code,
         line.units,
         line.charge,
         line.paid,
         line.allowed,
         line.service_date,
         line.service_date_end,
-        line.line_control_number[:50],
+        line.line_control_number,
     )
 
 
@@ -369,3 +430,13 @@ def _link_claim_history(claims: list[tuple[int, str, str, str]], payer: Payer) -
                 'WHERE "id" = %s',
                 [(previous, reverses, cid) for cid, previous, reverses in links],
             )
+
+
+def safe_text(text: str, limit: int | None = None) -> str:
+    """Text for a TextField or JSON: NUL bytes written out (PostgreSQL cannot store them),
+    optionally cut to ``limit`` characters with a note."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + " ... (cut)"
+    return text

@@ -1,9 +1,16 @@
-"""Triage orchestration: read denials in chunks, apply the pure rules, write the results."""
+"""Triage orchestration: read denials in chunks, apply the pure rules, write the results.
+
+``denials_triage`` is the steps in order: which denials, what every chunk shares (rules,
+routing, modifier groups, outcome counts), then per chunk: the denials, their claims' lines,
+the PTP facts (``ncci.selectors``), the pure rules (``denials.triage`` over ``ncci.ptp``),
+due dates and probabilities, and one write of the rows with their audit events.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from denials import triage as rules_core
 from denials.bulk import bulk_update_fields, insert_values
 from denials.models import (
     AuditEvent,
@@ -23,6 +31,9 @@ from denials.models import (
     WorkQueue,
 )
 from denials.services.audit import _denial_content_type
+from denials.triage import DenialFacts, LineFacts, TriageResult
+from ncci import selectors as ncci_selectors
+from ncci.ptp import ModifierGroups, PtpEditFact
 
 Status = RemittanceFile.Status
 
@@ -32,10 +43,8 @@ HOSPITAL_FACILITY_PREFIX = "13"  # CLP08 13x: hospital outpatient
 
 
 def _pure_category_rules() -> list[Any]:
-    from denials.triage import CategoryRule as Rule
-
     return [
-        Rule(
+        rules_core.CategoryRule(
             category=r.category,
             group_code=r.group_code,
             carc=r.carc,
@@ -159,6 +168,48 @@ def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]
     return stats
 
 
+@dataclass(frozen=True)
+class _TriageContext:
+    """What every chunk reads once: rules, routing, modifier groups, outcome counts, texts."""
+
+    rules_by_carc: dict[str, list[Any]]
+    route: Callable[[str, int], int | None]
+    modifier_groups: ModifierGroups
+    queue_team: dict[int, int]
+    stats: dict[tuple[Any, ...], tuple[int, int]]
+    descriptions: dict[str, str]
+    today: dt.date
+    now: dt.datetime
+    denial_type_id: int
+    actor_id: int | None
+    actor_label: str
+
+
+_WRITTEN_FIELDS = [
+    "category",
+    "action",
+    "action_modifier",
+    "explanation",
+    "queue",
+    "success_probability",
+    "expected_recovery",
+    "priority",
+    "due_date",
+    "triaged_at",
+    "ptp_edit",
+    "pair_line",
+    "ncci_column1",
+    "ncci_column2",
+    "ncci_modifier_indicator",
+    "ncci_effective_date",
+    "ncci_deletion_date",
+    "ncci_quarter",
+    "ncci_setting",
+    "ncci_rationale",
+]
+_AUDIT_COLUMNS = ["actor_id", "actor_label", "action", "target_type_id", "target_id", "target_repr", "old", "new"]
+
+
 def denials_triage(
     *,
     denial_ids: Iterable[int] | None = None,
@@ -168,14 +219,34 @@ def denials_triage(
 ) -> int:
     """Triage denials: category, queue, next action, explanation, priority and due date.
 
-    Batched: per chunk of denials, one query for the claims' lines and one for the PTP
-    edits between their codes; no query per denial. Worked denials are left alone unless
-    ``only_unworked`` is False. Returns how many denials changed.
+    Batched: per chunk of denials, one query for the denials, one for the claims' lines and
+    one for the PTP edits between their codes (through ``ncci.selectors``); no query per
+    denial. Worked denials are left alone unless ``only_unworked`` is False. Returns how
+    many denials changed (category, queue or action).
     """
-    from denials import triage as rules_core
-    from ncci.models import PtpEdit
-    from ncci.services import bypass_modifiers
+    ids = _denial_ids(denial_ids=denial_ids, file_id=file_id, only_unworked=only_unworked)
+    if not ids:
+        return 0
+    context = _triage_context(actor=actor)
+    changed = 0
+    for start in range(0, len(ids), TRIAGE_CHUNK):
+        chunk = _chunk_rows(ids[start : start + TRIAGE_CHUNK])
+        lines_by_claim = _lines_by_claim({d.claim_id for d in chunk})
+        codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
+        edits_by_pair = ncci_selectors.ptp_edit_facts_by_pair(codes=codes)
+        audit_rows: list[tuple[Any, ...]] = []
+        for denial in chunk:
+            old = (denial.category, denial.queue_id, denial.action)
+            result = _apply_rules(denial, lines_by_claim.get(denial.claim_id, []), edits_by_pair, context)
+            _apply_result(denial, result, context)
+            if (denial.category, denial.queue_id, denial.action) != old:
+                changed += 1
+                audit_rows.append(_audit_row(denial, old, context))
+        _write_chunk(chunk, audit_rows)
+    return changed
 
+
+def _denial_ids(*, denial_ids: Iterable[int] | None, file_id: int | None, only_unworked: bool) -> list[int]:
     denials = Denial.objects.all()
     if denial_ids is not None:
         denials = denials.filter(pk__in=list(denial_ids))
@@ -183,178 +254,156 @@ def denials_triage(
         denials = denials.filter(claim__remittance__file_id=file_id)
     if only_unworked:
         denials = denials.filter(status=Denial.Status.OPEN, assignee__isnull=True)
-    ids = list(denials.order_by("pk").values_list("pk", flat=True))
-    if not ids:
-        return 0
+    return list(denials.order_by("pk").values_list("pk", flat=True))
 
-    category_rules = _pure_category_rules()
+
+def _triage_context(*, actor: AbstractBaseUser | None) -> _TriageContext:
     # Index the rules by CARC so each denial is matched against a handful, not hundreds.
     rules_by_carc: dict[str, list[Any]] = {}
-    for rule in category_rules:
+    for rule in _pure_category_rules():
         rules_by_carc.setdefault(rule.carc, []).append(rule)
-    route = _queue_router()
-    modifiers = bypass_modifiers() or rules_core.BYPASS_MODIFIERS
     queue_team = dict(WorkQueue.objects.values_list("pk", "team_id"))
-    stats = _outcome_stats(set(queue_team.values()))
-    from ncci.models import Carc, Rarc
+    return _TriageContext(
+        rules_by_carc=rules_by_carc,
+        route=_queue_router(),
+        modifier_groups=ncci_selectors.modifier_groups(),
+        queue_team=queue_team,
+        stats=_outcome_stats(set(queue_team.values())),
+        descriptions=ncci_selectors.code_descriptions(),
+        today=timezone.localdate(),
+        now=timezone.now(),
+        denial_type_id=_denial_content_type().pk,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        actor_label="" if actor is not None else "triage",
+    )
 
-    descriptions = {f"CARC:{c}": d for c, d in Carc.objects.values_list("code", "description")}
-    descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
-    today = timezone.localdate()
-    now = timezone.now()
-    denial_type_id = _denial_content_type().pk
-    changed_total = 0
-    fields = [
-        "category",
-        "action",
-        "action_modifier",
-        "explanation",
-        "queue",
-        "success_probability",
-        "expected_recovery",
-        "priority",
-        "due_date",
-        "triaged_at",
-        "ptp_edit",
-        "pair_line",
-        "ncci_column1",
-        "ncci_column2",
-        "ncci_modifier_indicator",
-        "ncci_effective_date",
-        "ncci_deletion_date",
-        "ncci_quarter",
-        "ncci_setting",
-        "ncci_rationale",
-    ]
 
-    for start in range(0, len(ids), TRIAGE_CHUNK):
-        chunk = [
-            _TriageRow(*row)
-            for row in Denial.objects.filter(pk__in=ids[start : start + TRIAGE_CHUNK]).values_list(*_TriageRow.SOURCE)
-        ]
-        claim_ids = {d.claim_id for d in chunk}
-        # Plain facts, not model instances: a chunk's claims hold thousands of lines.
-        lines_by_claim: dict[int, list[Any]] = {}
-        for pk, claim_id, code, m1, m2, m3, m4, service_date, units in (
-            ServiceLine.objects.filter(claim_id__in=claim_ids)
-            .order_by("claim_id", "sequence")
-            .values_list(
-                "id",
-                "claim_id",
-                "procedure_code",
-                "modifier1",
-                "modifier2",
-                "modifier3",
-                "modifier4",
-                "service_date",
-                "units",
+def _chunk_rows(ids: list[int]) -> list[_TriageRow]:
+    return [_TriageRow(*row) for row in Denial.objects.filter(pk__in=ids).values_list(*_TriageRow.SOURCE)]
+
+
+_MODIFIER_FIELDS = ("modifier1", "modifier2", "modifier3", "modifier4")
+
+
+def _lines_by_claim(claim_ids: set[int]) -> dict[int, list[LineFacts]]:
+    """The claims' lines as plain facts, not model instances: a chunk's claims hold thousands."""
+    lines_by_claim: dict[int, list[LineFacts]] = {}
+    rows = (
+        ServiceLine.objects.filter(claim_id__in=claim_ids)
+        .order_by("claim_id", "sequence")
+        .values_list(
+            "id",
+            "claim_id",
+            "procedure_code",
+            "modifier1",
+            "modifier2",
+            "modifier3",
+            "modifier4",
+            "service_date",
+            "units",
+        )
+    )
+    for pk, claim_id, code, m1, m2, m3, m4, service_date, units in rows:
+        lines_by_claim.setdefault(claim_id, []).append(
+            LineFacts(
+                line_id=pk,
+                procedure_code=code,
+                modifiers=tuple(m for m in (m1, m2, m3, m4) if m),
+                service_date=service_date,
+                units=units,
             )
-        ):
-            lines_by_claim.setdefault(claim_id, []).append(
-                rules_core.LineFacts(
-                    line_id=pk,
-                    procedure_code=code,
-                    modifiers=tuple(m for m in (m1, m2, m3, m4) if m),
-                    service_date=service_date,
-                    units=units,
-                )
-            )
-        codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
-        edits_by_pair: dict[tuple[str, str, str], list[Any]] = {}
-        for edit in PtpEdit.objects.filter(column1__in=codes, column2__in=codes):
-            edits_by_pair.setdefault((edit.setting, edit.column1, edit.column2), []).append(
-                rules_core.PtpEditFact(
-                    column1=edit.column1,
-                    column2=edit.column2,
-                    effective_date=edit.effective_date,
-                    deletion_date=edit.deletion_date,
-                    modifier_indicator=edit.modifier_indicator,
-                    rationale=edit.rationale,
-                    quarter=edit.quarter,
-                    setting=edit.setting,
-                    edit_id=edit.pk,
-                )
-            )
-        audit_rows: list[tuple[Any, ...]] = []
-        for denial in chunk:
-            lines = lines_by_claim.get(denial.claim_id, [])
-            setting = "hospital" if denial.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
-            line_fact = next((ln for ln in lines if ln.line_id == denial.line_id), None) if denial.line_id else None
-            others = tuple(ln for ln in lines if ln.line_id != denial.line_id)
-            candidate_edits: list[Any] = []
-            if line_fact is not None:
-                for other in others:
-                    candidate_edits += edits_by_pair.get((setting, other.procedure_code, line_fact.procedure_code), [])
-                    candidate_edits += edits_by_pair.get((setting, line_fact.procedure_code, other.procedure_code), [])
-            facts = rules_core.DenialFacts(
-                group_code=denial.group_code,
-                carc=denial.carc,
-                rarcs=tuple(denial.rarcs.split()),
-                amount=denial.amount,
-                payer_id=str(denial.payer_id),
-                claim_status=denial.claim_status,
-                line=line_fact,
-                other_lines=others,
-                frequency_code=denial.frequency_code,
-            )
-            candidate_rules = rules_by_carc.get(denial.carc.strip().upper(), []) + rules_by_carc.get("", [])
-            result = rules_core.triage(
-                facts=facts,
-                rules=candidate_rules,
-                edits=candidate_edits,
-                bypass_modifiers=modifiers,
-                descriptions=descriptions,
-            )
-            queue_id = route(result.category, denial.payer_id)
-            team_id = queue_team.get(queue_id) if queue_id else None
-            finding = result.finding
-            if finding is not None:
-                won, decided = stats.get(("edit", team_id, finding.column1_code, finding.column2_code), (0, 0))
-            else:
-                won, decided = stats.get(("carc", team_id, denial.carc, denial.payer_id), (0, 0))
-            probability = rules_core.success_probability(category=result.category, wins=won, decided=decided)
-            if result.write_off or result.action == rules_core.WRITE_OFF:
-                probability = Decimal("0")
-            remitted = denial.payment_date or denial.production_date
-            due = remitted + dt.timedelta(days=denial.appeal_window_days) if remitted else None
-            days_to_due = (due - today).days if due else None
-            old = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
-            denial.category = result.category
-            denial.action = result.action
-            denial.action_modifier = result.action_modifier[:2]
-            denial.explanation = result.explanation
-            denial.queue_id = queue_id
-            denial.success_probability = probability.quantize(Decimal("0.0001"))
-            denial.expected_recovery = (denial.amount * probability).quantize(Decimal("0.01"))
-            denial.priority = rules_core.priority_score(
-                amount=denial.amount, probability=probability, days_to_due=days_to_due
-            ).quantize(Decimal("0.0001"))
-            denial.due_date = due
-            denial.triaged_at = now
-            _apply_finding(denial, finding)
-            new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
-            if new != old:
-                changed_total += 1
-                audit_rows.append(
-                    (
-                        actor.pk if actor is not None and actor.is_authenticated else None,
-                        "" if actor is not None else "triage",
-                        "denial.triaged",
-                        denial_type_id,
-                        str(denial.pk),
-                        f"{denial.group_code}-{denial.carc} {denial.amount}",
-                        old if old["category"] else None,
-                        new,
-                    )
-                )
-        with transaction.atomic():
-            bulk_update_fields(chunk, fields, model=Denial)
-            insert_values(
-                AuditEvent,
-                ["actor_id", "actor_label", "action", "target_type_id", "target_id", "target_repr", "old", "new"],
-                audit_rows,
-            )
-    return changed_total
+        )
+    return lines_by_claim
+
+
+def _apply_rules(
+    denial: _TriageRow,
+    lines: list[LineFacts],
+    edits_by_pair: dict[tuple[str, str, str], list[PtpEditFact]],
+    context: _TriageContext,
+) -> TriageResult:
+    """The pure rules (``denials.triage``, ``ncci.ptp``) on one denial and its claim's lines."""
+    setting = "hospital" if denial.facility_type.startswith(HOSPITAL_FACILITY_PREFIX) else "practitioner"
+    line_fact = next((ln for ln in lines if ln.line_id == denial.line_id), None) if denial.line_id else None
+    others = tuple(ln for ln in lines if ln.line_id != denial.line_id)
+    candidate_edits: list[PtpEditFact] = []
+    if line_fact is not None:
+        code = line_fact.procedure_code
+        for other in others:
+            candidate_edits += edits_by_pair.get((setting, other.procedure_code, code), [])
+            candidate_edits += edits_by_pair.get((setting, code, other.procedure_code), [])
+    facts = DenialFacts(
+        group_code=denial.group_code,
+        carc=denial.carc,
+        rarcs=tuple(denial.rarcs.split()),
+        amount=denial.amount,
+        payer_id=str(denial.payer_id),
+        claim_status=denial.claim_status,
+        line=line_fact,
+        other_lines=others,
+        frequency_code=denial.frequency_code,
+    )
+    rules = context.rules_by_carc.get(denial.carc.strip().upper(), []) + context.rules_by_carc.get("", [])
+    return rules_core.triage(
+        facts=facts,
+        rules=rules,
+        edits=candidate_edits,
+        modifier_groups=context.modifier_groups,
+        descriptions=context.descriptions,
+    )
+
+
+def _apply_result(denial: _TriageRow, result: TriageResult, context: _TriageContext) -> None:
+    """Queue, success probability, expected recovery, due date and priority, onto the row."""
+    queue_id = context.route(result.category, denial.payer_id)
+    team_id = context.queue_team.get(queue_id) if queue_id else None
+    finding = result.finding
+    if finding is not None:
+        key: tuple[Any, ...] = ("edit", team_id, finding.column1_code, finding.column2_code)
+    else:
+        key = ("carc", team_id, denial.carc, denial.payer_id)
+    won, decided = context.stats.get(key, (0, 0))
+    probability = rules_core.success_probability(category=result.category, wins=won, decided=decided)
+    if result.write_off or result.action == rules_core.WRITE_OFF:
+        probability = Decimal("0")
+    remitted = denial.payment_date or denial.production_date
+    due = remitted + dt.timedelta(days=denial.appeal_window_days) if remitted else None
+    days_to_due = (due - context.today).days if due else None
+    denial.category = result.category
+    denial.action = result.action
+    denial.action_modifier = result.action_modifier[:2]
+    denial.explanation = result.explanation
+    denial.queue_id = queue_id
+    denial.success_probability = probability.quantize(Decimal("0.0001"))
+    denial.expected_recovery = (denial.amount * probability).quantize(Decimal("0.01"))
+    denial.priority = rules_core.priority_score(
+        amount=denial.amount, probability=probability, days_to_due=days_to_due
+    ).quantize(Decimal("0.0001"))
+    denial.due_date = due
+    denial.triaged_at = context.now
+    _apply_finding(denial, finding)
+
+
+def _audit_row(denial: _TriageRow, old: tuple[str, int | None, str], context: _TriageContext) -> tuple[Any, ...]:
+    old_category, old_queue, old_action = old
+    new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
+    return (
+        context.actor_id,
+        context.actor_label,
+        "denial.triaged",
+        context.denial_type_id,
+        str(denial.pk),
+        f"{denial.group_code}-{denial.carc} {denial.amount}",
+        {"category": old_category, "queue": old_queue, "action": old_action} if old_category else None,
+        new,
+    )
+
+
+def _write_chunk(chunk: list[_TriageRow], audit_rows: list[tuple[Any, ...]]) -> None:
+    """The chunk's rows and their audit events, together or not at all."""
+    with transaction.atomic():
+        bulk_update_fields(chunk, _WRITTEN_FIELDS, model=Denial)
+        insert_values(AuditEvent, _AUDIT_COLUMNS, audit_rows)
 
 
 def _apply_finding(denial: Any, finding: Any) -> None:

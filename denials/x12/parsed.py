@@ -23,10 +23,27 @@ class Finding:
     segment_id: str
     message: str
     severity: str = "error"  # "error" (structural, file rejected) or "warning"
+    element: str = ""  # e.g. "CLP04" or "SVC01-3" when the finding is about one element
 
     def __str__(self) -> str:
+        if self.segment_number and self.element:
+            return f"segment {self.segment_number} {self.element}: {self.message}"
         where = f"segment {self.segment_number} ({self.segment_id})" if self.segment_number else "file"
         return f"{where}: {self.message}"
+
+
+# Where a value was read, so a value the database cannot hold can be named by segment and
+# element. Kept out of equality: two adjustments are the same whatever line they sat on.
+def _where() -> int:
+    return field(default=0, compare=False)  # type: ignore[no-any-return]
+
+
+def _origins() -> dict[str, int]:
+    return field(default_factory=dict, compare=False)  # type: ignore[no-any-return]
+
+
+def _remark_origins() -> dict[str, tuple[int, str]]:
+    return field(default_factory=dict, compare=False)  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -37,6 +54,8 @@ class Adjustment:
     reason_code: str
     amount: Decimal
     quantity: Decimal | None = None
+    segment_number: int = _where()  # the CAS segment
+    element: int = _where()  # the position of its reason code: 2 (CAS02), 5, 8 ... 17, then 20... beyond the guide
 
 
 @dataclass
@@ -59,6 +78,9 @@ class ServiceLine:
     adjustments: list[Adjustment] = field(default_factory=list)
     remark_codes: list[str] = field(default_factory=list)  # LQ*HE
     segment_number: int = 0
+    # Segment numbers of the segments other than the SVC that filled this line ("REF*6R", "AMT*B6").
+    origins: dict[str, int] = _origins()
+    remark_origins: dict[str, tuple[int, str]] = _remark_origins()  # code -> (segment, "LQ02")
 
     @property
     def adjustment_total(self) -> Decimal:
@@ -93,6 +115,9 @@ class ClaimPayment:
     service_lines: list[ServiceLine] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)  # e.g. does not balance
     segment_number: int = 0
+    # Segment numbers of the segments other than the CLP that filled this claim ("NM1*QC", "NM1*IL", "NM1*82").
+    origins: dict[str, int] = _origins()
+    remark_origins: dict[str, tuple[int, str]] = _remark_origins()  # code -> (segment, "MOA03")
 
     @property
     def adjustment_total(self) -> Decimal:
@@ -110,6 +135,8 @@ class ProviderAdjustment:
     reason_code: str
     reference: str
     amount: Decimal
+    segment_number: int = _where()  # the PLB segment
+    element: int = _where()  # the position of its reason composite: 3 (PLB03), 5 ... 13
 
 
 @dataclass
@@ -122,6 +149,8 @@ class Party:
     additional_ids: dict[str, str] = field(default_factory=dict)  # REF qualifier -> value, e.g. {"2U": ...}
     npi: str = ""
     tin: str = ""
+    segment_number: int = _where()  # the N1 segment
+    origins: dict[str, int] = _origins()  # "REF*2U", "REF*TJ"
 
 
 @dataclass
@@ -148,6 +177,7 @@ class Transaction:
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     segment_number: int = 0  # of the ST
+    origins: dict[str, int] = _origins()  # "ISA", "GS", "BPR", "TRN"
 
 
 @dataclass

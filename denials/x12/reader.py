@@ -50,6 +50,7 @@ _ZERO = Decimal("0")
 
 # Body segments get this many empty elements appended (MIA24 is the furthest one read).
 _PADDING = [""] * 25
+_PADDED = len(_PADDING)
 
 # Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
 _ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
@@ -380,7 +381,18 @@ class _Reader:
 
     def read(self) -> None:
         # Files concatenated by hand can carry a BOM before every ISA, not only the first.
-        text = self.data.replace(_BOM, b"").decode("latin-1").strip()
+        data = self.data.replace(_BOM, b"")
+        try:
+            text = data.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            # Not UTF-8: an older payer system writing Latin-1 (or Windows-1252). Latin-1
+            # reads every byte, so nothing is lost, but accented names may show oddly.
+            text = data.decode("latin-1").strip()
+            latin1 = True
+            bad_byte = exc.start
+        else:
+            latin1 = False
+            bad_byte = 0
         if not text:
             self.error(0, "", "the file is empty")
             return
@@ -397,6 +409,13 @@ class _Reader:
         self.component = delimiters.component
         if not delimiters.has_envelope:
             self.warn(1, "ST", "file has no ISA/GS envelope; control numbers could not be checked")
+        if latin1:
+            self.warn(
+                0,
+                "",
+                f"the file is not valid UTF-8 (byte {bad_byte + 1} is {data[bad_byte]:#04x}); "
+                "it was read as Latin-1, so check accented names",
+            )
 
         element = delimiters.element
         # Body handlers are live only inside a readable transaction; the envelope
@@ -526,6 +545,10 @@ class _Reader:
             version=version,
             segment_number=number,
         )
+        if interchange is not None:
+            transaction.origins["ISA"] = interchange.segment_number
+        if group is not None:
+            transaction.origins["GS"] = group.segment_number
         self.open = _OpenTransaction(transaction, number, readable)
         self.party = None
         self.claim = None
@@ -712,6 +735,7 @@ class _Reader:
         assert self.open is not None
         t = self.open.transaction
         self.open.bpr_segment = n
+        t.origins["BPR"] = n
         t.handling_code = e[1].strip()
         t.payment_amount = self.required_amount(e, 2, n)
         t.credit_debit = e[3].strip()
@@ -722,6 +746,7 @@ class _Reader:
         assert self.open is not None
         t = self.open.transaction
         self.open.trn_seen = True
+        t.origins["TRN"] = n
         t.trace_number = e[2].strip()
         t.trace_originator = e[3].strip()
 
@@ -740,6 +765,7 @@ class _Reader:
         self.line = None
         if party is None:
             return
+        party.segment_number = n
         party.name = e[2].strip()
         party.id_qualifier = e[3].strip()
         party.identifier = e[4].strip()
@@ -755,8 +781,10 @@ class _Reader:
         if self.line is not None:
             if qualifier == "6R":
                 self.line.line_control_number = value
+                self.line.origins["REF*6R"] = n
         elif self.claim is None and self.party is not None:
             self.party.additional_ids[qualifier] = value
+            self.party.origins["REF*" + qualifier] = n
             if qualifier == "TJ" and not self.party.tin:
                 self.party.tin = value
 
@@ -808,7 +836,33 @@ class _Reader:
                 continue
             amount = self.required_amount(e, index + 1, n)
             quantity = self.amount(e, index + 2, n)
-            adjustments.append(Adjustment(group, reason, amount, quantity))
+            adjustments.append(Adjustment(group, reason, amount, quantity, n, index))
+        if len(e) > 20 + _PADDED:
+            self.cas_beyond_guide(e, n, group, adjustments)
+
+    def cas_beyond_guide(self, e: list[str], n: int, group: str, adjustments: list[Adjustment]) -> None:
+        """A CAS with more than the guide's six reason/amount/quantity triples.
+
+        The money is real (dropping it would unbalance the claim), so every triple is read
+        and stored; the warning says the payer's file is beyond the 5010 guide.
+        """
+        count = len(e) - _PADDED
+        extra = 0
+        for index in range(20, count, 3):
+            reason = e[index].strip()
+            if not reason:
+                continue
+            extra += 1
+            amount = self.required_amount(e, index + 1, n)
+            quantity = self.amount(e, index + 2, n)
+            adjustments.append(Adjustment(group, reason, amount, quantity, n, index))
+        if extra:
+            self.warn(
+                n,
+                "CAS",
+                f"CAS has {_plural(extra, 'adjustment')} past CAS19 (the 5010 guide allows six per CAS); "
+                "read and kept",
+            )
 
     def _nm1(self, e: list[str], n: int) -> None:
         claim = self.claim
@@ -816,14 +870,17 @@ class _Reader:
             return
         entity = e[1]
         if entity == "QC":
+            claim.origins["NM1*QC"] = n
             claim.patient_last_name = e[3].strip()
             claim.patient_first_name = e[4].strip()
             claim.patient_member_id = e[9].strip()
         elif entity == "IL":
+            claim.origins["NM1*IL"] = n
             claim.insured_member_id = e[9].strip()
             if not claim.patient_member_id:
                 claim.patient_member_id = claim.insured_member_id
         elif entity == "82":
+            claim.origins["NM1*82"] = n
             last = e[3].strip()
             first = e[4].strip()
             claim.rendering_provider_name = f"{last}, {first}" if first else last
@@ -854,11 +911,11 @@ class _Reader:
 
     def _moa(self, e: list[str], n: int) -> None:
         if self.claim is not None:
-            _add_codes(self.claim.remark_codes, e, (3, 4, 5, 6, 7))
+            _add_codes(self.claim.remark_codes, self.claim.remark_origins, e, (3, 4, 5, 6, 7), n)
 
     def _mia(self, e: list[str], n: int) -> None:
         if self.claim is not None:
-            _add_codes(self.claim.remark_codes, e, (5, 20, 21, 22, 23, 24))
+            _add_codes(self.claim.remark_codes, self.claim.remark_origins, e, (5, 20, 21, 22, 23, 24), n)
 
     def _svc(self, e: list[str], n: int) -> None:
         claim = self.claim
@@ -879,6 +936,8 @@ class _Reader:
         for modifier in parts[2:6]:
             if modifier := modifier.strip():
                 modifiers.append(modifier)
+        if len(parts) > 6:
+            self.svc_beyond_modifiers(parts, n)
         original = e[6]
         original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
         line = ServiceLine(
@@ -896,15 +955,32 @@ class _Reader:
         claim.service_lines.append(line)
         self.line = line
 
+    def svc_beyond_modifiers(self, parts: list[str], n: int) -> None:
+        """SVC01 components past the four modifiers: C00307 is a description and C00308 a
+        product id, neither kept (a description is not worth a warning); a payer that sends
+        more than four modifiers puts them there, and losing a modifier changes how a line is
+        worked, so those are named."""
+        extra = [p.strip() for p in parts[6:]]
+        looks_like_modifiers = [p for p in extra if len(p) == 2 and p.isalnum()]
+        if looks_like_modifiers:
+            self.warn(
+                n,
+                "SVC",
+                f"SVC01 has more than 4 modifiers; {', '.join(repr(m) for m in looks_like_modifiers)} "
+                "beyond the fourth are not kept (a service line holds 4)",
+            )
+
     def _amt(self, e: list[str], n: int) -> None:
         if self.line is not None and e[1] == "B6":
             self.line.allowed = self.amount(e, 2, n)
+            self.line.origins["AMT*B6"] = n
 
     def _lq(self, e: list[str], n: int) -> None:
         if self.line is not None and e[1] == "HE":
             code = e[2].strip()
             if code and code not in self.line.remark_codes:
                 self.line.remark_codes.append(code)
+                self.line.remark_origins[code] = (n, "LQ02")
 
     # -- provider adjustments (table 3) ---------------------------------------------------
 
@@ -928,6 +1004,8 @@ class _Reader:
                     reason_code=parts[0].strip(),
                     reference=parts[1].strip() if len(parts) > 1 else "",
                     amount=self.required_amount(e, index + 1, n),
+                    segment_number=n,
+                    element=index,
                 )
             )
 
@@ -960,8 +1038,11 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _add_codes(codes: list[str], elements: list[str], indexes: tuple[int, ...]) -> None:
+def _add_codes(
+    codes: list[str], origins: dict[str, tuple[int, str]], elements: list[str], indexes: tuple[int, ...], number: int
+) -> None:
     for index in indexes:
         code = _get(elements, index).strip()
         if code and code not in codes:
             codes.append(code)
+            origins[code] = (number, f"{elements[0]}{index:02d}")

@@ -14,7 +14,7 @@ payers send with them. ``NCCI_PAIRS`` lists the pairs so the demo NCCI data can 
 
 Amounts are whole cents (``int``) inside this module: exact like ``Decimal`` and several
 times faster, which matters when a benchmark file holds 20,000 claims. This module imports
-nothing from Django.
+nothing from Django (from ``ncci`` only the pure ``ncci.ptp``, for the bypass modifiers).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from pathlib import Path
+
+from ncci.ptp import DEFAULT_BYPASS_MODIFIERS
 
 __all__ = [
     "DEMO_PAYERS",
@@ -474,10 +476,9 @@ NCCI_PAIRS: tuple[tuple[str, str], ...] = (
     ("36415", "99214"),
 )
 
-# NCCI-associated modifiers (DOMAIN.md section 5) that bypass an indicator 1 edit.
-_BYPASS_MODIFIERS = frozenset(
-    {"59", "XE", "XS", "XP", "XU", "LT", "RT", "24", "25", "27", "57", "58", "78", "79", "91"}
-)
+# NCCI-associated modifiers (DOMAIN.md section 5) that bypass an indicator 1 edit: the one
+# list of them, in the pure ncci.ptp (the generator uses only LT/RT of the anatomic ones).
+_BYPASS_MODIFIERS = DEFAULT_BYPASS_MODIFIERS
 
 _SIDE = "SIDE"  # replaced per claim by RT or LT
 _OTHER_SIDE = "OTHER_SIDE"  # the opposite of SIDE: an anatomic bypass

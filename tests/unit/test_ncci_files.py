@@ -18,7 +18,6 @@ from ncci.files import (
     RejectedRow,
     SourceInfo,
     detect_source,
-    edit_in_force,
     iter_mue_rows,
     iter_ptp_rows,
     iter_rows_from_xlsx,
@@ -26,6 +25,7 @@ from ncci.files import (
     quarter_for_version,
     version_for_quarter,
 )
+from ncci.ptp import edit_in_force
 from ncci.synthetic import write_synthetic_mue, write_synthetic_ptp_quarter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ncci"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from ncci import scrubber
+from ncci.ptp import ModifierGroups
 from ncci.scrubber import ClaimLine, MueFact, PtpEditFact
 
 DOS = date(2026, 3, 2)
@@ -103,7 +104,7 @@ def test_a_distinct_service_modifier_on_the_column_1_line_is_misplaced():
 def test_bypass_modifiers_are_the_ones_given():
     lines = [ClaimLine("17000"), ClaimLine("11102", ("XS",))]
     [flag] = scrubber.ptp_flags(
-        lines, [edit("17000", "11102")], date_of_service=DOS, bypass_modifiers=frozenset({"59"})
+        lines, [edit("17000", "11102")], date_of_service=DOS, modifier_groups=ModifierGroups(other=frozenset({"59"}))
     )
     assert flag.action == scrubber.ADD_MODIFIER
 

@@ -21,7 +21,6 @@ from denials.triage import (
     BUNDLING_MODIFIER_MAY_APPLY,
     BUNDLING_NO_PTP_PAIR,
     BUNDLING_NOT_APPEALABLE,
-    BYPASS_MODIFIERS,
     CATEGORIES,
     CHECK_COB,
     CODING,
@@ -59,6 +58,7 @@ from denials.triage import (
     success_probability,
     triage,
 )
+from ncci.ptp import DEFAULT_MODIFIER_GROUPS, ModifierGroups
 
 CARC_CSV = Path(__file__).resolve().parents[2] / "ncci" / "data" / "carc_tigershark_0.3.4.csv"
 
@@ -120,14 +120,14 @@ def run(
     facts: DenialFacts,
     edits: tuple[PtpEditFact, ...] = (),
     *,
-    bypass_modifiers: frozenset[str] = BYPASS_MODIFIERS,
+    modifier_groups: ModifierGroups = DEFAULT_MODIFIER_GROUPS,
     descriptions: dict[str, str] | None = None,
 ) -> TriageResult:
     return triage(
         facts=facts,
         rules=DEFAULT_CATEGORY_RULES,
         edits=edits,
-        bypass_modifiers=bypass_modifiers,
+        modifier_groups=modifier_groups,
         descriptions=descriptions,
     )
 
@@ -619,11 +619,21 @@ def test_claim_level_bundling_adjustment_goes_to_review() -> None:
     assert (result.category, result.action, result.finding) == (BUNDLING_NO_PTP_PAIR, REVIEW, None)
 
 
-def test_bypass_modifiers_come_from_the_caller_when_given() -> None:
+def test_modifier_groups_come_from_the_caller_when_given() -> None:
     facts = denial(line=svc(2, "11102", "XS"))
 
     assert run(facts, (ptp(),)).category == BUNDLING_APPEALABLE
-    assert run(facts, (ptp(),), bypass_modifiers=frozenset({"59"})).category == BUNDLING_MODIFIER_MAY_APPLY
+    only_59 = ModifierGroups(other=frozenset({"59"}))
+    assert run(facts, (ptp(),), modifier_groups=only_59).category == BUNDLING_MODIFIER_MAY_APPLY
+
+
+def test_anatomic_modifiers_come_from_the_caller_too() -> None:
+    """An admin who files LT as "other" (not anatomic) makes LT on both lines a bypass."""
+    facts = denial(line=svc(2, "11102", "LT"), other_lines=(svc(1, "17000", "LT"),))
+    lt_not_anatomic = ModifierGroups(other=frozenset({"LT"}))
+
+    assert run(facts, (ptp(),)).category == BUNDLING_MODIFIER_MAY_APPLY  # same side: not distinct
+    assert run(facts, (ptp(),), modifier_groups=lt_not_anatomic).category == BUNDLING_APPEALABLE
 
 
 # ---------------------------------------------------------------------------------------

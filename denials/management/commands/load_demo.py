@@ -1,4 +1,7 @@
-"""python manage.py load_demo: code lists, demo users per role, teams, NCCI rows and 835 files.
+"""python manage.py load_demo: code lists, demo users per role, teams and queues, NCCI rows and 835 files.
+
+The roles, routine-adjustment rules and category rules are not demo data: ``migrate``
+applies them (``denials.services.defaults``), so a plain install works the same way.
 
 Idempotent: run it again and it adds only what is missing. The 835 files go through the
 real pipeline (receive, then the same ingest service a Celery worker runs).
@@ -11,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
@@ -34,30 +37,27 @@ class Command(BaseCommand):
         parser.add_argument("--claims-per-file", type=int, default=40)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from denials.services import adjustment_rules_load_defaults, category_rules_load_defaults
+        from denials.services.defaults import defaults_ensure
         from ncci.services import codes_load
 
         codes = codes_load()
-        rules = adjustment_rules_load_defaults()
-        categories = category_rules_load_defaults()
-        self.stdout.write(f"Code lists: {codes}; adjustment rules added: {rules}; category rules added: {categories}")
-        self._roles_and_users()
+        # The roles and rules are shipped defaults that ``migrate`` applies; this only makes
+        # sure (a database migrated before they existed) and fills the new CARCs' categories.
+        defaults = defaults_ensure(actor_label="load_demo")
+        self.stdout.write(f"Code lists: {codes}; shipped defaults applied now: {defaults or 'none (already there)'}")
+        self._users_and_teams()
         self._queues()
         self._ncci()
         self._files(options["synthetic_files"], options["claims_per_file"])
         self._print_logins()
 
     @transaction.atomic
-    def _roles_and_users(self) -> None:
+    def _users_and_teams(self) -> None:
+        """One demo user per role. The groups and their permissions are shipped defaults
+        (``denials.services.defaults``); a demo database whose group was deleted gets it back."""
         from denials.models import Team
-        from denials.roles import ADMIN, CODER, MANAGER
+        from denials.roles import ADMIN
 
-        groups = {name: Group.objects.get_or_create(name=name)[0] for name in (CODER, MANAGER, ADMIN)}
-        # Admins edit reference data in the Django admin: give them every model permission
-        # of the reference apps.
-        groups[ADMIN].permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["ncci", "denials", "appeals", "auth"])
-        )
         teams = [Team.objects.get_or_create(name=name)[0] for name in DEMO_TEAMS]
         User = get_user_model()
         for username, password, role, staff in DEMO_USERS:
@@ -66,30 +66,21 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.email = f"{username}@overturn.invalid"
                 user.save()
-            user.groups.add(groups[role])
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
             if role != ADMIN:
                 teams[0].members.add(user)
 
-    @transaction.atomic
     def _queues(self) -> None:
-        """Demo work queues: bundling and coding to one queue, the rest to another."""
-        from denials.models import QueueRule, Team, WorkQueue
+        """Demo work queues: the standard three for the first team (``add_team``'s, without a
+        prefix), and one queue with no rule for the second team."""
+        from denials.models import Team, WorkQueue
+        from denials.services.teams import team_add
 
-        pro = Team.objects.get(name=DEMO_TEAMS[0])
+        team_add(name=DEMO_TEAMS[0], queue_prefix="")
         hospital = Team.objects.get(name=DEMO_TEAMS[1])
-        queues = {
-            "bundling": WorkQueue.objects.get_or_create(
-                name="Bundling and NCCI", defaults={"team": pro, "description": "CARC 97/236, M15, N381"})[0],
-            "coding": WorkQueue.objects.get_or_create(
-                name="Coding corrections", defaults={"team": pro, "description": "N657, CARC 4/11, modifiers"})[0],
-            "": WorkQueue.objects.get_or_create(
-                name="General denials", defaults={"team": pro, "description": "Everything else"})[0],
-            "hospital": WorkQueue.objects.get_or_create(
-                name="Hospital outpatient", defaults={"team": hospital, "description": "Another team's work"})[0],
-        }
-        for category in ("bundling", "coding"):
-            QueueRule.objects.get_or_create(category=category, payer=None, defaults={"queue": queues[category]})
-        QueueRule.objects.get_or_create(category="", payer=None, defaults={"queue": queues[""], "priority": 1000})
+        WorkQueue.objects.get_or_create(
+            name="Hospital outpatient", defaults={"team": hospital, "description": "Another team's work"}
+        )
 
     def _ncci(self) -> None:
         try:

@@ -1,0 +1,48 @@
+"""Cross-cutting HTTP rules that belong to no app: caching of patient data, the client's address."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+
+class NoStoreForSignedInMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in user, and on every API response.
+
+    Which pages carry patient data is a question each view would have to get right; the honest
+    rule that cannot be forgotten is: anything a signed-in user sees may carry it, so no browser
+    cache, back-button snapshot or shared proxy keeps a copy. Static files never reach this
+    middleware (WhiteNoise answers them earlier) and stay cacheable. API calls are included even
+    when anonymous: DRF signs a token user in inside the view, and a 401 is not worth caching.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith("/api/"):
+            add_never_cache_headers(response)
+        return response
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address sign-in throttling counts failures against.
+
+    With no proxy, REMOTE_ADDR. Behind TRUSTED_PROXY_COUNT proxies, each appends the address it
+    received the request from to X-Forwarded-For, so the client is that many entries from the
+    right; anything further left was written by the client and could be forged to dodge a lockout.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    if count <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded) < count:
+        return remote
+    return forwarded[-count]

@@ -1,0 +1,174 @@
+"""Values the database cannot hold: the file fails naming the place, stores nothing, and
+nothing sticks (the pages and APIs keep answering). Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from denials.models import (
+    Adjustment,
+    ClaimPayment,
+    Denial,
+    ProviderAdjustment,
+    RemarkCode,
+    Remittance,
+    RemittanceFile,
+    ServiceLine,
+)
+
+pytestmark = pytest.mark.django_db
+
+GOOD_CLAIM = [
+    "CLP*GOOD1*1*100*80*20*12*ICN1*11*1",
+    "NM1*QC*1*DOE*JANE****MI*M123",
+    "SVC*HC:99213*100*80**1",
+    "DTM*472*20240105",
+    "CAS*PR*2*20",
+]
+
+
+def _transaction(control: str, trace: str, claim: list[str], paid: str = "80") -> list[str]:
+    body = [
+        f"ST*835*{control}",
+        f"BPR*I*{paid}*C*ACH*CCP*01*111000025*DA*123456*1512345678**01*222000025*DA*98765*20240110",
+        f"TRN*1*{trace}*1512345678",
+        "N1*PR*ACME HEALTH PLAN",
+        "REF*2U*98765",
+        "N1*PE*VALLEY CLINIC*XX*1234567893",
+        "LX*1",
+        *claim,
+    ]
+    return [*body, f"SE*{len(body) + 1}*{control}"]
+
+
+def interchange(*transactions: list[str], control: str = "000000001") -> bytes:
+    """One ISA/GS holding the given transaction sets ('~' and newline after each segment)."""
+    isa = "*".join([
+        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "SENDER".ljust(15), "ZZ", "RECEIVER".ljust(15),
+        "240110", "1200", "^", "00501", control, "0", "P", ":",
+    ])  # fmt: skip
+    segments = [isa, "GS*HP*SENDER*RECEIVER*20240110*1200*1*X*005010X221A1"]
+    for txn in transactions:
+        segments += txn
+    segments += [f"GE*{len(transactions)}*1", f"IEA*1*{control}"]
+    return ("~\n".join(segments) + "~\n").encode("utf-8")
+
+
+def good_then_bad(bad_claim: list[str], paid: str = "80") -> bytes:
+    """A good first transaction set, then one holding the bad value: nothing of either may be stored."""
+    return interchange(
+        _transaction("0001", "TRACE1", GOOD_CLAIM),
+        _transaction("0002", "TRACE2", bad_claim, paid=paid),
+    )
+
+
+# The bad claim, and what the error must name: the segment's number in the file (the good
+# transaction set takes segments 3-15, ST 0002 is 16, its CLP is 23) and the element.
+BAD_VALUES = {
+    "claim paid with 14 digits": (
+        ["CLP*BAD1*1*100*12345678901234*20*12*ICN2", "NM1*QC*1*ROE*RICHARD****MI*M9"],
+        "segment 23 CLP04",
+        "12 before the point",
+    ),
+    "adjustment amount with 13 digits": (
+        ["CLP*BAD1*1*100*80*20*12*ICN2", "CAS*CO*45*1234567890123"],
+        "segment 24 CAS03",
+        "12 before the point",
+    ),
+    "units of ten million": (
+        ["CLP*BAD1*1*100*80*20*12*ICN2", "SVC*HC:99213*100*80**10000000"],
+        "segment 24 SVC05",
+        "7 before the point",
+    ),
+    "NUL byte in the patient name": (
+        ["CLP*BAD1*1*100*80*20*12*ICN2", "NM1*QC*1*RO\x00E*RICHARD****MI*M9"],
+        "segment 24 NM103",
+        "NUL",
+    ),
+    "patient last name longer than its column": (
+        ["CLP*BAD1*1*100*80*20*12*ICN2", "NM1*QC*1*" + "L" * 61 + "*RICHARD****MI*M9"],
+        "segment 24 NM103",
+        "61 characters",
+    ),
+    "patient control number longer than its column": (
+        ["CLP*" + "P" * 39 + "*1*100*80*20*12*ICN2"],
+        "segment 23 CLP01",
+        "39 characters",
+    ),
+    "payer claim number longer than its column": (
+        ["CLP*BAD1*1*100*80*20*12*" + "9" * 51],
+        "segment 23 CLP07",
+        "51 characters",
+    ),
+    "modifier longer than its column": (
+        ["CLP*BAD1*1*100*80*20*12*ICN2", "SVC*HC:99213:ABC*100*80**1"],
+        "segment 24 SVC01-3",
+        "3 characters",
+    ),
+}
+
+
+def _stored_rows(file: RemittanceFile) -> dict[str, int]:
+    return {
+        "remittances": Remittance.objects.filter(file=file).count(),
+        "claims": ClaimPayment.objects.filter(remittance__file=file).count(),
+        "lines": ServiceLine.objects.filter(claim__remittance__file=file).count(),
+        "adjustments": Adjustment.objects.filter(claim__remittance__file=file).count(),
+        "remarks": RemarkCode.objects.filter(claim__remittance__file=file).count(),
+        "provider adjustments": ProviderAdjustment.objects.filter(remittance__file=file).count(),
+        "denials": Denial.objects.filter(claim__remittance__file=file).count(),
+    }
+
+
+def _pages_answer(client, admin_user) -> None:
+    client.force_login(admin_user)
+    for url in (reverse("denials:file_list"), reverse("denials:claim_list"), "/api/remittance-files/", "/api/claims/",
+                "/api/denials/"):
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_VALUES))
+def test_value_the_column_cannot_hold_fails_the_file_naming_where_and_stores_nothing(
+    case, ingest, client, admin_user
+):
+    bad_claim, where, why = BAD_VALUES[case]
+    file = ingest(good_then_bad(bad_claim))
+
+    assert file.status == RemittanceFile.Status.FAILED, (file.status, file.error)
+    assert where in file.error and why in file.error, file.error
+    assert "\x00" not in file.error
+    assert _stored_rows(file) == dict.fromkeys(_stored_rows(file), 0)
+    assert file.lease_expires_at is None and file.finished_at is not None
+    _pages_answer(client, admin_user)
+
+
+def test_the_same_file_with_fitting_values_ingests_whole(ingest, client, admin_user):
+    # The control case: the builder makes files that do ingest when every value fits.
+    file = ingest(good_then_bad(["CLP*BAD1*1*100*80*20*12*ICN2", "NM1*QC*1*ROE*RICHARD****MI*M9",
+                                 "SVC*HC:99213:25*100*80**9999999", "CAS*PR*2*20"]))
+    assert file.status == RemittanceFile.Status.INGESTED, file.error
+    assert _stored_rows(file)["claims"] == 2 and _stored_rows(file)["lines"] == 2
+    _pages_answer(client, admin_user)
+
+
+def test_file_total_beyond_the_column_fails_before_anything_is_stored(ingest):
+    # Each claim fits, but the file's total paid (stored on the file) would not.
+    big = "600000000000"
+    claims = [f"CLP*BIG{i}*1*{big}*{big}**12*ICN{i}" for i in range(2)]
+    file = ingest(interchange(_transaction("0001", "TRACE1", claims, paid="0")))
+    assert file.status == RemittanceFile.Status.FAILED
+    assert "total" in file.error and "12 before the point" in file.error, file.error
+    assert not Remittance.objects.filter(file=file).exists()
+
+
+def test_failed_bad_value_file_is_not_swept_and_can_be_retried(ingest):
+    from denials.services import remittance_file_retry, remittance_files_sweep_stuck
+
+    file = ingest(good_then_bad(BAD_VALUES["claim paid with 14 digits"][0]))
+    assert file.status == RemittanceFile.Status.FAILED
+    assert file.pk not in remittance_files_sweep_stuck()
+    assert remittance_file_retry(file=file, actor=None, queue=False)
+    file.refresh_from_db()
+    assert file.status == RemittanceFile.Status.RECEIVED and file.error == "" and file.attempts == 0
