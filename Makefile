@@ -90,7 +90,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy config denials ncci appeals
+	DEBUG=$${DEBUG:-1} $(BIN)/mypy config denials ncci appeals
 
 ## make bench: every benchmark on PostgreSQL (each in a database of its own); prints figures
 bench: export SECRET_KEY ?= overturn-benchmark-only-key-not-a-secret-0123456789abcdef

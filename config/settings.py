@@ -51,7 +51,7 @@ DEVELOPMENT_SECRET_KEY = "overturn-insecure-development-key-change-me-0123456789
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if TESTING:
-        SECRET_KEY = "overturn-test-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+        SECRET_KEY = "overturn-test-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz"
     elif DEBUG:
         # Sessions, password-reset links and CSRF tokens are signed with this key: the committed
         # one is only good on a laptop, so say so every time a process starts with it.

@@ -2,8 +2,9 @@
 
 One rule (``refusal``): an account with no role (no coder, manager or admin group, not a
 superuser) reaches only its own account, sign-out and password change, and the public
-pages (the Django admin keeps its own staff gate). Anything else answers 403, or 404 for a URL naming an object (the same answer an
-outsider gets for another team's object, so an id's existence is not revealed).
+pages (the Django admin keeps its own staff gate). Anything else answers 403, or 404 for a
+URL naming an object (the same answer an outsider gets for another team's object, so an
+id's existence is not revealed).
 
 Two doors apply it: ``denials.middleware.RoleRequiredMiddleware`` for every HTML page,
 whatever app it belongs to (``ncci`` cannot import ``denials``), and ``HasRole`` for the
@@ -46,6 +47,11 @@ def is_api_view(view_func: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, APIView)
 
 
+def names_an_object(view_kwargs: dict[str, Any]) -> bool:
+    """A URL with an id in it (DRF's ``format`` suffix is no object)."""
+    return any(name != "format" for name in view_kwargs)
+
+
 def refusal(request: HttpRequest, view_func: Any, view_kwargs: dict[str, Any]) -> Exception | None:
     """The exception a page request must end with, or None when it may go on."""
     user = getattr(request, "user", None)
@@ -56,7 +62,7 @@ def refusal(request: HttpRequest, view_func: Any, view_kwargs: dict[str, Any]) -
     match = getattr(request, "resolver_match", None)
     if match is not None and (match.view_name in ACCOUNT_VIEWS or "admin" in match.namespaces):
         return None  # its own account; the Django admin keeps its own gate (staff and model permissions)
-    if view_kwargs:
+    if names_an_object(view_kwargs):
         return Http404("No such page")
     return PermissionDenied(NO_ROLE_MESSAGE)
 
@@ -72,6 +78,6 @@ class HasRole(BasePermission):
             return False  # DRF answers 401/403 "not authenticated"
         if has_role(user):
             return True
-        if getattr(view, "kwargs", None):
+        if names_an_object(getattr(view, "kwargs", None) or {}):
             raise NotFound()
         return False

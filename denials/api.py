@@ -13,8 +13,8 @@ import django_filters
 from django.conf import settings
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -42,11 +42,33 @@ class RemittanceFileSerializer(serializers.ModelSerializer):
     class Meta:
         model = RemittanceFile
         fields = [
-            "id", "url", "original_name", "sha256", "size", "source", "status", "error", "warnings",
-            "duplicate_of", "payer", "x12_version", "transactions_total", "transactions_done",
-            "transactions_skipped", "claim_count", "service_line_count", "adjustment_count", "denial_count",
-            "total_charge", "total_paid", "received_at", "started_at", "finished_at", "attempts",
-            "validation_status", "validation_findings",
+            "id",
+            "url",
+            "original_name",
+            "sha256",
+            "size",
+            "source",
+            "status",
+            "error",
+            "warnings",
+            "duplicate_of",
+            "payer",
+            "x12_version",
+            "transactions_total",
+            "transactions_done",
+            "transactions_skipped",
+            "claim_count",
+            "service_line_count",
+            "adjustment_count",
+            "denial_count",
+            "total_charge",
+            "total_paid",
+            "received_at",
+            "started_at",
+            "finished_at",
+            "attempts",
+            "validation_status",
+            "validation_findings",
         ]
 
     #: A file's own reports name claims of every team (see selectors.remittance_file_reports_visible_to).
@@ -127,8 +149,21 @@ class ServiceLineSerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceLine
         fields = [
-            "id", "sequence", "qualifier", "procedure_code", "modifiers", "revenue_code", "units", "charge",
-            "paid", "allowed", "service_date", "service_date_end", "line_control_number", "adjustments", "remarks",
+            "id",
+            "sequence",
+            "qualifier",
+            "procedure_code",
+            "modifiers",
+            "revenue_code",
+            "units",
+            "charge",
+            "paid",
+            "allowed",
+            "service_date",
+            "service_date_end",
+            "line_control_number",
+            "adjustments",
+            "remarks",
         ]
 
 
@@ -141,10 +176,26 @@ class ClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = ClaimPayment
         fields = [
-            "id", "url", "patient_control_number", "payer_claim_number", "payer", "status_code", "charge", "paid",
-            "patient_responsibility", "patient_last_name", "patient_first_name", "patient_member_id",
-            "statement_from", "statement_to", "payment_date", "file", "balanced", "warnings",
-            "previous_payment", "reverses",
+            "id",
+            "url",
+            "patient_control_number",
+            "payer_claim_number",
+            "payer",
+            "status_code",
+            "charge",
+            "paid",
+            "patient_responsibility",
+            "patient_last_name",
+            "patient_first_name",
+            "patient_member_id",
+            "statement_from",
+            "statement_to",
+            "payment_date",
+            "file",
+            "balanced",
+            "warnings",
+            "previous_payment",
+            "reverses",
         ]
 
 
@@ -154,9 +205,15 @@ class ClaimDetailSerializer(ClaimSerializer):
     remarks = RemarkSerializer(many=True, read_only=True)
 
     class Meta(ClaimSerializer.Meta):
-        fields = [*ClaimSerializer.Meta.fields,
-            "filing_indicator", "frequency_code", "rendering_provider_name", "rendering_provider_npi",
-            "service_lines", "adjustments", "remarks",
+        fields = [
+            *ClaimSerializer.Meta.fields,
+            "filing_indicator",
+            "frequency_code",
+            "rendering_provider_name",
+            "rendering_provider_npi",
+            "service_lines",
+            "adjustments",
+            "remarks",
         ]
 
     def get_adjustments(self, claim: ClaimPayment) -> list[dict[str, Any]]:
@@ -194,7 +251,7 @@ class ClaimViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
-    def search(self, request: Request) -> Response:
+    def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         filters = ClaimFilter(data=request.data, queryset=self.get_queryset(), request=request)
         if not filters.is_valid():
             return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
@@ -218,10 +275,35 @@ class DenialSerializer(serializers.ModelSerializer):
     class Meta:
         model = Denial
         fields = [
-            "id", "url", "claim", "patient_control_number", "payer_claim_number", "payer", "kind", "service_date",
-            "procedure_code", "modifiers", "group_code", "carc", "rarcs", "amount", "status", "category", "queue",
-            "action", "action_modifier", "explanation", "ncci_edit", "priority", "success_probability",
-            "expected_recovery", "due_date", "assignee", "outcome", "version", "triaged_at",
+            "id",
+            "url",
+            "claim",
+            "patient_control_number",
+            "payer_claim_number",
+            "payer",
+            "kind",
+            "service_date",
+            "procedure_code",
+            "modifiers",
+            "group_code",
+            "carc",
+            "rarcs",
+            "amount",
+            "status",
+            "category",
+            "queue",
+            "action",
+            "action_modifier",
+            "explanation",
+            "ncci_edit",
+            "priority",
+            "success_probability",
+            "expected_recovery",
+            "due_date",
+            "assignee",
+            "outcome",
+            "version",
+            "triaged_at",
         ]
 
     def get_procedure_code(self, denial: Denial) -> str:
@@ -234,10 +316,14 @@ class DenialSerializer(serializers.ModelSerializer):
         if not denial.ncci_column1:
             return None
         return {
-            "column1": denial.ncci_column1, "column2": denial.ncci_column2,
+            "column1": denial.ncci_column1,
+            "column2": denial.ncci_column2,
             "modifier_indicator": denial.ncci_modifier_indicator,
-            "effective_date": denial.ncci_effective_date, "deletion_date": denial.ncci_deletion_date,
-            "quarter": denial.ncci_quarter, "setting": denial.ncci_setting, "rationale": denial.ncci_rationale,
+            "effective_date": denial.ncci_effective_date,
+            "deletion_date": denial.ncci_deletion_date,
+            "quarter": denial.ncci_quarter,
+            "setting": denial.ncci_setting,
+            "rationale": denial.ncci_rationale,
         }
 
 
@@ -265,6 +351,8 @@ class DenialViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = DenialFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.denials_visible_to(user=self.request.user).select_related(
-            "claim", "line", "payer", "queue", "assignee"
-        ).order_by("-priority", "due_date", "id")
+        return (
+            selectors.denials_visible_to(user=self.request.user)
+            .select_related("claim", "line", "payer", "queue", "assignee")
+            .order_by("-priority", "due_date", "id")
+        )

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import logging
+import sys
 from typing import Any
 
 from django.apps import AppConfig
 from django.apps import apps as global_apps
-
-logger = logging.getLogger(__name__)
 
 #: The models the shipped defaults write; a migrate that stops before them (a rollback to
 #: an older migration) leaves the defaults alone.
@@ -62,7 +60,21 @@ def _ensure_defaults_after_migrate(
         create_permissions(config, verbosity=0, using=using)
     report = defaults_ensure(actor_label="migrate")
     if report and verbosity >= 1:
-        logger.info("Shipped defaults applied: %s", report)
+        stdout = kwargs.get("stdout") or sys.stdout
+        stdout.write(f"  Shipped defaults applied: {_summary(report)}\n")
+
+
+def _summary(report: dict[str, int]) -> str:
+    """One line for ``migrate``'s output: the named sets, and the per-model admin sets as one."""
+    from denials.services.defaults import ADMIN_PERMS_PREFIX, CARC_CATEGORIES_REPORT
+
+    admin = {name: n for name, n in report.items() if name.startswith(ADMIN_PERMS_PREFIX)}
+    parts = [f"{name} ({n} rows)" for name, n in report.items() if name not in admin and name != CARC_CATEGORIES_REPORT]
+    if admin:
+        parts.append(f"admin permissions of {len(admin)} models ({sum(admin.values())} rows)")
+    if report.get(CARC_CATEGORIES_REPORT):
+        parts.append(f"suggested categories of {report[CARC_CATEGORIES_REPORT]} CARCs")
+    return ", ".join(parts)
 
 
 class DenialsConfig(AppConfig):

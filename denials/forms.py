@@ -57,8 +57,9 @@ class ClaimFilterForm(forms.Form):
         from urllib.parse import urlencode
 
         self.is_valid()
-        return urlencode([(name, self.data[name]) for name in self.FIELDS
-                          if self.data.get(name) and name not in self.errors])
+        return urlencode(
+            [(name, self.data[name]) for name in self.FIELDS if self.data.get(name) and name not in self.errors]
+        )
 
 
 class ClaimSearchForm(forms.Form):
@@ -71,10 +72,20 @@ class ClaimSearchForm(forms.Form):
 
 
 # --- The coder's worklist --------------------------------------------------------------
-AGE_CHOICES = [("", "Any age"), ("0-30", "0 to 30 days"), ("31-60", "31 to 60 days"), ("61-90", "61 to 90 days"),
-               ("91-", "Over 90 days")]
-DUE_CHOICES = [("", "Any deadline"), ("overdue", "Overdue"), ("7", "Due within 7 days"),
-               ("30", "Due within 30 days"), ("90", "Due within 90 days")]
+AGE_CHOICES = [
+    ("", "Any age"),
+    ("0-30", "0 to 30 days"),
+    ("31-60", "31 to 60 days"),
+    ("61-90", "61 to 90 days"),
+    ("91-", "Over 90 days"),
+]
+DUE_CHOICES = [
+    ("", "Any deadline"),
+    ("overdue", "Overdue"),
+    ("7", "Due within 7 days"),
+    ("30", "Due within 30 days"),
+    ("90", "Due within 90 days"),
+]
 SORT_CHOICES = [
     ("priority", "Sort: priority"),
     ("due", "Sort: deadline, soonest"),
@@ -87,8 +98,23 @@ SORT_CHOICES = [
 ]
 PAGE_SIZES = [("", "50 rows"), (25, "25 rows"), (100, "100 rows")]  # blank: the default, 50
 # The filters a worklist URL may carry (the search never does: it travels in a POST body).
-FILTER_FIELDS = ("queue", "category", "payer", "carc", "rarc", "column1", "column2", "amount_min", "amount_max",
-                 "age", "due", "status", "assignee", "sort", "per_page")
+FILTER_FIELDS = (
+    "queue",
+    "category",
+    "payer",
+    "carc",
+    "rarc",
+    "column1",
+    "column2",
+    "amount_min",
+    "amount_max",
+    "age",
+    "due",
+    "status",
+    "assignee",
+    "sort",
+    "per_page",
+)
 MORE_FILTERS = ("carc", "rarc", "column1", "column2", "amount_min", "amount_max", "age", "due")
 
 
@@ -99,25 +125,50 @@ def _choices(form: forms.Form, name: str, choices: list[Any]) -> None:
 class WorklistFilterForm(forms.Form):
     """The filters of a worklist view; invalid values are reported and ignored, never fatal."""
 
-    queue = forms.ChoiceField(label="Queue", required=False, widget=forms.HiddenInput, error_messages={
-        "invalid_choice": "That queue is not one of yours: showing your own work instead."})
+    queue = forms.ChoiceField(
+        label="Queue",
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": "That queue is not one of yours: showing your own work instead."},
+    )
     category = forms.ChoiceField(label="Category", required=False)
-    payer = forms.ModelChoiceField(label="Payer", queryset=Payer.objects.none(), required=False,
-                                   empty_label="Any payer")
+    payer = forms.ModelChoiceField(
+        label="Payer", queryset=Payer.objects.none(), required=False, empty_label="Any payer"
+    )
     status = forms.ChoiceField(label="Status", required=False)
     assignee = forms.ChoiceField(label="Assignee", required=False)
-    carc = forms.CharField(label="CARC", required=False, max_length=5,
-                           widget=forms.TextInput(attrs={"placeholder": "97", "size": 5}))
-    rarc = forms.CharField(label="RARC", required=False, max_length=8,
-                           widget=forms.TextInput(attrs={"placeholder": "M15", "size": 6}))
-    column1 = forms.CharField(label="NCCI Column 1", required=False, max_length=5,
-                              widget=forms.TextInput(attrs={"placeholder": "17000", "size": 6}))
-    column2 = forms.CharField(label="NCCI Column 2", required=False, max_length=5,
-                              widget=forms.TextInput(attrs={"placeholder": "11102", "size": 6}))
-    amount_min = forms.DecimalField(label="At stake from $", required=False, min_value=0, decimal_places=2,
-                                    widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "0"}))
-    amount_max = forms.DecimalField(label="to $", required=False, min_value=0, decimal_places=2,
-                                    widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "any"}))
+    carc = forms.CharField(
+        label="CARC", required=False, max_length=5, widget=forms.TextInput(attrs={"placeholder": "97", "size": 5})
+    )
+    rarc = forms.CharField(
+        label="RARC", required=False, max_length=8, widget=forms.TextInput(attrs={"placeholder": "M15", "size": 6})
+    )
+    column1 = forms.CharField(
+        label="NCCI Column 1",
+        required=False,
+        max_length=5,
+        widget=forms.TextInput(attrs={"placeholder": "17000", "size": 6}),
+    )
+    column2 = forms.CharField(
+        label="NCCI Column 2",
+        required=False,
+        max_length=5,
+        widget=forms.TextInput(attrs={"placeholder": "11102", "size": 6}),
+    )
+    amount_min = forms.DecimalField(
+        label="At stake from $",
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "0"}),
+    )
+    amount_max = forms.DecimalField(
+        label="to $",
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "placeholder": "any"}),
+    )
     age = forms.ChoiceField(label="Age", choices=AGE_CHOICES, required=False)
     due = forms.ChoiceField(label="Deadline", choices=DUE_CHOICES, required=False)
     sort = forms.ChoiceField(label="Sort", choices=SORT_CHOICES, required=False)
@@ -134,8 +185,16 @@ class WorklistFilterForm(forms.Form):
         _choices(self, "category", [("", "Any category"), *CATEGORIES.items()])
         cast(forms.ModelChoiceField, self.fields["payer"]).queryset = payers
         _choices(self, "status", [("", "Active work"), ("all", "Any status"), *Denial.Status.choices])
-        _choices(self, "assignee", [("", "Any assignee"), ("me", "Assigned to me"), ("none", "Unassigned"),
-                                    *((str(p.pk), p.get_username()) for p in self.people)])
+        _choices(
+            self,
+            "assignee",
+            [
+                ("", "Any assignee"),
+                ("me", "Assigned to me"),
+                ("none", "Unassigned"),
+                *((str(p.pk), p.get_username()) for p in self.people),
+            ],
+        )
 
     def clean_amount_max(self) -> Decimal | None:
         low, high = self.cleaned_data.get("amount_min"), self.cleaned_data.get("amount_max")
@@ -147,8 +206,10 @@ class WorklistFilterForm(forms.Form):
         """The valid filters as keyword arguments of selectors.denial_worklist."""
         self.is_valid()
         data = self.cleaned_data
-        kwargs = {name: data.get(name) or "" for name in ("queue", "category", "carc", "rarc", "column1", "column2",
-                                                          "age", "due", "status", "assignee")}
+        kwargs = {
+            name: data.get(name) or ""
+            for name in ("queue", "category", "carc", "rarc", "column1", "column2", "age", "due", "status", "assignee")
+        }
         kwargs["sort"] = data.get("sort") or "priority"
         kwargs["payer_id"] = data["payer"].pk if data.get("payer") else None
         kwargs["amount_min"] = data.get("amount_min")
@@ -172,8 +233,9 @@ class WorklistFilterForm(forms.Form):
     def filter_items(self) -> list[tuple[str, str]]:
         """The filters in force, as (name, value): hidden fields of forms that act on this view."""
         self.is_valid()
-        return [(name, str(self.data[name])) for name in FILTER_FIELDS
-                if self.data.get(name) and name not in self.errors]
+        return [
+            (name, str(self.data[name])) for name in FILTER_FIELDS if self.data.get(name) and name not in self.errors
+        ]
 
     # The row table's columns: (sort key or "", heading, class, the sort's direction).
     columns = [
@@ -206,7 +268,8 @@ class SearchForm(forms.Form):
 
 
 class VersionedForm(forms.Form):
-    """Every form on the denial page carries the version the person saw (see denials.services.worklist._denial_update)."""
+    """Every form on the denial page carries the version the person saw
+    (see denials.services.worklist._denial_update)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -253,12 +316,17 @@ class OutcomeForm(VersionedForm):
 
     action = forms.ChoiceField(label="What was done", choices=OUTCOME_CHOICES, widget=forms.RadioSelect)
     modifier = forms.CharField(label="Modifier on the corrected line", required=False, max_length=2)
-    reason = forms.CharField(label="Reason or note", required=False, max_length=300,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Reason or note", required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     # Which field a refusal of each action belongs next to.
-    REFUSAL_FIELD = {"corrected-claim": "modifier", "write-off": "reason", "request-info": "reason",
-                     "escalate": "reason"}
+    REFUSAL_FIELD = {
+        "corrected-claim": "modifier",
+        "write-off": "reason",
+        "request-info": "reason",
+        "escalate": "reason",
+    }
 
 
 class NoteForm(VersionedForm):
@@ -270,10 +338,16 @@ class NoteForm(VersionedForm):
 
 class DocumentForm(VersionedForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    file = forms.FileField(label="Clinical document (plain text or PDF)",
-                           widget=forms.ClearableFileInput(attrs={"accept": ".txt,.pdf,text/plain,application/pdf"}))
-    title = forms.CharField(label="Title", required=False, max_length=200,
-                            widget=forms.TextInput(attrs={"placeholder": "Operative note, 2026-09-14"}))
+    file = forms.FileField(
+        label="Clinical document (plain text or PDF)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".txt,.pdf,text/plain,application/pdf"}),
+    )
+    title = forms.CharField(
+        label="Title",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "Operative note, 2026-09-14"}),
+    )
 
     MAX_BYTES = 10 * 1024 * 1024
 
@@ -292,9 +366,12 @@ class EvidenceForm(VersionedForm):
     document = forms.IntegerField(widget=forms.HiddenInput)
     start = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     end = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    quote = forms.CharField(label="Passage", required=False, max_length=20000,
-                            widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Select text in the note above, "
-                                                         "or type words from it"}))
+    quote = forms.CharField(
+        label="Passage",
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Select text in the note above, or type words from it"}),
+    )
     kind = forms.ChoiceField(label="Shows", choices=[])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -22,7 +22,6 @@ from denials.models import (
     ServiceLine,
 )
 
-
 # --- Who sees what ------------------------------------------------------------------------
 # One visibility rule per kind of object, used by every page, partial, API endpoint and
 # download. A denial is seen through its work queue; a claim through its denials; a file
@@ -155,20 +154,23 @@ def claim_detail_queryset(*, user: Any) -> QuerySet[ClaimPayment]:
     """Claims the user may see, with everything a claim page or the API detail shows: the
     lines with their adjustments and remarks, and the denials the user may see (another
     team's denial of the same claim stays out of sight), in a fixed number of queries."""
-    return claims_visible_to(user=user).select_related(
-        "payer", "remittance__file", "remittance__payee", "previous_payment", "reverses"
-    ).defer(*(f"remittance__file__{f}" for f in FILE_HEAVY_FIELDS)).prefetch_related(
-        Prefetch(
-            "service_lines",
-            queryset=ServiceLine.objects.prefetch_related("adjustments", "remarks").order_by("sequence"),
-        ),
-        Prefetch("adjustments", queryset=Adjustment.objects.filter(line__isnull=True), to_attr="claim_adjustments"),
-        "remarks",
-        Prefetch(
-            "denials",
-            queryset=denials_visible_to(user=user).select_related("line").order_by("id"),
-            to_attr="visible_denials",
-        ),
+    return (
+        claims_visible_to(user=user)
+        .select_related("payer", "remittance__file", "remittance__payee", "previous_payment", "reverses")
+        .defer(*(f"remittance__file__{f}" for f in FILE_HEAVY_FIELDS))
+        .prefetch_related(
+            Prefetch(
+                "service_lines",
+                queryset=ServiceLine.objects.prefetch_related("adjustments", "remarks").order_by("sequence"),
+            ),
+            Prefetch("adjustments", queryset=Adjustment.objects.filter(line__isnull=True), to_attr="claim_adjustments"),
+            "remarks",
+            Prefetch(
+                "denials",
+                queryset=denials_visible_to(user=user).select_related("line").order_by("id"),
+                to_attr="visible_denials",
+            ),
+        )
     )
 
 
@@ -198,8 +200,10 @@ def code_descriptions(*, carcs: set[str], rarcs: set[str], with_group_codes: boo
 
     def tagged(model: Any, kind: str, codes: set[str] | None) -> QuerySet[Any]:
         rows = model.objects.all() if codes is None else model.objects.filter(code__in=codes)
-        return rows.order_by().annotate(kind=Value(kind, output_field=CharField())).values_list(
-            "kind", "code", "description"
+        return (
+            rows.order_by()
+            .annotate(kind=Value(kind, output_field=CharField()))
+            .values_list("kind", "code", "description")
         )
 
     query = tagged(Carc, "CARC", carcs).union(tagged(Rarc, "RARC", rarcs), all=True)
@@ -219,8 +223,9 @@ def access_events_for(*, target: Any, limit: int = 20) -> list[Any]:
     from denials.models import AccessEvent
 
     return list(
-        AccessEvent.objects.filter(target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk))
-        .select_related("actor")[:limit]
+        AccessEvent.objects.filter(
+            target_type=ContentType.objects.get_for_model(target), target_id=str(target.pk)
+        ).select_related("actor")[:limit]
     )
 
 
@@ -283,9 +288,7 @@ def worklist_queues(*, user: Any) -> list[QueueSummary]:
     }
     mine = active.filter(assignee=user).aggregate(n=Count("*"), total=Sum("amount"))
     summaries = [QueueSummary(MY_WORK, "My work", "", mine["n"], mine["total"] or Decimal("0"))]
-    summaries += [
-        QueueSummary(str(q.pk), q.name, q.team.name, *per_queue.get(q.pk, (0, Decimal("0")))) for q in queues
-    ]
+    summaries += [QueueSummary(str(q.pk), q.name, q.team.name, *per_queue.get(q.pk, (0, Decimal("0")))) for q in queues]
     summaries.append(
         QueueSummary(
             ALL_QUEUES,
@@ -321,8 +324,8 @@ def worklist_people(*, user: Any) -> QuerySet[Any]:
 
 def _with_rarc(rarc: str) -> Q:
     # RARCs are stored space-separated: match the whole code, never a prefix of another.
-    return Q(rarcs=rarc) | Q(rarcs__startswith=f"{rarc} ") | Q(rarcs__endswith=f" {rarc}") | Q(
-        rarcs__contains=f" {rarc} "
+    return (
+        Q(rarcs=rarc) | Q(rarcs__startswith=f"{rarc} ") | Q(rarcs__endswith=f" {rarc}") | Q(rarcs__contains=f" {rarc} ")
     )
 
 
@@ -436,8 +439,15 @@ def denial_for_user(*, user: Any, denial_id: int) -> Denial:
     return (
         denials_visible_to(user=user)
         .select_related(
-            "claim__remittance__file", "claim__remittance__payee", "claim__payer", "line", "pair_line",
-            "payer", "queue__team", "assignee", "ptp_edit",
+            "claim__remittance__file",
+            "claim__remittance__payee",
+            "claim__payer",
+            "line",
+            "pair_line",
+            "payer",
+            "queue__team",
+            "assignee",
+            "ptp_edit",
         )
         .defer(*(f"claim__remittance__file__{f}" for f in FILE_HEAVY_FIELDS))
         .get(pk=denial_id)
@@ -525,12 +535,19 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
             | Q(target_type=types[ClaimPayment], target_id=str(claim.pk), action="document.uploaded")
         ).select_related("actor")[:100]
     )
-    people_ids = {v for e in events for snap in (e.old, e.new) if isinstance(snap, dict)
-                  for k, v in snap.items() if k == "assignee_id" and v}
-    people = {
-        str(pk): name
-        for pk, name in get_user_model().objects.filter(pk__in=people_ids).values_list("pk", "username")
-    } if people_ids else {}
+    people_ids = {
+        v
+        for e in events
+        for snap in (e.old, e.new)
+        if isinstance(snap, dict)
+        for k, v in snap.items()
+        if k == "assignee_id" and v
+    }
+    people = (
+        {str(pk): name for pk, name in get_user_model().objects.filter(pk__in=people_ids).values_list("pk", "username")}
+        if people_ids
+        else {}
+    )
     team_members: list[Any] = []
     if with_team and denial.queue is not None:
         team_members = list(denial.queue.team.members.order_by("username"))
@@ -563,6 +580,7 @@ def modifier_choices() -> list[Any]:
 
     rows: list[Any] = list(Modifier.objects.order_by("code"))
     if not rows:
+
         def group(code: str) -> str:
             if code in ANATOMIC_MODIFIERS:
                 return "anatomic"

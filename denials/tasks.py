@@ -20,6 +20,7 @@ def ingest_remittance_file(self, file_id: int) -> str:  # type: ignore[no-untype
     killed) checks back when that lease runs out: if the holder is alive it has renewed
     it, and if not this delivery takes the file over.
     """
+    from django.conf import settings
     from django.db import OperationalError
     from django.utils import timezone
 
@@ -34,8 +35,10 @@ def ingest_remittance_file(self, file_id: int) -> str:  # type: ignore[no-untype
     if file.status == RemittanceFile.Status.RECEIVED and file.attempts:
         raise self.retry(countdown=min(60, 5 * 2 ** (file.attempts - 1)), max_retries=None)
     if file.status == RemittanceFile.Status.PROCESSING and file.lease_expires_at and not self.request.is_eager:
-        wait = (file.lease_expires_at - timezone.now()).total_seconds()
-        raise self.retry(countdown=max(1, int(wait) + 1), max_retries=None)
+        wait = int((file.lease_expires_at - timezone.now()).total_seconds()) + 1
+        # A countdown past the broker's visibility timeout would be delivered twice.
+        visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+        raise self.retry(countdown=max(1, min(wait, visibility - 5)), max_retries=None)
     return file.status
 
 
@@ -57,8 +60,13 @@ def validate_remittance_file(file_id: int) -> str:
         file_id=file_id,
         ok=result.ok,
         findings=[
-            {"segment_number": f.segment_number, "segment_id": f.segment_id, "code": f.code,
-             "message": f.message, "severity": f.severity}
+            {
+                "segment_number": f.segment_number,
+                "segment_id": f.segment_id,
+                "code": f.code,
+                "message": f.message,
+                "severity": f.severity,
+            }
             for f in result.findings
         ],
         ack_999=result.ack_999,

@@ -138,8 +138,11 @@ def file_retry(request: HttpRequest, file_id: int) -> HttpResponse:
     if services.remittance_file_retry(file=file, actor=request.user):
         messages.success(request, f"{file.original_name} is queued again.")
     else:
-        messages.error(request, f"{file.original_name} is {file.get_status_display().lower()}, not failed: "
-                                "only a failed file can be retried.")
+        messages.error(
+            request,
+            f"{file.original_name} is {file.get_status_display().lower()}, not failed: "
+            "only a failed file can be retried.",
+        )
     return redirect("denials:file_detail", file_id=file.pk)
 
 
@@ -336,8 +339,11 @@ def denial_next(request: _Request) -> HttpResponse:
     url = reverse("denials:denial_detail", args=[denial.pk])
     if not request.htmx:
         return redirect(url)
-    response = _render_denial(request, _get_denial_for_user(request, denial.pk),
-                              saved=("assign", "Assigned to you: the highest-priority denial that was free."))
+    response = _render_denial(
+        request,
+        _get_denial_for_user(request, denial.pk),
+        saved=("assign", "Assigned to you: the highest-priority denial that was free."),
+    )
     response["HX-Push-Url"] = url
     response["HX-Trigger"] = DENIAL_CHANGED
     return response
@@ -355,8 +361,11 @@ def _render_denial(
     """The denial page, or only its pane for htmx. htmx swaps 2xx answers only, so a refusal
     or a conflict answers 200 to htmx (the message is in the pane) and 400/409 otherwise."""
     version = {"version": denial.version}
-    outcome_initial = {**version, "action": denial.action if denial.action in OutcomeForm.ACTIONS else "",
-                       "modifier": denial.action_modifier}
+    outcome_initial = {
+        **version,
+        "action": denial.action if denial.action in OutcomeForm.ACTIONS else "",
+        "modifier": denial.action_modifier,
+    }
     context = {
         "denial": denial,
         "ws": selectors.denial_workspace(denial=denial, with_team=is_manager(request.user)),
@@ -408,8 +417,9 @@ def denial_assign(request: _Request, denial_id: int) -> HttpResponse:
     if form.is_valid():
         assignee = form.cleaned_data["assignee"]
         try:
-            services.denial_assign(denial=denial, assignee=assignee, actor=request.user,
-                                   expected_version=form.cleaned_data["version"])
+            services.denial_assign(
+                denial=denial, assignee=assignee, actor=request.user, expected_version=form.cleaned_data["version"]
+            )
         except services.DenialConflict as exc:
             return _conflict(request, denial_id, exc)
         except services.DenialActionRefused as exc:
@@ -428,8 +438,12 @@ def denial_outcome(request: _Request, denial_id: int) -> HttpResponse:
         action = form.cleaned_data["action"]
         try:
             services.denial_record_outcome(
-                denial=denial, action=action, actor=request.user, expected_version=form.cleaned_data["version"],
-                modifier=form.cleaned_data["modifier"], reason=form.cleaned_data["reason"],
+                denial=denial,
+                action=action,
+                actor=request.user,
+                expected_version=form.cleaned_data["version"],
+                modifier=form.cleaned_data["modifier"],
+                reason=form.cleaned_data["reason"],
             )
         except services.DenialConflict as exc:
             return _conflict(request, denial_id, exc)
@@ -461,13 +475,19 @@ def denial_document_upload(request: _Request, denial_id: int) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            document = services.document_upload(claim=denial.claim, name=upload.name, content=upload.read(),
-                                                 actor=request.user, title=form.cleaned_data["title"])
+            document = services.document_upload(
+                claim=denial.claim,
+                name=upload.name,
+                content=upload.read(),
+                actor=request.user,
+                title=form.cleaned_data["title"],
+            )
         except services.DenialActionRefused as exc:
             form.add_error("file", str(exc))
         else:
-            return _saved(request, denial_id, "docs", f"Attached {document.title}: select a passage to save it "
-                                                      "as evidence.")
+            return _saved(
+                request, denial_id, "docs", f"Attached {document.title}: select a passage to save it as evidence."
+            )
     return _render_denial(request, denial, status=400, document_form=form)
 
 
@@ -504,8 +524,13 @@ def denial_evidence_save(request: _Request, denial_id: int) -> HttpResponse:
         else:
             try:
                 services.evidence_save(
-                    denial=denial, document=document, start=offsets[0], end=offsets[1],
-                    kind=form.cleaned_data["kind"], actor=request.user, quote=form.selection_quote,
+                    denial=denial,
+                    document=document,
+                    start=offsets[0],
+                    end=offsets[1],
+                    kind=form.cleaned_data["kind"],
+                    actor=request.user,
+                    quote=form.selection_quote,
                 )
             except services.DenialActionRefused as exc:
                 form.add_error("quote", str(exc))

@@ -95,6 +95,24 @@ def other_manager(other_team):
 
 
 @pytest.fixture
+def team_queue(db, team):
+    """The team's catch-all work queue: every denial triaged from now on lands in it, so the
+    team's coders see those denials, their claims and their files."""
+    from denials.models import QueueRule, WorkQueue
+
+    queue = WorkQueue.objects.create(name="Everything", team=team)
+    QueueRule.objects.create(queue=queue, category="")
+    return queue
+
+
+@pytest.fixture
+def admin_client_(client, admin_user):
+    """Signed in as an admin: sees every file and claim (content tests that are not about who sees what)."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
 def coder_client(client, coder):
     client.force_login(coder)
     return client
@@ -147,8 +165,10 @@ def team_files(db, adjustment_rules, team, other_team, ingest):
     from denials.models import Denial, WorkQueue
     from tests.factories import remittance_835
 
-    queues = {"A": WorkQueue.objects.create(name="Queue A", team=team),
-              "B": WorkQueue.objects.create(name="Queue B", team=other_team)}
+    queues = {
+        "A": WorkQueue.objects.create(name="Queue A", team=team),
+        "B": WorkQueue.objects.create(name="Queue B", team=other_team),
+    }
     files = {
         "A": ingest(remittance_835(tag="ALPHA", serial=8101), name="alpha-remittance.835"),
         "B": ingest(remittance_835(tag="BRAVO", serial=8102), name="bravo-remittance.835"),

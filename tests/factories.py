@@ -68,9 +68,13 @@ def remittance_835(*, tag: str, serial: int, pcns: tuple[str, ...] = ("",), line
     ]
     body.append(f"SE*{len(body) + 1}*0001")
     isa = (
-        "ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261001*1200*^*00501*"
-        f"{serial:09d}*0*P*:"
+        f"ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261001*1200*^*00501*{serial:09d}*0*P*:"
     )
-    envelope = [isa, f"GS*HP*PAYER*CLINIC*20261001*1200*{serial}*X*005010X221A1", *body, f"GE*1*{serial}",
-                f"IEA*1*{serial:09d}"]
+    envelope = [
+        isa,
+        f"GS*HP*PAYER*CLINIC*20261001*1200*{serial}*X*005010X221A1",
+        *body,
+        f"GE*1*{serial}",
+        f"IEA*1*{serial:09d}",
+    ]
     return ("~".join(envelope) + "~").encode()

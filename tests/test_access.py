@@ -91,8 +91,7 @@ def test_lists_show_only_the_teams_claims_and_files(team_files, coder, outsider,
         assert claims["count"] == 2, (user, claims)
         assert not _found(str(claims), theirs) and not _found(str(claims), ("PAIDPATIENT",))
         files = api.get("/api/remittance-files/").json()
-        assert {f["original_name"] for f in files["results"]} == {
-            f"{mine[-1]}.835", "mixed-remittance.835"}, user
+        assert {f["original_name"] for f in files["results"]} == {f"{mine[-1]}.835", "mixed-remittance.835"}, user
 
 
 def test_own_teams_claim_and_file_pages_show_the_patient(team_files, coder, client_for):
@@ -120,8 +119,9 @@ def test_file_reports_naming_claims_are_for_admins_and_the_uploader(team_files, 
     assert shown["warnings"] == ["claim MIXEDPCN8103B does not balance"]
 
 
-def test_admins_see_every_claim_and_file_even_failed_and_fully_paid(team_files, admin_user, ingest, sample_bytes,
-                                                                      api_for, client_for):
+def test_admins_see_every_claim_and_file_even_failed_and_fully_paid(
+    team_files, admin_user, ingest, sample_bytes, api_for, client_for
+):
     failed = ingest(sample_bytes("oopfactory__4010_Example1_reversals_plb.txt"), name="old-4010.txt")
     assert failed.status == "failed"
     files = api_for(admin_user).get("/api/remittance-files/").json()
@@ -148,8 +148,9 @@ def test_claim_page_lists_only_the_denials_the_user_may_see(team_files, coder, c
     assert reverse("denials:denial_detail", args=[denials[1].pk]) not in text
 
 
-def test_uploader_follows_their_own_upload_until_it_has_claims(coder, outsider, adjustment_rules, client_for,
-                                                                django_capture_on_commit_callbacks):
+def test_uploader_follows_their_own_upload_until_it_has_claims(
+    coder, outsider, adjustment_rules, client_for, django_capture_on_commit_callbacks
+):
     client = client_for(coder)
     upload = SimpleUploadedFile("mine.835", remittance_835(tag="UPLOAD", serial=8201))
     with django_capture_on_commit_callbacks(execute=True):
@@ -162,8 +163,9 @@ def test_uploader_follows_their_own_upload_until_it_has_claims(coder, outsider, 
     assert client_for(outsider).get(reverse("denials:file_detail", args=[file.pk])).status_code == 404
 
 
-def test_claim_page_runs_a_fixed_number_of_queries_whatever_its_lines(coder, team, ingest, adjustment_rules,
-                                                                       client_for, django_assert_max_num_queries):
+def test_claim_page_runs_a_fixed_number_of_queries_whatever_its_lines(
+    coder, team, ingest, adjustment_rules, client_for, django_assert_max_num_queries
+):
     from denials.models import WorkQueue
 
     queue = WorkQueue.objects.create(name="Queue", team=team)
@@ -200,8 +202,9 @@ def test_claim_list_searches_by_claim_number_in_a_post_body_only(team_files, cod
     by_icn = _text(client.post(reverse("denials:claim_list"), {"payer_claim": "MIXEDICN8103A"}))
     assert "MIXEDPCN8103A" in by_icn and "ALPHAPCN8101" not in by_icn
     # Another team's claim number finds nothing.
-    assert "No claim you can see has that number" in _text(client.post(reverse("denials:claim_list"),
-                                                                       {"pcn": "BRAVOPCN8102"}))
+    assert "No claim you can see has that number" in _text(
+        client.post(reverse("denials:claim_list"), {"pcn": "BRAVOPCN8102"})
+    )
 
 
 def test_claim_search_through_htmx_answers_the_rows_partial(team_files, coder, client_for):
@@ -230,7 +233,7 @@ def test_claim_search_pages_post_the_search_again(team, coder, ingest, adjustmen
     assert "of 51" in first
     assert 'form="claim-search" name="page" value="2"' in first and "?page=2" not in first
     second = _text(client.post(reverse("denials:claim_list"), {"pcn": "PAGEPCNSAME", "page": 2}))
-    assert "51–51 of 51" in second
+    assert "51\u201351 of 51" in second  # "51-51 of 51", with the page summary's en dash
 
 
 def test_claim_search_api_takes_the_claim_number_in_the_body(team_files, coder, outsider, api_for):
@@ -248,14 +251,22 @@ def test_settings_wire_the_role_gate_for_pages_and_the_api():
     middleware = list(settings.MIDDLEWARE)
     assert "denials.middleware.RoleRequiredMiddleware" in middleware
     assert middleware.index("denials.middleware.RoleRequiredMiddleware") > middleware.index(
-        "django.contrib.auth.middleware.AuthenticationMiddleware")
+        "django.contrib.auth.middleware.AuthenticationMiddleware"
+    )
     assert "denials.access.HasRole" in settings.REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"]
 
 
-NO_ROLE_PAGES = ["/", "/worklist/", "/files/", "/files/upload/", "/claims/", "/ncci/search/?code=17000",
-                 "/ncci/scrub/", "/ncci/import/"]
-NO_ROLE_APIS = ["/api/", "/api/claims/", "/api/remittance-files/", "/api/denials/", "/api/ncci/ptp/",
-                "/api/ncci/mue/"]
+NO_ROLE_PAGES = [
+    "/",
+    "/worklist/",
+    "/files/",
+    "/files/upload/",
+    "/claims/",
+    "/ncci/search/?code=17000",
+    "/ncci/scrub/",
+    "/ncci/import/",
+]
+NO_ROLE_APIS = ["/api/", "/api/claims/", "/api/remittance-files/", "/api/denials/", "/api/ncci/ptp/", "/api/ncci/mue/"]
 
 
 def test_no_role_pages_and_apis_answer_403(team_files, norole, client_for, api_for):

@@ -27,3 +27,51 @@ def test_every_admin_changelist_and_add_page_opens_for_an_admin(client, admin_us
 def test_coders_cannot_open_the_admin(coder_client):
     response = coder_client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+#: Tables with far too many rows for a dropdown: a form must never list them.
+LARGE_MODELS = {
+    "ncci.ptpedit",
+    "ncci.mue",
+    "denials.claimpayment",
+    "denials.serviceline",
+    "denials.adjustment",
+    "denials.remittance",
+    "denials.remittancefile",
+    "denials.denial",
+    "denials.remarkcode",
+    "denials.clinicaldocument",
+}
+
+
+def test_no_admin_form_offers_a_large_table_in_a_dropdown(admin_user):
+    """Every foreign key to a large table is a raw id, an autocomplete, read-only or left out."""
+    request = type("R", (), {"user": admin_user})()
+    checked = []
+    for model, model_admin in admin.site._registry.items():
+        exempt = {
+            *model_admin.raw_id_fields,
+            *model_admin.autocomplete_fields,
+            *model_admin.get_readonly_fields(request),
+            *(model_admin.exclude or ()),
+        }
+        for field in model._meta.get_fields():
+            if not (field.is_relation and field.concrete and (field.many_to_one or field.many_to_many)):
+                continue
+            if field.related_model._meta.label_lower in LARGE_MODELS and field.editable:
+                checked.append(f"{model._meta.label_lower}.{field.name}")
+                assert field.name in exempt, f"{model._meta.label_lower}.{field.name} would list every row"
+    assert "denials.denial.ptp_edit" in checked and "denials.denial.pair_line" in checked
+
+
+def test_denial_admin_form_has_no_select_of_ncci_edits_or_lines(client, admin_user, team_files):
+    from denials.models import Denial
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    denial = Denial.objects.first()
+    html = client.get(reverse("admin:denials_denial_change", args=[denial.pk])).content.decode()
+    for name in ("ptp_edit", "line", "pair_line", "claim"):
+        assert f'<select name="{name}"' not in html, name
+        assert f'name="{name}"' in html, name  # still editable, as an id

@@ -17,13 +17,20 @@ def api(coder):
     return client
 
 
+@pytest.fixture
+def admin_api(admin_user):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
+
+
 @pytest.mark.parametrize("url", ["/api/remittance-files/", "/api/claims/"])
 def test_api_refuses_anonymous_callers(url):
     response = APIClient().get(url)
     assert response.status_code in (401, 403)
 
 
-def test_token_authentication_works(coder, ingest, sample_bytes):
+def test_token_authentication_works(coder, team_queue, ingest, sample_bytes):
     ingest(sample_bytes("pyx12__835_mult_loops.txt"))
     token = Token.objects.create(user=coder)
     client = APIClient()
@@ -33,8 +40,9 @@ def test_token_authentication_works(coder, ingest, sample_bytes):
     assert response.json()["count"] == 1
 
 
-def test_upload_answers_202_with_the_file_url_and_status(api, adjustment_rules, sample_bytes,
-                                                         django_capture_on_commit_callbacks):
+def test_upload_answers_202_with_the_file_url_and_status(
+    api, adjustment_rules, sample_bytes, django_capture_on_commit_callbacks
+):
     upload = SimpleUploadedFile("emedny.835", sample_bytes("edi835parser__emedny_sample.txt"))
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post("/api/remittance-files/", {"file": upload}, format="multipart")
@@ -64,7 +72,7 @@ def test_uploading_the_same_file_twice_answers_duplicate(api, ingest, sample_byt
     assert ClaimPayment.objects.count() == 1
 
 
-def test_file_list_is_paginated_with_a_count(api, ingest, sample_bytes):
+def test_file_list_is_paginated_with_a_count(api, team_queue, ingest, sample_bytes):
     ingest(sample_bytes("pyx12__835_mult_loops.txt"))
     ingest(sample_bytes("tigershark__5010-835-example-3_denial.txt"))
     body = api.get("/api/remittance-files/").json()
@@ -73,7 +81,8 @@ def test_file_list_is_paginated_with_a_count(api, ingest, sample_bytes):
     assert "content" not in body["results"][0]
 
 
-def test_claims_filter_by_patient_control_number_payer_claim_number_payer_and_status(api, ingest, sample_bytes):
+def test_claims_filter_by_patient_control_number_payer_claim_number_payer_and_status(admin_api, ingest, sample_bytes):
+    api = admin_api
     ingest(sample_bytes("oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt"))
     ingest(sample_bytes("pyx12__835_mult_loops.txt"))
     claim = ClaimPayment.objects.get(patient_control_number="2005555A")
@@ -88,7 +97,7 @@ def test_claims_filter_by_patient_control_number_payer_claim_number_payer_and_st
     assert all(r["status_code"] == "4" for r in denied["results"]) and denied["count"] >= 1
 
 
-def test_claim_detail_has_lines_adjustments_and_remarks(api, ingest, sample_bytes):
+def test_claim_detail_has_lines_adjustments_and_remarks(api, team_queue, ingest, sample_bytes):
     ingest(sample_bytes("pyx12__835_mult_loops.txt"))
     claim = ClaimPayment.objects.get()
     body = api.get(f"/api/claims/{claim.pk}/").json()

@@ -123,16 +123,19 @@ def _stored_rows(file: RemittanceFile) -> dict[str, int]:
 
 def _pages_answer(client, admin_user) -> None:
     client.force_login(admin_user)
-    for url in (reverse("denials:file_list"), reverse("denials:claim_list"), "/api/remittance-files/", "/api/claims/",
-                "/api/denials/"):
+    for url in (
+        reverse("denials:file_list"),
+        reverse("denials:claim_list"),
+        "/api/remittance-files/",
+        "/api/claims/",
+        "/api/denials/",
+    ):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 
 
 @pytest.mark.parametrize("case", sorted(BAD_VALUES))
-def test_value_the_column_cannot_hold_fails_the_file_naming_where_and_stores_nothing(
-    case, ingest, client, admin_user
-):
+def test_value_the_column_cannot_hold_fails_the_file_naming_where_and_stores_nothing(case, ingest, client, admin_user):
     bad_claim, where, why = BAD_VALUES[case]
     file = ingest(good_then_bad(bad_claim))
 
@@ -146,8 +149,16 @@ def test_value_the_column_cannot_hold_fails_the_file_naming_where_and_stores_not
 
 def test_the_same_file_with_fitting_values_ingests_whole(ingest, client, admin_user):
     # The control case: the builder makes files that do ingest when every value fits.
-    file = ingest(good_then_bad(["CLP*BAD1*1*100*80*20*12*ICN2", "NM1*QC*1*ROE*RICHARD****MI*M9",
-                                 "SVC*HC:99213:25*100*80**9999999", "CAS*PR*2*20"]))
+    file = ingest(
+        good_then_bad(
+            [
+                "CLP*BAD1*1*100*80*20*12*ICN2",
+                "NM1*QC*1*ROE*RICHARD****MI*M9",
+                "SVC*HC:99213:25*100*80**9999999",
+                "CAS*PR*2*20",
+            ]
+        )
+    )
     assert file.status == RemittanceFile.Status.INGESTED, file.error
     assert _stored_rows(file)["claims"] == 2 and _stored_rows(file)["lines"] == 2
     _pages_answer(client, admin_user)
@@ -172,3 +183,61 @@ def test_failed_bad_value_file_is_not_swept_and_can_be_retried(ingest):
     assert remittance_file_retry(file=file, actor=None, queue=False)
     file.refresh_from_db()
     assert file.status == RemittanceFile.Status.RECEIVED and file.error == "" and file.attempts == 0
+
+
+def test_amounts_with_more_decimals_than_the_column_are_rounded_with_a_warning(ingest):
+    from decimal import Decimal
+
+    file = ingest(interchange(_transaction("0001", "TRACE1", [
+        "CLP*PCN1*1*100*80*20*12*ICN1", "SVC*HC:99213*100*80**1.0005", "AMT*B6*99.995", "CAS*PR*2*20",
+    ])))  # fmt: skip
+    assert file.status == RemittanceFile.Status.INGESTED, file.error
+    line = ServiceLine.objects.get(claim__remittance__file=file)
+    assert (line.allowed, line.units) == (Decimal("100.00"), Decimal("1.001"))
+    assert any(w.startswith("segment 12 AMT02:") and "99.995" in w and "100.00" in w for w in file.warnings), (
+        file.warnings
+    )
+    assert any(w.startswith("segment 11 SVC05:") and "1.0005" in w for w in file.warnings), file.warnings
+
+
+def test_cas_beyond_six_triples_is_stored_whole_and_warned(ingest):
+    triples = "*".join(f"{reason}*5*" for reason in ("1", "2", "3", "45", "96", "97", "253"))
+    file = ingest(interchange(_transaction("0001", "TRACE1", [
+        "CLP*PCN1*1*100*65**12*ICN1", f"CAS*CO*{triples}",
+    ], paid="65")))  # fmt: skip
+    assert file.status == RemittanceFile.Status.INGESTED, file.error
+    assert file.adjustment_count == 7
+    assert any("segment 11 (CAS)" in w and "past CAS19" in w for w in file.warnings), file.warnings
+    claim = ClaimPayment.objects.get(remittance__file=file)
+    assert claim.balanced  # the seventh amount is what makes it balance
+
+
+def test_utf8_names_are_stored_as_written(ingest):
+    file = ingest(good_then_bad(["CLP*BAD1*1*100*80*20*12*ICN2", "NM1*QC*1*MÜLLER*JOSÉ****MI*M9"]))
+    assert file.status == RemittanceFile.Status.INGESTED, file.error
+    claim = ClaimPayment.objects.get(remittance__file=file, patient_control_number="BAD1")
+    assert (claim.patient_last_name, claim.patient_first_name) == ("MÜLLER", "JOSÉ")
+
+
+def test_every_text_and_number_column_an_835_fills_is_checked():
+    # A column written from the file but missing from the check would be cut or refused by
+    # the database again: the lists the store writes and the check's list must agree.
+    from django.db import models as m
+
+    from denials.services.storing import CLAIM_COLUMNS, LINE_COLUMNS
+    from denials.x12.fitting import COLUMN_KEYS
+
+    written = {"ClaimPayment": (ClaimPayment, CLAIM_COLUMNS), "ServiceLine": (ServiceLine, LINE_COLUMNS)}
+    checked = 0
+    for name, (model, columns) in written.items():
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        for column in columns:
+            field = by_attname[column]
+            if isinstance(field, (m.CharField, m.DecimalField)):
+                assert f"{name}.{column}" in COLUMN_KEYS, column
+                checked += 1
+    assert checked == 29
+    for model in (Remittance, Adjustment, RemarkCode, ProviderAdjustment):
+        for field in model._meta.concrete_fields:
+            if isinstance(field, (m.CharField, m.DecimalField)) and field.name not in {"dedupe_key", "source"}:
+                assert f"{model.__name__}.{field.name}" in COLUMN_KEYS, field.name

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from denials.models import Denial, RemittanceFile, WorkQueue
 
@@ -36,7 +37,9 @@ def test_load_demo_builds_a_working_data_set_and_is_idempotent(django_capture_on
 def test_demo_coder_can_sign_in_and_open_the_worklist(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         call_command("load_demo", "--synthetic-files", "1", "--claims-per-file", "20", stdout=StringIO())
-    assert client.login(username="coder", password="coder-demo-2026")
+    # Through the sign-in page, as a person does (the lockout backend needs the request).
+    signed_in = client.post(reverse("login"), {"username": "coder", "password": "coder-demo-2026"})
+    assert signed_in.status_code == 302, signed_in.content[:300]
     response = client.get("/", follow=True)
     assert response.status_code == 200
     assert b"Bundling and NCCI" in response.content

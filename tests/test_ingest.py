@@ -46,7 +46,10 @@ def test_every_5010_sample_ingests_with_its_counts(ingest, sample_bytes, name):
     assert file.status == RemittanceFile.Status.INGESTED, file.error
     assert Remittance.objects.filter(file=file).count() == remittances
     assert (file.claim_count, file.service_line_count, file.adjustment_count, file.denial_count) == (
-        claims, lines, adjustments, denials,
+        claims,
+        lines,
+        adjustments,
+        denials,
     )
     # The counters on the file agree with the rows behind them.
     assert ClaimPayment.objects.filter(remittance__file=file).count() == claims
@@ -94,7 +97,9 @@ def test_routine_adjustments_make_no_denial(ingest, sample_bytes):
     file = ingest(sample_bytes("edi835parser__united_healthcare_legacy_sample.txt"))
     assert file.denial_count == 0
     assert set(Adjustment.objects.filter(claim__remittance__file=file).values_list("group_code", "reason_code")) <= {
-        ("PR", "1"), ("PR", "2"), ("CO", "45"),
+        ("PR", "1"),
+        ("PR", "2"),
+        ("CO", "45"),
     }
 
 
@@ -106,8 +111,11 @@ def test_file_without_envelope_ingests_with_a_warning(ingest, sample_bytes):
 
 @pytest.mark.parametrize(
     "name",
-    ["oopfactory__4010_Example1_reversals_plb.txt", "tigershark__4010_835-example-2_pipe-elements_UHC.txt",
-     "oopfactory__4010_DeIdent_01_large.dat"],
+    [
+        "oopfactory__4010_Example1_reversals_plb.txt",
+        "tigershark__4010_835-example-2_pipe-elements_UHC.txt",
+        "oopfactory__4010_DeIdent_01_large.dat",
+    ],
 )
 def test_4010_file_is_refused_naming_the_version_and_writes_no_claims(ingest, sample_bytes, name):
     file = ingest(sample_bytes(name), name=name)
@@ -218,8 +226,9 @@ def _expire_lease(file: RemittanceFile) -> None:
 def test_an_attempt_whose_lease_was_taken_over_can_no_longer_write_its_end(adjustment_rules, sample_bytes):
     from denials.services.receiving import _finish, _renew_lease
 
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     slow = remittance_file_claim(file_id=file.pk, task_id="task-1")
     assert slow
     _expire_lease(file)
@@ -248,8 +257,9 @@ def test_unexpected_error_fails_the_attempt_and_after_the_last_one_the_file(
     from denials.services import remittance_file_retry, remittance_files_sweep_stuck
 
     settings.INGEST_MAX_ATTEMPTS = 3
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     _failing_store(monkeypatch, DataError("value too long for type character varying(38)"))
     for attempt in (1, 2):
         remittance_file_ingest(file_id=file.pk, task_id=f"task-{attempt}")
@@ -303,13 +313,15 @@ def test_failed_attempt_rolls_back_only_the_failing_transaction_set(adjustment_r
     assert Remittance.objects.filter(file=file).count() == 3 and file.claim_count == 56
 
 
-def test_a_file_whose_workers_keep_dying_stops_being_retried(adjustment_rules, sample_bytes, settings,
-                                                             django_capture_on_commit_callbacks):
+def test_a_file_whose_workers_keep_dying_stops_being_retried(
+    adjustment_rules, sample_bytes, settings, django_capture_on_commit_callbacks
+):
     from denials.services import remittance_files_sweep_stuck
 
     settings.INGEST_MAX_ATTEMPTS = 2
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     # Attempt 1 dies without a word (its lease runs out); the sweeper re-queues the file.
     assert remittance_file_claim(file_id=file.pk, task_id="dead-1")
     _expire_lease(file)
@@ -328,8 +340,9 @@ def test_a_file_whose_workers_keep_dying_stops_being_retried(adjustment_rules, s
 
 def test_a_redelivery_finding_attempts_used_up_fails_the_file(adjustment_rules, sample_bytes, settings):
     settings.INGEST_MAX_ATTEMPTS = 1
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     assert remittance_file_claim(file_id=file.pk, task_id="dead-1")
     _expire_lease(file)
     remittance_file_ingest(file_id=file.pk, task_id="dead-1")  # the broker's redelivery, much later
@@ -339,8 +352,9 @@ def test_a_redelivery_finding_attempts_used_up_fails_the_file(adjustment_rules, 
 
 
 def test_a_file_held_by_a_live_worker_cannot_be_claimed_by_another(adjustment_rules, sample_bytes):
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     assert remittance_file_claim(file_id=file.pk, task_id="worker-a")
     assert not remittance_file_claim(file_id=file.pk, task_id="worker-b")
     # worker-b's ingest call is a no-op that writes nothing
@@ -348,16 +362,18 @@ def test_a_file_held_by_a_live_worker_cannot_be_claimed_by_another(adjustment_ru
     assert not Remittance.objects.exists()
 
 
-def test_sweeper_requeues_a_file_whose_worker_stopped_reporting(adjustment_rules, sample_bytes,
-                                                                django_capture_on_commit_callbacks):
+def test_sweeper_requeues_a_file_whose_worker_stopped_reporting(
+    adjustment_rules, sample_bytes, django_capture_on_commit_callbacks
+):
     import datetime as dt
 
     from django.utils import timezone
 
     from denials.services import remittance_files_sweep_stuck
 
-    file = remittance_file_receive(name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"),
-                                   source="command", queue=False)
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
     assert remittance_file_claim(file_id=file.pk, task_id="dead-worker")
     RemittanceFile.objects.filter(pk=file.pk).update(lease_expires_at=timezone.now() - dt.timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -370,13 +386,24 @@ def test_reversal_and_later_payment_are_linked_to_the_original(ingest):
 
     def file(clp: str, trace: str, cas: str = "") -> bytes:
         body = [
-            "ST*835*0001", "BPR*I*0*C*CHK************20260301", f"TRN*1*{trace}*1", "N1*PR*ACME HEALTH",
-            "REF*2U*ACME", "N1*PE*CLINIC*XX*1234567893", "LX*1", clp, "NM1*QC*1*DOE*JANE****MI*M1",
+            "ST*835*0001",
+            "BPR*I*0*C*CHK************20260301",
+            f"TRN*1*{trace}*1",
+            "N1*PR*ACME HEALTH",
+            "REF*2U*ACME",
+            "N1*PE*CLINIC*XX*1234567893",
+            "LX*1",
+            clp,
+            "NM1*QC*1*DOE*JANE****MI*M1",
         ]
         if cas:
             body.append(cas)
         body.append(f"SE*{len(body) + 1}*0001")
-        head = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *260301*1200*^*00501*" + trace.zfill(9) + "*0*P*:"
+        head = (
+            "ISA*00*          *00*          *ZZ*A              *ZZ*B              *260301*1200*^*00501*"
+            + trace.zfill(9)
+            + "*0*P*:"
+        )
         segs = [head, "GS*HP*A*B*20260301*1200*1*X*005010X221A1", *body, "GE*1*1", "IEA*1*" + trace.zfill(9)]
         return ("~".join(segs) + "~").encode()
 
@@ -394,3 +421,46 @@ def test_every_ingest_is_in_the_audit_trail(ingest, sample_bytes):
     file = ingest(sample_bytes("pyx12__835_mult_loops.txt"))
     actions = list(AuditEvent.objects.filter(target_id=str(file.pk)).values_list("action", flat=True))
     assert "remittance_file.received" in actions and "remittance_file.ingested" in actions
+
+
+def test_the_task_retries_a_failed_attempt_until_the_last_one(
+    adjustment_rules, sample_bytes, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from django.db import DataError
+
+    # Without a broker (tests, `make run`) Celery runs the task and its retries in-process.
+    settings.INGEST_MAX_ATTEMPTS = 3
+    _failing_store(monkeypatch, DataError("numeric field overflow"))
+    with django_capture_on_commit_callbacks(execute=True):
+        file = remittance_file_receive(
+            name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command"
+        )
+    file.refresh_from_db()
+    assert (file.status, file.attempts) == (RemittanceFile.Status.FAILED, 3)
+    assert "numeric field overflow" in file.error
+
+
+def test_the_task_retry_finishes_the_file_when_the_error_was_passing(
+    adjustment_rules, sample_bytes, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.db import DataError
+
+    from denials.services import storing
+
+    real_store = storing._store_transaction
+    calls = {"n": 0}
+
+    def fails_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise DataError("deadlock detected")
+        return real_store(*args, **kwargs)
+
+    monkeypatch.setattr(storing, "_store_transaction", fails_once)
+    with django_capture_on_commit_callbacks(execute=True):
+        file = remittance_file_receive(
+            name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command"
+        )
+    file.refresh_from_db()
+    assert (file.status, file.attempts, file.error) == (RemittanceFile.Status.INGESTED, 2, "")
+    assert file.claim_count == 1

@@ -8,6 +8,7 @@ database), so the test proves that ``migrate`` itself seeds them.
 
 from __future__ import annotations
 
+import re
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -50,8 +51,10 @@ def _wipe_shipped_defaults() -> None:
     Carc.objects.update(default_category="")
 
 
-def _migrate() -> None:
-    call_command("migrate", verbosity=0, interactive=False)
+def _migrate(verbosity: int = 0) -> str:
+    out = StringIO()
+    call_command("migrate", verbosity=verbosity, interactive=False, stdout=out)
+    return out.getvalue()
 
 
 def _demo_ncci_files() -> list[Path]:
@@ -101,7 +104,11 @@ SYNTHETIC = generate_835(claims=300, seed=8)
 
 def test_migrate_alone_seeds_the_roles_the_routine_rules_and_the_category_rules():
     _wipe_shipped_defaults()
-    _migrate()
+    said = _migrate(verbosity=1)
+
+    assert re.search(
+        r"Shipped defaults applied: roles \(\d+ rows\), adjustment-rules \(12 rows\), category-rules", said
+    )
 
     assert set(AdjustmentRule.objects.values_list("group_code", "carc", "kind")) == {
         (g, c, k) for g, c, k, _ in DEFAULT_ADJUSTMENT_RULES
@@ -351,9 +358,34 @@ def test_a_new_code_list_gets_its_suggested_categories_when_ncci_signals_it():
 
 
 @pytest.mark.xfail(strict=True, reason="needs ncci.services.codes_load to send reference_data_changed(table='codes')")
-def test_load_codes_after_migrate_fills_the_carcs_suggested_categories():
+def test_load_codes_after_migrate_fills_the_carcs_suggested_categories(django_capture_on_commit_callbacks):
     Carc.objects.all().delete()
     _wipe_shipped_defaults()
     _migrate()
-    call_command("load_codes", stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):  # ncci signals on commit
+        call_command("load_codes", stdout=StringIO())
     assert Carc.objects.get(code="97").default_category == "bundling"
+
+
+def test_a_later_roles_version_adds_only_its_permissions_and_no_deleted_role(monkeypatch):
+    from denials.services import defaults
+
+    _wipe_shipped_defaults()
+    _migrate()
+    Group.objects.filter(name="manager").delete()
+    coder = Group.objects.get(name="coder")
+    coder.permissions.remove(Permission.objects.get(codename="view_denial"))
+    monkeypatch.setattr(defaults, "_CODER_VIEWS", (*defaults._CODER_VIEWS, "denials.view_queuerule"))
+    monkeypatch.setattr(defaults, "_MANAGER_VIEWS", (*defaults._MANAGER_VIEWS, "denials.view_shippeddefaults"))
+    monkeypatch.setattr(defaults, "ROLES_VERSION", 2)
+    monkeypatch.setattr(
+        defaults,
+        "ROLE_PERMISSIONS_ADDED_IN",
+        {("coder", "denials.view_queuerule"): 2, ("manager", "denials.view_shippeddefaults"): 2},
+    )
+
+    assert defaults_ensure() == {"roles": 1}
+
+    assert coder.permissions.filter(codename="view_queuerule").exists()
+    assert not coder.permissions.filter(codename="view_denial").exists()
+    assert not Group.objects.filter(name="manager").exists()

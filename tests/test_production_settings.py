@@ -33,7 +33,11 @@ PRODUCTION_KEY = "k3Y-for-the-deploy-check-only-" + "x7Q9zR2mN5vB8cL1pW4tY6uJ0hG
 
 def _server_env(**overrides: str) -> dict[str, str]:
     """The environment of a process started outside pytest: no PYTEST_VERSION, no test key."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "SECRET_KEY", "DEBUG"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"PYTEST_VERSION", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(overrides)
     return env
 
@@ -273,7 +277,7 @@ def test_hsts_is_sent_over_https(client, settings):
 def test_anonymous_api_calls_answer_401_with_a_challenge(client, url):
     response = client.get(url)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Token'
+    assert response["WWW-Authenticate"] == "Token"
 
 
 @pytest.mark.django_db
@@ -326,7 +330,11 @@ def test_a_signed_in_user_can_change_the_password(coder_client, coder):
     assert coder_client.get(reverse("password_change")).status_code == 200
     response = coder_client.post(
         reverse("password_change"),
-        {"old_password": PASSWORD, "new_password1": "a-new-long-passphrase-42", "new_password2": "a-new-long-passphrase-42"},
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
     )
     assert response.status_code == 302
     coder.refresh_from_db()

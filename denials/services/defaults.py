@@ -90,6 +90,8 @@ CATEGORY_RULES_VERSION = 1
 CATEGORY_RULES_ADDED_IN: dict[tuple[str, str, str, str], int] = {}
 
 ADMIN_PERMS_PREFIX = "admin-perms:"
+#: The key of ``defaults_ensure``'s report for the CARCs given a suggested category (not a set).
+CARC_CATEGORIES_REPORT = "carc-default-categories"
 
 
 def role_permissions() -> dict[str, tuple[str, ...]]:
@@ -116,15 +118,18 @@ def _permissions(names: Iterable[str]) -> list[Permission]:
 
 
 def _apply_roles(since: int) -> int:
-    """Create the three groups and give coder and manager their permissions."""
+    """Create the three groups and give coder and manager their permissions. A later
+    version only adds permissions, to the groups still there (a deleted role stays deleted)."""
     from denials.roles import ROLES
 
     added = 0
-    groups = {}
-    for name in ROLES:
-        groups[name], created = Group.objects.get_or_create(name=name)
-        added += created
+    if since == 0:
+        for name in ROLES:
+            added += Group.objects.get_or_create(name=name)[1]
+    groups = {g.name: g for g in Group.objects.filter(name__in=ROLES)}
     for role, names in role_permissions().items():
+        if role not in groups:
+            continue
         new = [n for n in names if ROLE_PERMISSIONS_ADDED_IN.get((role, n), 1) > since]
         have = set(groups[role].permissions.values_list("pk", flat=True))
         perms = [p for p in _permissions(new) if p.pk not in have]
@@ -301,7 +306,7 @@ def defaults_ensure(*, actor_label: str = "ensure_defaults") -> dict[str, int]:
             report[default_set.name] = added
     filled = carc_default_categories_fill()
     if filled:
-        report["carc-default-categories"] = filled
+        report[CARC_CATEGORIES_REPORT] = filled
     return report
 
 

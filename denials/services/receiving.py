@@ -287,8 +287,7 @@ def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
             file_id,
             holder,
             status=Status.FAILED,
-            error="Nothing was stored: the file holds values the database cannot store.\n"
-            + _findings_text(fit.errors),
+            error="Nothing was stored: the file holds values the database cannot store.\n" + _findings_text(fit.errors),
             warnings=[str(w) for w in parsed.warnings[:MAX_FINDINGS_SHOWN]],
             x12_version=parsed.version[:20],
         )
@@ -321,8 +320,7 @@ def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
                 status=Status.DUPLICATE,
                 duplicate_of_id=first,
                 warnings=warnings,
-                error=f"Every remittance in this file was already ingested from file #{first}; "
-                "nothing new was stored.",
+                error=f"Every remittance in this file was already ingested from file #{first}; nothing new was stored.",
                 transactions_skipped=len(elsewhere),
                 **totals,
             )

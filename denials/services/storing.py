@@ -158,9 +158,7 @@ def _store_transaction(
             "identifier_qualifier": qualifier,
         },
     )
-    payee, _ = Provider.objects.get_or_create(
-        npi=txn.payee.npi, tin=txn.payee.tin, name=fitting.payee_name(txn.payee)
-    )
+    payee, _ = Provider.objects.get_or_create(npi=txn.payee.npi, tin=txn.payee.tin, name=fitting.payee_name(txn.payee))
     remittance = Remittance.objects.create(
         file=file,
         dedupe_key=dedupe_key,
@@ -225,9 +223,7 @@ def _store_transaction(
         seq = 0
         for adj in claim.adjustments:
             seq += 1
-            adjustment_rows.append(
-                (claim_id, None, seq, adj.group_code, adj.reason_code, adj.amount, adj.quantity)
-            )
+            adjustment_rows.append((claim_id, None, seq, adj.group_code, adj.reason_code, adj.amount, adj.quantity))
             adjustment_refs.append(id(adj))
         rseq = 0
         for code in claim.remark_codes:
@@ -375,7 +371,7 @@ LINE_COLUMNS = [
 
 
 def _line_values(claim_id: int, line: x12.ServiceLine) -> tuple[Any, ...]:
-    mods = (line.modifiers + ["", "", "", ""])[:4]  # the reader keeps at most 4
+    mods = [*line.modifiers, "", "", "", ""][:4]  # the reader keeps at most 4
     return (
         claim_id,
         line.sequence,

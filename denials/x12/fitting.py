@@ -23,9 +23,10 @@ service writes exactly these values, without truncating any.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import attrgetter
 from typing import Any
 
 from denials.x12.parsed import Finding, ParsedFile, Party, Transaction
@@ -172,7 +173,7 @@ def check_file(parsed: ParsedFile, limits: Mapping[str, Column], *, nul_possible
         column = limits[key]
         if checker.report.errors:
             break  # a claim already does not fit: its total would only repeat it
-        if abs(total[name]) >= 10 ** column.digits_before_point:
+        if abs(total[name]) >= 10**column.digits_before_point:
             checker.report.errors.append(
                 Finding(
                     last_claim_segment,
@@ -198,6 +199,41 @@ class _Checker:
         self.quanta = {
             key: Decimal(1).scaleb(-(c.decimal_places or 0)) for key, c in limits.items() if c.max_digits is not None
         }
+        # Fast paths: a whole claim, line or adjustment is checked with a few C-level calls,
+        # and only one that fails is walked again value by value to say where and why.
+        self.claim_fits = self.fits_all(CLAIM_VALUES)
+        self.line_fits = self.fits_all(LINE_VALUES)
+        self.adjustment_fits = self.fits_all([(a, key, (), "") for a, key, _ in ADJUSTMENT_VALUES])
+        self.modifier_limit = min(limits[key].max_length or 0 for key in MODIFIER_COLUMNS)
+        self.remark_limit = limits[REMARK_COLUMN].max_length or 0
+
+    def fits_all(self, specs: Iterable[_Spec]) -> Callable[[Any], bool]:
+        """A function telling whether every listed value of an object fits (no messages)."""
+        text = [(a, self.limits[key].max_length) for a, key, _, _ in specs if key not in self.bounds]
+        numbers = [(a, self.bounds[key], self.quanta[key]) for a, key, _, _ in specs if key in self.bounds]
+        get_text = attrgetter(*(a for a, _ in text))
+        get_numbers = attrgetter(*(a for a, _, _ in numbers))
+        lengths = [length if length is not None else 1 << 62 for _, length in text]
+        number_limits = [(bound, quantum, set()) for _, bound, quantum in numbers]
+        nul_possible = self.nul_possible
+
+        def fits(obj: Any) -> bool:
+            values = get_text(obj)
+            for value, length in zip(values, lengths):  # noqa: B905 (built together above)
+                if len(value) > length:
+                    return False
+            if nul_possible and any("\x00" in value for value in values):
+                return False
+            for value, (bound, quantum, seen) in zip(get_numbers(obj), number_limits):  # noqa: B905
+                if value is None or value in seen:
+                    continue
+                if -bound < value < bound and value.quantize(quantum, rounding=ROUND_HALF_UP) == value:
+                    seen.add(value)  # amounts repeat (fee schedules): each is rounded once
+                    continue
+                return False
+            return True
+
+        return fits
 
     # -- one value ------------------------------------------------------------------------
 
@@ -212,7 +248,9 @@ class _Checker:
             )
         elif self.nul_possible and "\x00" in value:
             self.error(
-                segment, element, f"{column.label} {value!r} contains a NUL byte (0x00), which the database cannot store"
+                segment,
+                element,
+                f"{column.label} {value!r} contains a NUL byte (0x00), which the database cannot store",
             )
 
     def number(self, obj: Any, attribute: str, key: str, segment: int, element: str) -> None:
@@ -282,23 +320,37 @@ class _Checker:
                 else:
                     self.text(getattr(plb, attribute), key, plb.segment_number, element)
         text = self.text
+        claim_fits = self.claim_fits
+        line_fits = self.line_fits
         for claim in txn.claims:
-            self.values(claim, CLAIM_VALUES, claim.origins, claim.segment_number)
+            if not claim_fits(claim):
+                self.values(claim, CLAIM_VALUES, claim.origins, claim.segment_number)
             self.adjustments(claim.adjustments)
-            for code in claim.remark_codes:
-                segment, element = claim.remark_origins.get(code, (claim.segment_number, "MOA"))
-                text(code, REMARK_COLUMN, segment, element)
-            for line in claim.service_lines:
-                self.values(line, LINE_VALUES, line.origins, line.segment_number)
-                for position, modifier in enumerate(line.modifiers):
-                    text(modifier, MODIFIER_COLUMNS[position], line.segment_number, f"SVC01-{position + 3}")
-                self.adjustments(line.adjustments)
-                for code in line.remark_codes:
-                    segment, element = line.remark_origins.get(code, (line.segment_number, "LQ02"))
+            if claim.remark_codes and not self.codes_fit(claim.remark_codes, self.remark_limit):
+                for code in claim.remark_codes:
+                    segment, element = claim.remark_origins.get(code, (claim.segment_number, "MOA"))
                     text(code, REMARK_COLUMN, segment, element)
+            for line in claim.service_lines:
+                if not line_fits(line):
+                    self.values(line, LINE_VALUES, line.origins, line.segment_number)
+                if line.modifiers and not self.codes_fit(line.modifiers, self.modifier_limit):
+                    for position, modifier in enumerate(line.modifiers):
+                        text(modifier, MODIFIER_COLUMNS[position], line.segment_number, f"SVC01-{position + 3}")
+                if line.adjustments:
+                    self.adjustments(line.adjustments)
+                if line.remark_codes and not self.codes_fit(line.remark_codes, self.remark_limit):
+                    for code in line.remark_codes:
+                        segment, element = line.remark_origins.get(code, (line.segment_number, "LQ02"))
+                        text(code, REMARK_COLUMN, segment, element)
+
+    def codes_fit(self, codes: list[str], limit: int) -> bool:
+        return all(len(code) <= limit and not (self.nul_possible and "\x00" in code) for code in codes)
 
     def adjustments(self, adjustments: Iterable[Any]) -> None:
+        fits = self.adjustment_fits
         for adjustment in adjustments:
+            if fits(adjustment):
+                continue
             at = adjustment.element
             for attribute, key, offset in ADJUSTMENT_VALUES:
                 element = "CAS01" if offset < 0 else f"CAS{at + offset:02d}"

@@ -32,18 +32,9 @@ class Finding:
         return f"{where}: {self.message}"
 
 
-# Where a value was read, so a value the database cannot hold can be named by segment and
-# element. Kept out of equality: two adjustments are the same whatever line they sat on.
-def _where() -> int:
-    return field(default=0, compare=False)  # type: ignore[no-any-return]
-
-
-def _origins() -> dict[str, int]:
-    return field(default_factory=dict, compare=False)  # type: ignore[no-any-return]
-
-
-def _remark_origins() -> dict[str, tuple[int, str]]:
-    return field(default_factory=dict, compare=False)  # type: ignore[no-any-return]
+# Where a value was read (segment numbers), so a value the database cannot hold can be
+# named by segment and element. Kept out of equality: two adjustments are the same whatever
+# segment they sat in.
 
 
 @dataclass
@@ -54,8 +45,9 @@ class Adjustment:
     reason_code: str
     amount: Decimal
     quantity: Decimal | None = None
-    segment_number: int = _where()  # the CAS segment
-    element: int = _where()  # the position of its reason code: 2 (CAS02), 5, 8 ... 17, then 20... beyond the guide
+    segment_number: int = field(default=0, compare=False)  # the CAS segment
+    # The position of its reason code: 2 (CAS02), 5 ... 17; 20 and on are beyond the guide.
+    element: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -79,8 +71,9 @@ class ServiceLine:
     remark_codes: list[str] = field(default_factory=list)  # LQ*HE
     segment_number: int = 0
     # Segment numbers of the segments other than the SVC that filled this line ("REF*6R", "AMT*B6").
-    origins: dict[str, int] = _origins()
-    remark_origins: dict[str, tuple[int, str]] = _remark_origins()  # code -> (segment, "LQ02")
+    origins: dict[str, int] = field(default_factory=dict, compare=False)
+    # Remark code -> (segment number, element), e.g. (17, "LQ02").
+    remark_origins: dict[str, tuple[int, str]] = field(default_factory=dict, compare=False)
 
     @property
     def adjustment_total(self) -> Decimal:
@@ -116,8 +109,9 @@ class ClaimPayment:
     warnings: list[Finding] = field(default_factory=list)  # e.g. does not balance
     segment_number: int = 0
     # Segment numbers of the segments other than the CLP that filled this claim ("NM1*QC", "NM1*IL", "NM1*82").
-    origins: dict[str, int] = _origins()
-    remark_origins: dict[str, tuple[int, str]] = _remark_origins()  # code -> (segment, "MOA03")
+    origins: dict[str, int] = field(default_factory=dict, compare=False)
+    # Remark code -> (segment number, element), e.g. (14, "MOA03").
+    remark_origins: dict[str, tuple[int, str]] = field(default_factory=dict, compare=False)
 
     @property
     def adjustment_total(self) -> Decimal:
@@ -135,8 +129,8 @@ class ProviderAdjustment:
     reason_code: str
     reference: str
     amount: Decimal
-    segment_number: int = _where()  # the PLB segment
-    element: int = _where()  # the position of its reason composite: 3 (PLB03), 5 ... 13
+    segment_number: int = field(default=0, compare=False)  # the PLB segment
+    element: int = field(default=0, compare=False)  # the position of its reason composite: 3 (PLB03), 5 ... 13
 
 
 @dataclass
@@ -149,8 +143,8 @@ class Party:
     additional_ids: dict[str, str] = field(default_factory=dict)  # REF qualifier -> value, e.g. {"2U": ...}
     npi: str = ""
     tin: str = ""
-    segment_number: int = _where()  # the N1 segment
-    origins: dict[str, int] = _origins()  # "REF*2U", "REF*TJ"
+    segment_number: int = field(default=0, compare=False)  # the N1 segment
+    origins: dict[str, int] = field(default_factory=dict, compare=False)  # "REF*2U", "REF*TJ"
 
 
 @dataclass
@@ -177,7 +171,7 @@ class Transaction:
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     segment_number: int = 0  # of the ST
-    origins: dict[str, int] = _origins()  # "ISA", "GS", "BPR", "TRN"
+    origins: dict[str, int] = field(default_factory=dict, compare=False)  # "ISA", "GS", "BPR", "TRN"
 
 
 @dataclass

@@ -860,8 +860,7 @@ class _Reader:
             self.warn(
                 n,
                 "CAS",
-                f"CAS has {_plural(extra, 'adjustment')} past CAS19 (the 5010 guide allows six per CAS); "
-                "read and kept",
+                f"CAS has {_plural(extra, 'adjustment')} past CAS19 (the 5010 guide allows six per CAS); read and kept",
             )
 
     def _nm1(self, e: list[str], n: int) -> None:

@@ -47,9 +47,15 @@ def team_work(adjustment_rules, code_lists, team):
     QueueRule.objects.create(queue=general, category="", priority=1000)
     for column1, column2 in NCCI_PAIRS:
         if (column1, column2) not in {("17000", "11102"), ("64483", "77003")}:
-            PtpEdit.objects.create(setting="practitioner", column1=column1, column2=column2, modifier_indicator="1",
-                                   effective_date=dt.date(2019, 1, 1), rationale="Standards of medical/surgical "
-                                   "practice", quarter="2026Q4")
+            PtpEdit.objects.create(
+                setting="practitioner",
+                column1=column1,
+                column2=column2,
+                modifier_indicator="1",
+                effective_date=dt.date(2019, 1, 1),
+                rationale="Standards of medical/surgical practice",
+                quarter="2026Q4",
+            )
     edit("17000", "11102", "1")
     edit("64483", "77003", "0")
 
@@ -60,10 +66,14 @@ def team_work(adjustment_rules, code_lists, team):
     for name, content in generate_demo_files(count=2, claims_per_file=30):
         receive(name, content)
     soon = (timezone.localdate() - dt.timedelta(days=116)).strftime("%Y%m%d")
-    receive("a.835", remit([("17000", "", "200", "150", "CO*45*50"), ("11102", "", "180", "0", "CO*97*180", "M15")],
-                           dos="20260914"))
-    receive("b.835", remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", "CO*97*150")],
-                           pay_date=soon))
+    receive(
+        "a.835",
+        remit([("17000", "", "200", "150", "CO*45*50"), ("11102", "", "180", "0", "CO*97*180", "M15")], dos="20260914"),
+    )
+    receive(
+        "b.835",
+        remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", "CO*97*150")], pay_date=soon),
+    )
     denial = Denial.objects.get(line__procedure_code="11102", claim__patient_last_name="DOE", ncci_column1="17000")
     assert denial.category == "bundling-modifier-may-apply"
     return {"denial": denial, "bundling": bundling}
@@ -80,8 +90,14 @@ def _login(page, base: str, username: str) -> None:
 def _console(page) -> list[str]:
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" and "favicon" not in msg.text
-            and "404" not in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            problems.append(msg.text)
+            if msg.type == "error" and "favicon" not in msg.text and "404" not in msg.text
+            else None
+        ),
+    )
     return problems
 
 
@@ -123,7 +139,9 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     shot(page, "worklist-2-bundling-queue")
     page.select_option("#id_category", "bundling-modifier-may-apply")
     page.wait_for_url(re.compile(r".*category=bundling-modifier-may-apply"))
-    page.wait_for_function(f"document.querySelectorAll('[data-rows] tr[data-row]').length < {before}")
+    # Predicates are functions, not expressions: Playwright eval()s an expression inside the page,
+    # which the Content-Security-Policy (no 'unsafe-eval') rightly refuses.
+    page.wait_for_function(f"() => document.querySelectorAll('[data-rows] tr[data-row]').length < {before}")
     categories = page.locator("[data-rows] tr[data-row] .wl-cat .tag").all_inner_texts()
     assert categories and all("modifier may apply" in c for c in categories)
     assert "&payer=" not in page.url  # empty filters stay out of the URL
@@ -131,7 +149,8 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     # Keyboard: j/k walk the rows, Enter opens the denial in the right pane and pushes its URL.
     row = page.locator(f'tr[data-row="{denial.pk}"]')
     index = page.locator("[data-rows] tr[data-row]").evaluate_all(
-        "(rows, id) => rows.findIndex(r => r.dataset.row === String(id))", denial.pk)
+        "(rows, id) => rows.findIndex(r => r.dataset.row === String(id))", denial.pk
+    )
     page.locator("body").click(position={"x": 5, "y": 500})
     for _ in range(index + 1):
         page.keyboard.press("j")
@@ -161,7 +180,7 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
 
     # Highlight a passage, press e, choose what it shows, Enter: saved and highlighted in place.
     _select_text(page, PASSAGE)
-    page.wait_for_function("document.querySelector('[data-evidence-quote]').value.length > 0")
+    page.wait_for_function("() => document.querySelector('[data-evidence-quote]').value.length > 0")
     page.keyboard.press("e")
     assert page.evaluate("document.activeElement.name") == "kind"
     page.select_option("[data-evidence-kind]", "separate-site")
@@ -170,7 +189,7 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     marked = " ".join(page.locator("pre.doc-text mark.evidence").all_inner_texts())
     assert " ".join(marked.split()) == " ".join(PASSAGE.split())
     evidence = denial.evidence.get()
-    assert evidence.quote == PASSAGE and NOTE[evidence.start:evidence.end] == PASSAGE
+    assert evidence.quote == PASSAGE and NOTE[evidence.start : evidence.end] == PASSAGE
     page.locator("#sec-docs").scroll_into_view_if_needed()
     shot(page, "worklist-4-evidence-saved")
 

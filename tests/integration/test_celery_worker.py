@@ -9,77 +9,31 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from denials.models import ClaimPayment, Remittance, RemittanceFile, ServiceLine
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
+# The start_worker fixture lives in conftest.py (test_worker_crash.py uses it too).
 
 
-def _require_services() -> None:
-    if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL:
-        pytest.skip("needs DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis): run via `make test`")
-
-
-@pytest.fixture
-def start_worker(tmp_path):
-    _require_services()
-    import redis
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # no stale messages from earlier runs
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "STRICT_X12_VALIDATION": "0",
-        "INGEST_LEASE_SECONDS": "600",
-    }
-    workers: list[subprocess.Popen[bytes]] = []
-
-    def start(name: str) -> subprocess.Popen[bytes]:
-        log = (tmp_path / f"{name}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", "--concurrency=1",
-             "--loglevel=INFO", "-n", f"{name}@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        workers.append(proc)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if b"ready." in (tmp_path / f"{name}.log").read_bytes():
-                return proc
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"worker {name} did not start:\n{(tmp_path / f'{name}.log').read_text()[-3000:]}")
-
-    yield start
-    for proc in workers:
-        proc.send_signal(signal.SIGTERM)
-    for proc in workers:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _wait_for(file_ids: list[int], timeout: float = 120) -> list[RemittanceFile]:
+def _wait_for(
+    file_ids: list[int], timeout: float = 120, *, tick: Callable[[], object] | None = None
+) -> list[RemittanceFile]:
+    """Wait until every file finished; ``tick`` runs on each poll (e.g. a fast sweeper)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         files = list(RemittanceFile.objects.filter(pk__in=file_ids).order_by("pk"))
         if all(f.is_finished for f in files):
             return files
+        if tick is not None:
+            tick()
         time.sleep(0.3)
-    raise AssertionError(f"not finished in {timeout}s: {[(f.pk, f.status) for f in files]}")
+    raise AssertionError(f"not finished in {timeout}s: {[(f.pk, f.status, f.error) for f in files]}")
 
 
 def test_uploaded_files_are_ingested_by_a_real_worker_through_redis(start_worker, adjustment_rules, sample_bytes):
@@ -88,8 +42,11 @@ def test_uploaded_files_are_ingested_by_a_real_worker_through_redis(start_worker
     start_worker("w1")
     files = [
         remittance_file_receive(name=n, content=sample_bytes(n), source="api")
-        for n in ["edi835parser__emedny_sample.txt", "oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt",
-                  "oopfactory__4010_Example1_reversals_plb.txt"]
+        for n in [
+            "edi835parser__emedny_sample.txt",
+            "oopfactory__5010_NE-Medicaid_MultipleInterchanges.txt",
+            "oopfactory__4010_Example1_reversals_plb.txt",
+        ]
     ]
     done = _wait_for([f.pk for f in files])
     assert [f.status for f in done] == ["ingested", "ingested", "failed"]

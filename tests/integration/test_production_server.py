@@ -49,9 +49,9 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.secure_cookies: set[str] = set()
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None, *, referer: str = "") -> tuple[
-        int, dict[str, str], str
-    ]:
+    def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, *, referer: str = ""
+    ) -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         headers = {"Host": HOST, "X-Forwarded-Proto": "https"}
         if self.cookies:
@@ -76,7 +76,9 @@ class Browser:
         conn.close()
         return response.status, headers_out, text
 
-    def follow(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, dict[str, str], str, str]:
+    def follow(
+        self, method: str, path: str, form: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], str, str]:
         status, headers, text = self.request(method, path, form)
         for _ in range(5):
             if status not in (301, 302, 303):
@@ -87,13 +89,15 @@ class Browser:
         return status, headers, text, path
 
 
-@pytest.fixture
-def production_server(tmp_path):
+@pytest.fixture(scope="module")
+def production_server(django_db_setup, tmp_path_factory):
+    """One server for the module (collectstatic and start-up take a while)."""
     if connection.vendor != "postgresql":
         pytest.skip("needs DATABASE_URL (PostgreSQL): run via `make test`")
+    tmp_path = tmp_path_factory.mktemp("production")
     db = connection.settings_dict
     static_root = tmp_path / "static"
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DEBUG"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         {
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
@@ -109,16 +113,33 @@ def production_server(tmp_path):
     )
     collected = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert collected.returncode == 0, collected.stderr
     port = _free_port()
     log_path = tmp_path / "gunicorn.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py",
-             "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--config",
+                "config/gunicorn.py",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.time() + 60
@@ -141,6 +162,13 @@ def production_server(tmp_path):
             proc.kill()
 
 
+@pytest.fixture
+def user(settings):
+    """A user whose password the server can check: it uses the real hasher, not the tests' fast MD5."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    return UserFactory()
+
+
 def test_healthz_answers_with_database_and_broker_state(production_server):
     status, headers, text = Browser(production_server).request("GET", "/healthz")
     assert status == 200, text
@@ -153,8 +181,7 @@ def test_healthz_answers_with_database_and_broker_state(production_server):
     }
 
 
-def test_a_coder_signs_in_through_the_login_form(production_server):
-    user = UserFactory(username="prod-coder")
+def test_a_coder_signs_in_through_the_login_form(production_server, user):
     browser = Browser(production_server)
 
     status, headers, page = browser.request("GET", "/accounts/login/?next=/claims/")
@@ -183,8 +210,7 @@ def test_a_coder_signs_in_through_the_login_form(production_server):
     assert "set-cookie" not in headers
 
 
-def test_a_wrong_password_is_refused_and_anonymous_api_calls_get_401(production_server):
-    user = UserFactory(username="prod-coder-2")
+def test_a_wrong_password_is_refused_and_anonymous_api_calls_get_401(production_server, user):
     browser = Browser(production_server)
     _, _, page = browser.request("GET", "/accounts/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)

@@ -235,3 +235,21 @@ def test_the_scrubber_imports_nothing_from_django():
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not any(name.startswith("django") for name in imported)
+
+
+def test_overlapping_open_rows_the_newer_one_speaks():
+    lines = [ClaimLine("17000"), ClaimLine("11102")]
+    older = edit("17000", "11102", "0", effective=date(2020, 1, 1))
+    newer = edit("17000", "11102", "1", effective=date(2022, 1, 1))
+    [flag] = flags(lines, [older, newer])
+    assert flag.edit is newer
+    assert flag.action == scrubber.ADD_MODIFIER
+    [before] = flags(lines, [older, newer], on=date(2021, 12, 31))
+    assert before.edit is older and before.action == scrubber.REMOVE_COLUMN2
+
+
+def test_anatomic_modifiers_are_the_ones_given():
+    lines = [ClaimLine("29881", ("RT",)), ClaimLine("29877", ("RT",))]
+    rt_as_other = ModifierGroups(other=frozenset({"RT"}))
+    [flag] = scrubber.ptp_flags(lines, [edit("29881", "29877")], date_of_service=DOS, modifier_groups=rt_as_other)
+    assert flag.action == scrubber.BYPASSED

@@ -784,3 +784,25 @@ def test_priority_score(amount: Decimal, probability: Decimal, days: int | None,
 def test_priority_score_rejects_a_probability_above_1() -> None:
     with pytest.raises(ValueError):
         priority_score(amount=Decimal("10"), probability=Decimal("1.5"), days_to_due=None)
+
+
+def test_overlapping_rows_the_newer_one_explains_the_denial() -> None:
+    # Indicator 0 from 2020 and indicator 1 from 2022, both open: the newer row is CMS's word
+    # (ncci.ptp.current_edit), so a modifier may apply; the scrubber says the same.
+    older = ptp(indicator="0", effective=date(2020, 1, 1))
+    newer = ptp(indicator="1", effective=date(2022, 1, 1))
+
+    result = run(denial(), (older, newer))
+
+    assert result.finding is not None and result.finding.edit == newer
+    assert result.category == BUNDLING_MODIFIER_MAY_APPLY
+
+
+def test_an_indicator_9_row_does_not_hide_the_open_edit_under_it() -> None:
+    open_edit = ptp(indicator="0", effective=date(2020, 1, 1))
+    void = ptp(indicator="9", effective=date(2022, 1, 1))
+
+    result = run(denial(), (open_edit, void))
+
+    assert result.finding is not None and result.finding.edit == open_edit
+    assert result.category == BUNDLING_NOT_APPEALABLE

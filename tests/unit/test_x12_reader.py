@@ -780,3 +780,74 @@ def test_reader_leaves_no_reference_cycles_behind(name: str) -> None:
     parsed = read_835(data)
     del parsed
     assert gc.collect() == 0
+
+
+# -- text encoding, and what the reader does not keep is never silent ----------------------
+
+
+def _claim_with(*segments: str) -> list[str]:
+    return [*HEADER, "CLP*PCN1*1*100*80*20*12*PAYERCLAIM1*11*1", *segments]
+
+
+def test_utf8_names_are_read_as_utf8_without_a_warning() -> None:
+    data = _x12(_claim_with("NM1*QC*1*MULLER*JOSE****MI*M123")).replace(b"MULLER", "MÜLLER".encode())
+    data = data.replace(b"JOSE", "JOSÉ".encode())
+    parsed = read_835(data)
+    claim = parsed.transactions[0].claims[0]
+    assert (claim.patient_last_name, claim.patient_first_name) == ("MÜLLER", "JOSÉ")
+    assert not any("UTF-8" in m for m in _messages(parsed.warnings))
+
+
+def test_latin1_file_is_read_as_latin1_with_a_warning() -> None:
+    data = _x12(_claim_with("NM1*QC*1*MULLER*JOSE****MI*M123")).replace(b"MULLER", "MÜLLER".encode("latin-1"))
+    parsed = read_835(data)
+    assert parsed.ok
+    assert parsed.transactions[0].claims[0].patient_last_name == "MÜLLER"
+    [warning] = [w for w in parsed.warnings if "UTF-8" in w.message]
+    assert "Latin-1" in warning.message and "0xdc" in warning.message
+
+
+def test_a_seventh_cas_triple_is_kept_and_named_in_a_warning() -> None:
+    triples = "*".join(f"{reason}*1*" for reason in ("1", "2", "3", "45", "96", "97", "253"))
+    parsed = read_835(_x12(_claim_with(f"CAS*CO*{triples}")))
+    claim = parsed.transactions[0].claims[0]
+    assert [a.reason_code for a in claim.adjustments] == ["1", "2", "3", "45", "96", "97", "253"]
+    assert claim.adjustments[6].element == 20 and claim.adjustments[6].segment_number == 13
+    [warning] = [w for w in parsed.warnings if w.segment_id == "CAS"]
+    assert warning.segment_number == 13 and "past CAS19" in warning.message
+
+
+def test_six_cas_triples_read_without_a_warning() -> None:
+    triples = "*".join(f"{reason}*1*2" for reason in ("1", "2", "3", "45", "96", "97"))
+    parsed = read_835(_x12(_claim_with(f"CAS*CO*{triples}")))
+    assert len(parsed.transactions[0].claims[0].adjustments) == 6
+    assert parsed.transactions[0].claims[0].adjustments[5].quantity == Decimal("2")
+    assert not [w for w in parsed.warnings if w.segment_id == "CAS"]
+
+
+def test_svc_modifiers_beyond_the_fourth_are_named_in_a_warning() -> None:
+    parsed = read_835(_x12(_claim_with("SVC*HC:99213:25:59:XS:XU:GT:95*100*100**1")))
+    line = parsed.transactions[0].claims[0].service_lines[0]
+    assert line.modifiers == ["25", "59", "XS", "XU"]
+    [warning] = [w for w in parsed.warnings if w.segment_id == "SVC"]
+    assert warning.segment_number == 13 and "'GT', '95'" in warning.message and "not kept" in warning.message
+
+
+def test_svc_description_after_the_modifiers_is_not_a_warning() -> None:
+    parsed = read_835(_x12(_claim_with("SVC*HC:99213:25::::OFFICE VISIT*100*100**1")))
+    assert parsed.transactions[0].claims[0].service_lines[0].modifiers == ["25"]
+    assert not [w for w in parsed.warnings if w.segment_id == "SVC"]
+
+
+def test_values_keep_the_segment_they_were_read_from() -> None:
+    parsed = read_835(_x12())
+    txn = parsed.transactions[0]
+    # ISA 1, GS 2, ST 3, BPR 4, TRN 5, DTM 6, N1*PR 7, REF*2U 8, N1*PE 9, REF*TJ 10, LX 11, CLP 12 ...
+    assert txn.origins == {"ISA": 1, "GS": 2, "BPR": 4, "TRN": 5}
+    assert (txn.payer.segment_number, txn.payer.origins) == (7, {"REF*2U": 8})
+    assert (txn.payee.segment_number, txn.payee.origins) == (9, {"REF*TJ": 10})
+    claim = txn.claims[0]
+    assert claim.segment_number == 12 and claim.origins == {"NM1*QC": 13}
+    line = claim.service_lines[0]
+    assert line.segment_number == 15 and line.origins == {"REF*6R": 18, "AMT*B6": 19}
+    assert (line.adjustments[0].segment_number, line.adjustments[0].element) == (17, 2)

@@ -16,12 +16,15 @@ class Command(BaseCommand):
     help = "Apply the shipped default roles, adjustment rules and category rules not yet applied."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from denials.services.defaults import defaults_ensure
+        from denials.services.defaults import CARC_CATEGORIES_REPORT, defaults_ensure
 
         report = defaults_ensure(actor_label="ensure_defaults")
-        if not report:
-            self.stdout.write(self.style.SUCCESS("Shipped defaults: already applied, nothing to add."))
-            return
+        filled = report.pop(CARC_CATEGORIES_REPORT, 0)
         for name, added in report.items():
             self.stdout.write(f"  {name}: {added} row(s) added")
-        self.stdout.write(self.style.SUCCESS(f"Shipped defaults: {len(report)} set(s) applied."))
+        if filled:
+            self.stdout.write(f"  {filled} CARC(s) given their suggested category")
+        if report:
+            self.stdout.write(self.style.SUCCESS(f"Shipped defaults: {len(report)} set(s) applied."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Shipped defaults: already applied, nothing to add."))
