@@ -5,6 +5,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.apps import apps as global_apps
+from django.db import DEFAULT_DB_ALIAS
 
 #: The models the shipped defaults write; a migrate that stops before them (a rollback to
 #: an older migration) leaves the defaults alone.
@@ -41,7 +42,7 @@ def _ensure_defaults_after_migrate(
     post_migrate handler one app at a time, and appeals comes after denials, so they are
     created here first for every app the roles use.
     """
-    if using != "default":
+    if using != DEFAULT_DB_ALIAS:  # the shipped defaults live in the one database the app uses
         return
     if apps is not None:
         try:

@@ -179,6 +179,15 @@ def claim_get(*, user: Any, claim_id: int) -> ClaimPayment:
     return claim_detail_queryset(user=user).get(pk=claim_id)
 
 
+def claim_ids_visible_to(*, user: Any, claim_ids: list[int]) -> set[int]:
+    """The ids among ``claim_ids`` the user may open (a claim's history links only those)."""
+    from denials.roles import is_admin
+
+    if is_admin(user):
+        return set(claim_ids)
+    return set(claims_visible_to(user=user).filter(pk__in=claim_ids).values_list("pk", flat=True))
+
+
 def claim_history(*, claim: ClaimPayment) -> list[ClaimPayment]:
     """Every payment of the same claim by the same payer, oldest first, this one included."""
     return list(

@@ -186,11 +186,13 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
     except ClaimPayment.DoesNotExist:
         raise Http404("No such claim") from None
     lines = list(claim.service_lines.all())
+    denials: list[Denial] = claim.visible_denials  # type: ignore[attr-defined]  # prefetched to_attr
     carcs = {a.reason_code for a in claim.claim_adjustments}
     carcs |= {a.reason_code for ln in lines for a in ln.adjustments.all()}
-    carcs |= {d.carc for d in claim.visible_denials}
-    rarcs = {r.code for r in claim.remarks.all()} | {r for d in claim.visible_denials for r in d.rarc_list}
+    carcs |= {d.carc for d in denials}
+    rarcs = {r.code for r in claim.remarks.all()} | {r for d in denials for r in d.rarc_list}
     descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs)
+    history = selectors.claim_history(claim=claim)
     _record_view(request, claim)
     return render(
         request,
@@ -198,10 +200,11 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
         {
             "claim": claim,
             "lines": lines,
-            "history": selectors.claim_history(claim=claim),
+            "history": history,
+            "openable": selectors.claim_ids_visible_to(user=request.user, claim_ids=[h.pk for h in history]),
             "descriptions": descriptions,
             "claim_remarks": [r for r in claim.remarks.all() if r.line_id is None],
-            "denials": claim.visible_denials,
+            "denials": denials,
             # Who looked at this patient's claim: for the people who answer for the team.
             "accesses": selectors.access_events_for(target=claim) if is_manager(request.user) else None,
             "active_nav": "claims",

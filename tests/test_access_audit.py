@@ -153,7 +153,7 @@ def test_claim_page_trail_is_capped_and_read_in_a_fixed_number_of_queries(
     for _ in range(30):
         access_record(actor=manager, action="view", target=claim, path="/x/")
     client.force_login(manager)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(21):
         html = client.get(reverse("denials:claim_detail", args=[claim.pk])).content.decode()
     # The 20 newest: this very look, then 19 of the earlier ones.
     assert html.count('<code class="small">/x/</code>') == 19

@@ -241,3 +241,22 @@ def test_every_text_and_number_column_an_835_fills_is_checked():
         for field in model._meta.concrete_fields:
             if isinstance(field, (m.CharField, m.DecimalField)) and field.name not in {"dedupe_key", "source"}:
                 assert f"{model.__name__}.{field.name}" in COLUMN_KEYS, field.name
+
+
+def test_nul_in_a_refused_version_fails_the_file_once_with_a_readable_error(ingest):
+    content = good_then_bad(GOOD_CLAIM[:1]).replace(b"005010X221A1", b"00501\x000X221A1")
+    file = ingest(content, name="nul\x00name.835")
+    assert (file.status, file.attempts) == (RemittanceFile.Status.FAILED, 1)
+    assert "segment 2 (GS)" in file.error and "\\x00" in file.error
+    assert "\x00" not in file.error + file.x12_version + file.original_name
+
+
+def test_denial_too_large_to_triage_fails_the_file_before_storing(ingest):
+    # Each amount fits its column, but the denial's priority (up to twice its amount) would
+    # not fit the priority column: refused up front rather than failing in triage after
+    # the rows were stored.
+    claim = ["CLP*BIG1*4*600000000000*0**12*ICN1", "CAS*CO*50*600000000000"]
+    file = ingest(interchange(_transaction("0001", "TRACE1", claim, paid="0")))
+    assert file.status == RemittanceFile.Status.FAILED, file.error
+    assert "segment 10 CLP01" in file.error and "priority" in file.error, file.error
+    assert not Remittance.objects.filter(file=file).exists()

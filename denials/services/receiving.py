@@ -53,6 +53,7 @@ def remittance_file_receive(
     change nothing else; if that first copy had failed, it is retried instead.
     """
     digest = hashlib.sha256(content).hexdigest()
+    name = name.replace("\x00", "")  # a file name is text; PostgreSQL cannot store a NUL in it
     user = uploaded_by if uploaded_by is not None and uploaded_by.is_authenticated else None
     with transaction.atomic():
         existing = RemittanceFile.objects.filter(sha256=digest).exclude(status=Status.DUPLICATE).first()
@@ -175,8 +176,11 @@ def _findings_text(findings: Iterable[x12.Finding]) -> str:
 
 
 def _finish(file_id: int, holder: str, *, status: str, **fields: Any) -> bool:
-    if "error" in fields:
-        fields["error"] = safe_text(fields["error"])
+    # Text read from the file may hold NUL bytes, which PostgreSQL cannot store: a file
+    # must never stick in "processing" because its own error message could not be saved.
+    for name, value in fields.items():
+        if isinstance(value, str):
+            fields[name] = safe_text(value)
     if "warnings" in fields:
         fields["warnings"] = [safe_text(w) for w in fields["warnings"]]
     updated = RemittanceFile.objects.filter(pk=file_id, status=Status.PROCESSING, worker_task_id=holder).update(

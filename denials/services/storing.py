@@ -61,15 +61,16 @@ def parsed_file_check(
 ) -> fitting.FitReport:
     """Every value of the whole file against its column, before anything is stored.
 
-    Also the amounts the store derives: each denial's amount at stake (a sum of
-    adjustments) must fit the denial's column.
+    Also the amounts the store and triage derive: each denial's amount at stake (a sum of
+    adjustments) must fit the denial's amount column, and its priority (amount x chance
+    of recovery (at most 1) x urgency (at most 2), ``denials.triage.priority_score``) the
+    priority column, or triage would fail after the rows were stored.
     """
     limits = column_limits()
     report = fitting.check_file(parsed, limits, nul_possible=nul_possible)
     if not report.ok:
         return report
-    column = limits.get("Denial.amount") or _denial_amount_column()
-    bound = Decimal(10) ** column.digits_before_point
+    bound, why = _denial_amount_bound()
     for txn in parsed.transactions:
         for claim in txn.claims:
             for finding in find_denials(claim, classifier):
@@ -78,8 +79,8 @@ def parsed_file_check(
                         x12.Finding(
                             claim.segment_number,
                             "CLP",
-                            f"claim {claim.patient_control_number!r}: the denial's amount at stake {finding.amount} "
-                            f"has more digits than the column holds ({column.digits_before_point} before the point)",
+                            f"claim {claim.patient_control_number!r}: its denial's amount at stake "
+                            f"{finding.amount} is too large: {why}",
                             "error",
                             "CLP01",
                         )
@@ -88,9 +89,15 @@ def parsed_file_check(
 
 
 @functools.cache
-def _denial_amount_column() -> fitting.Column:
-    field = Denial._meta.get_field("amount")
-    return fitting.Column("denial amount", max_digits=field.max_digits, decimal_places=field.decimal_places)
+def _denial_amount_bound() -> tuple[Decimal, str]:
+    """The largest denial amount (exclusive) the denial's columns can hold, and why."""
+    amount = Denial._meta.get_field("amount")
+    priority = Denial._meta.get_field("priority")
+    amount_bound = Decimal(10) ** (amount.max_digits - amount.decimal_places)
+    priority_bound = Decimal(10) ** (priority.max_digits - priority.decimal_places) / 2
+    if priority_bound < amount_bound:
+        return priority_bound, f"its priority (up to twice the amount) would not fit the priority column ({priority_bound})"
+    return amount_bound, f"the amount column holds {amount.max_digits - amount.decimal_places} digits before the point"
 
 
 def _dedupe_key(txn: x12.Transaction, payer_key: str) -> str:
