@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import add_never_cache_headers
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, except on Django's own DEBUG error pages.
+
+    With DEBUG=1, a 404 or 500 is Django's technical page, built with inline <style> and
+    <script>: under the policy a developer would get an unreadable page. Those responses go
+    out without the header. With DEBUG off (production) every response has the policy.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if settings.DEBUG and response.status_code in (404, 500):
+            return response
+        return super().process_response(request, response)
 
 
 class NoStoreForSignedInMiddleware:

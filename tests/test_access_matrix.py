@@ -138,6 +138,10 @@ ADMIN_SITE = Expect(
 )
 
 
+#: One team's denial with the other team's document or evidence in the URL or body: no such thing
+#: on that denial, whoever asks (admins included), and nothing written.
+CROSS = Expect(anonymous=(302,), norole=(403, 404), member=(404,), outsider=(404,), admin=(404,), writers=frozenset())
+
 #: Bulk actions name their denials in the body: every role gets the redirect back, but only the
 #: owning team's members and admins change anything.
 BULK = Expect(anonymous=(302,), norole=(403,), member=(302,), outsider=(302,), admin=(302,))
@@ -153,16 +157,26 @@ class Call:
     query: str = ""
     htmx: bool = False
     json: bool = False
+    #: The call's own URL kwargs, instead of its entry's (an object of one team inside another's URL).
+    kwargs: KwargsBuilder | None = None
 
 
-def GET(expect: Expect, *, label: str = "GET", query: str = "", htmx: bool = False) -> Call:
-    return Call(label=label, expect=expect, query=query, htmx=htmx)
+def GET(
+    expect: Expect, *, label: str = "GET", query: str = "", htmx: bool = False, kwargs: KwargsBuilder | None = None
+) -> Call:
+    return Call(label=label, expect=expect, query=query, htmx=htmx, kwargs=kwargs)
 
 
 def POST(
-    expect: Expect, data: DataBuilder | None = None, *, label: str = "POST", json: bool = False, htmx: bool = False
+    expect: Expect,
+    data: DataBuilder | None = None,
+    *,
+    label: str = "POST",
+    json: bool = False,
+    htmx: bool = False,
+    kwargs: KwargsBuilder | None = None,
 ) -> Call:
-    return Call(label=label, expect=expect, method="POST", data=data, json=json, htmx=htmx)
+    return Call(label=label, expect=expect, method="POST", data=data, json=json, htmx=htmx, kwargs=kwargs)
 
 
 @dataclass(frozen=True)
@@ -246,6 +260,16 @@ def _document(world: World, team: TeamData | None) -> dict[str, Any]:
 def _evidence(world: World, team: TeamData | None) -> dict[str, Any]:
     assert team is not None
     return {"document": team.document.pk, "quote": EVIDENCE_QUOTE, "kind": "other", "version": _version(team)}
+
+
+def _other(world: World, team: TeamData) -> TeamData:
+    return world.teams["B" if team is world.teams["A"] else "A"]
+
+
+def _evidence_cross(world: World, team: TeamData | None) -> dict[str, Any]:
+    """The owner's denial with the other team's document: not on this claim, so 404 for everyone."""
+    assert team is not None
+    return {**_evidence(world, team), "document": _other(world, team).document.pk}
 
 
 def _version_only(world: World, team: TeamData | None) -> dict[str, Any]:
@@ -433,12 +457,36 @@ ENTRIES: dict[str, Entry] = {
     ),
     "denials:denial_document_upload": Entry((POST(team_page((302,)), _document),), kwargs=_denial_kwargs),
     "denials:denial_document_file": Entry(
-        (GET(team_page(shows=SHOWS)),),
+        (
+            GET(team_page(shows=SHOWS)),
+            GET(
+                CROSS,
+                label="GET-cross",
+                kwargs=lambda world, team: {
+                    "denial_id": team.denial.pk,
+                    "document_id": _other(world, team).document.pk,
+                },
+            ),
+        ),
         kwargs=lambda world, team: {"denial_id": team.denial.pk, "document_id": team.document.pk},
     ),
-    "denials:denial_evidence_save": Entry((POST(team_page((302,)), _evidence),), kwargs=_denial_kwargs),
+    "denials:denial_evidence_save": Entry(
+        (POST(team_page((302,)), _evidence), POST(CROSS, _evidence_cross, label="POST-cross")),
+        kwargs=_denial_kwargs,
+    ),
     "denials:denial_evidence_delete": Entry(
-        (POST(team_page((302,)), _version_only),),
+        (
+            POST(team_page((302,)), _version_only),
+            POST(
+                CROSS,
+                _version_only,
+                label="POST-cross",
+                kwargs=lambda world, team: {
+                    "denial_id": team.denial.pk,
+                    "evidence_id": _other(world, team).evidence.pk,
+                },
+            ),
+        ),
         kwargs=lambda world, team: {"denial_id": team.denial.pk, "evidence_id": team.evidence.pk},
     ),
     # NCCI reference pages: no patient data, any role
@@ -615,9 +663,9 @@ def test_access(world: World, client: Any, route: Route, key: str, index: int, o
     if owner == "shared":
         assert entry.shared is not None
         kwargs = dict(entry.shared(world))
-    elif entry.kwargs is not None:
+    elif (call.kwargs or entry.kwargs) is not None:
         assert team is not None
-        kwargs = dict(entry.kwargs(world, team))
+        kwargs = dict((call.kwargs or entry.kwargs)(world, team))  # type: ignore[misc]
     else:
         kwargs = dict(entry.fixed(world)) if entry.fixed else {}
     if route.has_format:

@@ -263,6 +263,15 @@ def test_no_template_has_an_inline_script_or_event_handler():
 
 
 @pytest.mark.django_db
+def test_error_pages_have_the_policy_except_django_debug_pages(coder_client, settings):
+    assert "Content-Security-Policy" in coder_client.get("/claims/999999999/")
+    settings.DEBUG = True  # Django's technical 404 page is inline style and script
+    assert coder_client.get("/claims/999999999/").status_code == 404
+    assert "Content-Security-Policy" not in coder_client.get("/claims/999999999/")
+    assert "Content-Security-Policy" in coder_client.get(reverse("denials:claim_list"))
+
+
+@pytest.mark.django_db
 def test_hsts_is_sent_over_https(client, settings):
     settings.SECURE_HSTS_SECONDS = 31_536_000
     response = client.get(reverse("login"), secure=True)
