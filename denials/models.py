@@ -213,8 +213,9 @@ class RemittanceFile(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
-    # The worker holding the file: a redelivered task (same id) may take it back, and the
-    # sweeper re-queues a file whose lease ran out because its worker died.
+    # The attempt holding the file ("<task id>/<token>", new for every attempt): only a file
+    # whose lease ran out (its worker died or hung) can be taken by another attempt, even a
+    # redelivery of the same task; the sweeper re-queues such files.
     worker_task_id = models.CharField(max_length=64, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     validation_status = models.CharField(max_length=10, choices=Validation.choices, default=Validation.PENDING)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from denials import selectors, services
+from denials.access import role_required
 from denials.forms import (
     AssignForm,
     BulkForm,
@@ -86,6 +87,7 @@ def file_row(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@role_required
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():

@@ -22,7 +22,7 @@ Three questions:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, TypeVar
 
@@ -254,10 +254,14 @@ class ModifierGroups:
     anatomic: frozenset[str] = frozenset()
     global_surgery: frozenset[str] = frozenset()
     other: frozenset[str] = frozenset()
+    #: Every modifier that can bypass an indicator-1 edit (the three groups together).
+    bypass: frozenset[str] = field(init=False, compare=False, default=frozenset())
 
     def __post_init__(self) -> None:
         for name in ("anatomic", "global_surgery", "other"):
             object.__setattr__(self, name, frozenset(_code(m) for m in getattr(self, name) if _code(m)))
+        # Computed once: triage reads it for every bundling denial.
+        object.__setattr__(self, "bypass", self.anatomic | self.global_surgery | self.other)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str]]) -> ModifierGroups:
@@ -271,11 +275,6 @@ class ModifierGroups:
             global_surgery=frozenset(groups[GLOBAL_SURGERY]),
             other=frozenset(groups[OTHER]),
         )
-
-    @property
-    def bypass(self) -> frozenset[str]:
-        """Every modifier that can bypass an indicator-1 edit."""
-        return self.anatomic | self.global_surgery | self.other
 
     def __bool__(self) -> bool:
         return bool(self.bypass)

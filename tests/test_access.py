@@ -173,7 +173,9 @@ def test_claim_page_runs_a_fixed_number_of_queries_whatever_its_lines(
     large = ingest(remittance_835(tag="LARGE", serial=8302, lines=20))
     Denial.objects.update(queue=queue)
     client = client_for(coder)
-    client.get(reverse("denials:claim_detail", args=[ClaimPayment.objects.get(remittance__file=small).pk]))  # warm caches
+    client.get(
+        reverse("denials:claim_detail", args=[ClaimPayment.objects.get(remittance__file=small).pk])
+    )  # warm caches
     counts = []
     for file in (small, large):
         claim = ClaimPayment.objects.get(remittance__file=file)

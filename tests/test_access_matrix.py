@@ -303,11 +303,11 @@ def _claim_search(world: World, team: TeamData | None) -> dict[str, Any]:
 
 
 def _shared_pk(world: World) -> dict[str, Any]:
-    return {"pk": world.mixed_file.pk}
+    return {"pk": world.shared_file.pk}
 
 
 def _shared_file_id(world: World) -> dict[str, Any]:
-    return {"file_id": world.mixed_file.pk}
+    return {"file_id": world.shared_file.pk}
 
 
 def _empty(world: World, team: TeamData | None) -> dict[str, Any]:
@@ -657,15 +657,18 @@ def _found(body: str, strings: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.parametrize(("route", "key", "index", "owner", "persona"), CASES)
 def test_access(world: World, client: Any, route: Route, key: str, index: int, owner: str | None, persona: str):
+    """One cell of the matrix: the status, where a redirect goes, no other team's patient data in
+    the body (none at all in a refusal), the owner's data where the page must show it, and no
+    write after a refusal."""
     entry = ENTRIES[key]
     call = entry.calls[index]
     team = world.teams[owner] if owner in TEAM_TAGS else None
     if owner == "shared":
         assert entry.shared is not None
         kwargs = dict(entry.shared(world))
-    elif (call.kwargs or entry.kwargs) is not None:
+    elif builder := call.kwargs or entry.kwargs:
         assert team is not None
-        kwargs = dict((call.kwargs or entry.kwargs)(world, team))  # type: ignore[misc]
+        kwargs = dict(builder(world, team))
     else:
         kwargs = dict(entry.fixed(world)) if entry.fixed else {}
     if route.has_format:
@@ -749,7 +752,7 @@ def test_world_has_each_teams_data_in_its_own_queue(world: World):
         assert Denial.objects.filter(claim=team.claim, queue__team=team.team).count() == len(team.denials)
         assert team.claim.patient_last_name == f"{TEAM_TAGS[key]}PATIENT"
         assert team.evidence.denial_id == team.denial.pk and team.document.claim_id == team.claim.pk
-    shared = Denial.objects.filter(claim__remittance__file=world.mixed_file)
+    shared = Denial.objects.filter(claim__remittance__file=world.shared_file)
     for key, team in world.teams.items():
         assert shared.filter(queue=team.queue).values("claim").distinct().count() == 1, key
     assert not shared.filter(queue__isnull=True).exists()

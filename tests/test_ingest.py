@@ -464,3 +464,17 @@ def test_the_task_retry_finishes_the_file_when_the_error_was_passing(
     file.refresh_from_db()
     assert (file.status, file.attempts, file.error) == (RemittanceFile.Status.INGESTED, 2, "")
     assert file.claim_count == 1
+
+
+def test_ingesting_here_makes_every_allowed_attempt(adjustment_rules, sample_bytes, monkeypatch, settings):
+    from django.db import DataError
+
+    from denials.services.receiving import remittance_file_ingest_here
+
+    settings.INGEST_MAX_ATTEMPTS = 2
+    _failing_store(monkeypatch, DataError("numeric field overflow"))
+    file = remittance_file_receive(
+        name="x.835", content=sample_bytes("pyx12__835_mult_loops.txt"), source="command", queue=False
+    )
+    file = remittance_file_ingest_here(file_id=file.pk, task_id="command-1")
+    assert (file.status, file.attempts) == (RemittanceFile.Status.FAILED, 2)

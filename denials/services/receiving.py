@@ -236,6 +236,16 @@ def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
     return RemittanceFile.objects.get(pk=file_id)
 
 
+def remittance_file_ingest_here(*, file_id: int, task_id: str) -> RemittanceFile:
+    """Ingest now, in this process, with the same attempts a worker would make (for the
+    ``ingest_835 --sync`` and ``load_demo`` commands, which have no task to retry them).
+    Ends with the file ingested, duplicate or failed, or held by someone else."""
+    while True:
+        file = remittance_file_ingest(file_id=file_id, task_id=task_id)
+        if file.status != Status.RECEIVED or not file.attempts:
+            return file
+
+
 def _attempt_failed(file_id: int, holder: str, *, attempt: int, exc: Exception) -> None:
     """Record a failed attempt; after the last allowed one the file is failed for good."""
     maximum = settings.INGEST_MAX_ATTEMPTS

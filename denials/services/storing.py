@@ -96,7 +96,10 @@ def _denial_amount_bound() -> tuple[Decimal, str]:
     amount_bound = Decimal(10) ** (amount.max_digits - amount.decimal_places)
     priority_bound = Decimal(10) ** (priority.max_digits - priority.decimal_places) / 2
     if priority_bound < amount_bound:
-        return priority_bound, f"its priority (up to twice the amount) would not fit the priority column ({priority_bound})"
+        return (
+            priority_bound,
+            f"its priority (up to twice the amount) would not fit the priority column ({priority_bound})",
+        )
     return amount_bound, f"the amount column holds {amount.max_digits - amount.decimal_places} digits before the point"
 
 

@@ -102,10 +102,6 @@ class TeamData:
         """The denial every denial URL of this team is filled with (it carries the evidence)."""
         return self.denials[0]
 
-    @property
-    def strings(self) -> tuple[str, ...]:
-        return patient_strings(self.tag)
-
 
 @dataclass
 class World:
@@ -113,7 +109,7 @@ class World:
     teams: dict[str, TeamData]
     ncci_import: Any
     #: A remittance file with a claim of each team: each sees it, with only their own claim.
-    mixed_file: Any
+    shared_file: Any
 
     def team_of(self, persona: str) -> TeamData | None:
         key = PERSONA_TEAM.get(persona)
@@ -209,11 +205,11 @@ def build_world() -> World:
         users[f"manager_{key.lower()}"] = _user(f"matrix-manager-{key.lower()}", role="manager", team=teams[key].team)
     users["admin"] = _user("matrix-admin", role="admin", staff=True)
     # A file shared by both teams: one claim of each, each claim's denials in its team's queue.
-    mixed = _ingest(name="shared-remittance.835", content=remittance_835(tags=tuple(TEAM_TAGS.values()), serial=9103))
+    shared = _ingest(name="shared-remittance.835", content=remittance_835(tags=tuple(TEAM_TAGS.values()), serial=9103))
     for key, tag in TEAM_TAGS.items():
-        routed = Denial.objects.filter(claim__remittance__file=mixed, claim__patient_last_name=f"{tag}PATIENT")
+        routed = Denial.objects.filter(claim__remittance__file=shared, claim__patient_last_name=f"{tag}PATIENT")
         assert routed.update(queue=teams[key].queue) == 2, f"the shared file's {tag} claim has no denials"
     ncci_import = NcciImport.objects.create(
         filename="matrix-ptp.txt", table="ptp", setting="practitioner", quarter="2026Q3"
     )
-    return World(users=users, teams=teams, ncci_import=ncci_import, mixed_file=mixed)
+    return World(users=users, teams=teams, ncci_import=ncci_import, shared_file=shared)
