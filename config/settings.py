@@ -304,6 +304,17 @@ SPECTACULAR_SETTINGS = {
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
+# --- Ingest leases (read together with the broker's visibility timeout below) -----------
+# A worker holds a file under a lease it renews after each transaction set; a file whose
+# worker has not reported for this long is taken up again by the sweeper (every
+# INGEST_SWEEP_SECONDS, from beat). A worker that died whole is so replaced within
+# lease + sweep interval (6 minutes with the defaults).
+INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 300)
+INGEST_SWEEP_SECONDS = env_int("INGEST_SWEEP_SECONDS", 60)
+# A file whose ingestion failed this many times (crash, database error) stops being
+# retried: it shows "failed" with its reason and a Retry button.
+INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3)
+
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # No broker: run tasks in the calling process, so the demo needs no service at all.
@@ -316,11 +327,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "overturn")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Without beat, an unacknowledged task (its worker died) comes back after this long; kept a
+# little above the lease so a redelivery finds the dead worker's lease already expired. Tasks
+# that may run longer than this claim their work (files: the lease; NCCI imports: their row).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", INGEST_LEASE_SECONDS + 60)
+}
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-remittance-files": {
         "task": "denials.tasks.sweep_stuck_remittance_files",
-        "schedule": 60.0,
+        "schedule": float(INGEST_SWEEP_SECONDS),
     },
     "scan-inbox": {"task": "denials.tasks.scan_inbox", "schedule": 15.0},
 }
@@ -328,11 +344,6 @@ CELERY_BEAT_SCHEDULE = {
 # --- Overturn ------------------------------------------------------------------------
 # Files dropped here are ingested once complete, then moved to processed/ or failed/.
 INBOX_DIR = env_str("INBOX_DIR", "")
-# A file whose worker has not reported for this long is taken up again by the sweeper.
-INGEST_LEASE_SECONDS = env_int("INGEST_LEASE_SECONDS", 600)
-# A file whose ingestion failed this many times (crash, database error) stops being
-# retried: it shows "failed" with its reason and a Retry button.
-INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3)
 # Run pyx12's full 5010 implementation-guide validation after each ingest (slow, optional).
 STRICT_X12_VALIDATION = env_bool("STRICT_X12_VALIDATION", True)
 STRICT_X12_VALIDATION_MAX_BYTES = env_int("STRICT_X12_VALIDATION_MAX_BYTES", 2 * 1024 * 1024)

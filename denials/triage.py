@@ -638,9 +638,9 @@ def find_ptp_finding(
     is_reverse = not any(e.effective_date <= dos for _other, rows in direct.values() for e in rows)
     candidates: list[tuple[PtpEditFact, bool, LineFacts]] = []
     for other, rows in (reverse if is_reverse else direct).values():
-        edit, in_force = ptp.edit_for_date(rows, dos)
-        if edit is not None:
-            candidates.append((edit, in_force, other))
+        speaking, speaking_in_force = ptp.edit_for_date(rows, dos)
+        if speaking is not None:
+            candidates.append((speaking, speaking_in_force, other))
     if not candidates:
         return None
 

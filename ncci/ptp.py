@@ -200,9 +200,9 @@ def in_force_rows(rows: Iterable[Row], on: date) -> list[Row]:
         by_pair.setdefault(pair_key(row), []).append(row)
     found: list[Row] = []
     for pair_rows in by_pair.values():
-        row, in_force = edit_for_date(pair_rows, on)
-        if in_force and row is not None:
-            found.append(row)
+        speaking, in_force = edit_for_date(pair_rows, on)
+        if in_force and speaking is not None:
+            found.append(speaking)
     return found
 
 

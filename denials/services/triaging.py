@@ -161,10 +161,13 @@ def _outcome_stats(team_ids: set[int]) -> dict[tuple[Any, ...], tuple[int, int]]
         .annotate(n=Count("id"), won=Count("id", filter=wins))
     ):
         stats[("edit", row["queue__team_id"], row["ncci_column1"], row["ncci_column2"])] = (row["won"], row["n"])
-    for row in decided.values("queue__team_id", "carc", "payer_id").annotate(
+    for by_carc in decided.values("queue__team_id", "carc", "payer_id").annotate(
         n=Count("id"), won=Count("id", filter=wins)
     ):
-        stats[("carc", row["queue__team_id"], row["carc"], row["payer_id"])] = (row["won"], row["n"])
+        stats[("carc", by_carc["queue__team_id"], by_carc["carc"], by_carc["payer_id"])] = (
+            by_carc["won"],
+            by_carc["n"],
+        )
     return stats
 
 
@@ -278,7 +281,7 @@ def _triage_context(*, actor: AbstractBaseUser | None) -> _TriageContext:
     )
 
 
-def _chunk_rows(ids: list[int]) -> list[_TriageRow]:
+def _chunk_rows(ids: list[int]) -> list[Any]:  # _TriageRow: its attributes are set from FIELDS
     return [_TriageRow(*row) for row in Denial.objects.filter(pk__in=ids).values_list(*_TriageRow.SOURCE)]
 
 
@@ -317,7 +320,7 @@ def _lines_by_claim(claim_ids: set[int]) -> dict[int, list[LineFacts]]:
 
 
 def _apply_rules(
-    denial: _TriageRow,
+    denial: Any,
     lines: list[LineFacts],
     edits_by_pair: dict[tuple[str, str, str], list[PtpEditFact]],
     context: _TriageContext,
@@ -353,7 +356,7 @@ def _apply_rules(
     )
 
 
-def _apply_result(denial: _TriageRow, result: TriageResult, context: _TriageContext) -> None:
+def _apply_result(denial: Any, result: TriageResult, context: _TriageContext) -> None:
     """Queue, success probability, expected recovery, due date and priority, onto the row."""
     queue_id = context.route(result.category, denial.payer_id)
     team_id = context.queue_team.get(queue_id) if queue_id else None
@@ -384,7 +387,7 @@ def _apply_result(denial: _TriageRow, result: TriageResult, context: _TriageCont
     _apply_finding(denial, finding)
 
 
-def _audit_row(denial: _TriageRow, old: tuple[str, int | None, str], context: _TriageContext) -> tuple[Any, ...]:
+def _audit_row(denial: Any, old: tuple[str, int | None, str], context: _TriageContext) -> tuple[Any, ...]:
     old_category, old_queue, old_action = old
     new = {"category": denial.category, "queue": denial.queue_id, "action": denial.action}
     return (
@@ -399,7 +402,7 @@ def _audit_row(denial: _TriageRow, old: tuple[str, int | None, str], context: _T
     )
 
 
-def _write_chunk(chunk: list[_TriageRow], audit_rows: list[tuple[Any, ...]]) -> None:
+def _write_chunk(chunk: list[Any], audit_rows: list[tuple[Any, ...]]) -> None:
     """The chunk's rows and their audit events, together or not at all."""
     with transaction.atomic():
         bulk_update_fields(chunk, _WRITTEN_FIELDS, model=Denial)

@@ -21,7 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print one line of JSON per file")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from denials.services import remittance_file_ingest, remittance_file_receive
+        from denials.services import remittance_file_receive
+        from denials.services.receiving import remittance_file_ingest_here
 
         paths: list[Path] = []
         for raw in options["paths"]:
@@ -39,7 +40,7 @@ class Command(BaseCommand):
                 queue=not options["sync"],
             )
             if options["sync"] and file.status == RemittanceFile.Status.RECEIVED:
-                file = remittance_file_ingest(file_id=file.pk, task_id=f"command-{uuid.uuid4()}")
+                file = remittance_file_ingest_here(file_id=file.pk, task_id=f"command-{uuid.uuid4()}")
             file.refresh_from_db()
             failed += file.status == RemittanceFile.Status.FAILED
             self._report(path, file, as_json=options["json"])

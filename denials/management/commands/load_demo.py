@@ -92,7 +92,8 @@ class Command(BaseCommand):
 
     def _files(self, synthetic: int, claims_per_file: int) -> None:
         from denials.models import RemittanceFile
-        from denials.services import remittance_file_ingest, remittance_file_receive
+        from denials.services import remittance_file_receive
+        from denials.services.receiving import remittance_file_ingest_here
 
         files: list[tuple[str, bytes]] = [
             (p.name, p.read_bytes()) for p in sorted(DEMO_DIR.glob("*")) if p.is_file() and p.suffix != ".md"
@@ -114,7 +115,7 @@ class Command(BaseCommand):
                 name=name, content=content, source=RemittanceFile.Source.COMMAND, queue=False
             )
             if file.status == RemittanceFile.Status.RECEIVED:
-                file = remittance_file_ingest(file_id=file.pk, task_id=f"demo-{uuid.uuid4()}")
+                file = remittance_file_ingest_here(file_id=file.pk, task_id=f"demo-{uuid.uuid4()}")
             added += 1
             self.stdout.write(f"  {name}: {file.status}, {file.claim_count} claims, {file.denial_count} denials")
         self.stdout.write(f"Demo 835 files ingested: {added} new, {len(files) - added} already there")
