@@ -15,7 +15,9 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+# Dollars and cents: 12 digits before the point, 2 after; Decimal, never float.
+MONEY_DIGITS = 14
+MONEY_PLACES = 2
 
 
 class Team(models.Model):
@@ -204,8 +206,8 @@ class RemittanceFile(models.Model):
     service_line_count = models.PositiveIntegerField(default=0)
     adjustment_count = models.PositiveIntegerField(default=0)
     denial_count = models.PositiveIntegerField(default=0)
-    total_paid = models.DecimalField(**MONEY, default=Decimal("0"))
-    total_charge = models.DecimalField(**MONEY, default=Decimal("0"))
+    total_paid = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal("0"))
+    total_charge = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal("0"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -260,7 +262,7 @@ class Remittance(models.Model):
     transaction_control_number = models.CharField(max_length=20, blank=True)
     sender_id = models.CharField(max_length=30, blank=True)
     handling_code = models.CharField(max_length=2, blank=True)
-    payment_amount = models.DecimalField(**MONEY)
+    payment_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     credit_debit = models.CharField(max_length=1, blank=True)
     payment_method = models.CharField(max_length=3, blank=True)
     payment_date = models.DateField(null=True, blank=True, db_index=True)
@@ -289,9 +291,9 @@ class ClaimPayment(models.Model):
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+")
     patient_control_number = models.CharField(max_length=38, db_index=True)
     status_code = models.CharField(max_length=2)
-    charge = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY)
-    patient_responsibility = models.DecimalField(**MONEY, null=True, blank=True)
+    charge = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    paid = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    patient_responsibility = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
     filing_indicator = models.CharField(max_length=2, blank=True)
     payer_claim_number = models.CharField(max_length=50, blank=True, db_index=True)
     facility_type = models.CharField(max_length=3, blank=True)
@@ -366,9 +368,9 @@ class ServiceLine(models.Model):
     revenue_code = models.CharField(max_length=48, blank=True)
     original_procedure_code = models.CharField(max_length=48, blank=True)
     units = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
-    charge = models.DecimalField(**MONEY)
-    paid = models.DecimalField(**MONEY)
-    allowed = models.DecimalField(**MONEY, null=True, blank=True)
+    charge = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    paid = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    allowed = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
     service_date = models.DateField(null=True, blank=True)
     service_date_end = models.DateField(null=True, blank=True)
     line_control_number = models.CharField(max_length=50, blank=True)
@@ -396,7 +398,7 @@ class Adjustment(models.Model):
     sequence = models.PositiveIntegerField(help_text="Position among the claim's adjustments")
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5, db_index=True)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     quantity = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
 
     class Meta:
@@ -441,7 +443,7 @@ class ProviderAdjustment(models.Model):
     fiscal_period_date = models.DateField(null=True, blank=True)
     reason_code = models.CharField(max_length=4)
     reference = models.CharField(max_length=60, blank=True)
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 
     class Meta:
         ordering = ["remittance_id", "sequence"]
@@ -572,7 +574,7 @@ class Denial(models.Model):
     group_code = models.CharField(max_length=2)
     carc = models.CharField(max_length=5, db_index=True, help_text="The CARC with the largest amount")
     rarcs = models.CharField(max_length=80, blank=True, help_text="Space-separated RARCs")
-    amount = models.DecimalField(**MONEY, help_text="Amount at stake")
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, help_text="Amount at stake")
     adjustments = models.ManyToManyField(Adjustment, related_name="denials", blank=True)
     service_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN, db_index=True)
@@ -591,7 +593,7 @@ class Denial(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_denials"
     )
     success_probability = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"))
-    expected_recovery = models.DecimalField(**MONEY, default=Decimal("0"))
+    expected_recovery = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, default=Decimal("0"))
     priority = models.DecimalField(max_digits=16, decimal_places=4, default=Decimal("0"), db_index=True)
     due_date = models.DateField(null=True, blank=True, db_index=True)
     triaged_at = models.DateTimeField(null=True, blank=True)
@@ -620,7 +622,7 @@ class Denial(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
-    recovered_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    recovered_amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
     resolution_reason = models.CharField(max_length=300, blank=True, help_text="Why written off, escalated...")
     chosen_modifier = models.CharField(max_length=2, blank=True, help_text="Modifier on the corrected claim line")
     worked_at = models.DateTimeField(null=True, blank=True)
