@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -45,6 +46,29 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 PAGE_SIZE = 50
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``CAP`` rows and then says "more than CAP".
+
+    A coder's claims are those with a denial in their queues: counting all of them reads
+    every denial of the team (about 250 ms at 200,000 denials), where the first page alone
+    takes a few milliseconds. Counting through ``LIMIT CAP + 1`` stops early.
+    """
+
+    CAP = 10_000
+
+    @cached_property
+    def _seen(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._seen, self.CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self._seen > self.CAP
 
 
 def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignore[no-untyped-def]
@@ -115,7 +139,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
     """A file: its remittances, and of its claims only those the user may see."""
     file = _get_file_for_user(request, file_id)
-    claims = _page(request, selectors.claim_list(user=request.user, file_id=file.pk))
+    claims = CappedPaginator(selectors.claim_list(user=request.user, file_id=file.pk), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     events = selectors.audit_events_for(
         target_type_id=ContentType.objects.get_for_model(RemittanceFile).pk, target_id=file.pk
     )[:20]
@@ -158,7 +184,13 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     search_form = ClaimSearchForm(request.POST if searching else None)
     search = search_form.cleaned_data if search_form.is_valid() else {}
-    if searching and not search.get("pcn") and not search.get("payer_claim") and not request.htmx:
+    if (
+        searching
+        and search_form.is_valid()
+        and not search.get("pcn")
+        and not search.get("payer_claim")
+        and not request.htmx
+    ):
         # An emptied search: back to the plain list, keeping the filters in the URL.
         return redirect(reverse("denials:claim_list") + (f"?{form.query_string()}" if form.query_string() else ""))
     claims = selectors.claim_list(
@@ -168,7 +200,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         payer_id=filters["payer"].pk if filters.get("payer") else None,
         status=filters.get("status", ""),
     )
-    page = Paginator(claims, PAGE_SIZE).get_page(search.get("page") if searching else request.GET.get("page"))
+    page = CappedPaginator(claims, PAGE_SIZE).get_page(search.get("page") if searching else request.GET.get("page"))
     context = {
         "form": form,
         "search_form": search_form,
@@ -178,7 +210,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         "active_nav": "claims",
     }
     template = "denials/claim_list.html#rows" if request.htmx else "denials/claim_list.html"
-    return render(request, template, context)
+    # A search that is not valid (a number longer than any claim's) says so beside its field.
+    status = 400 if searching and not search_form.is_valid() and not request.htmx else 200
+    return render(request, template, context, status=status)
 
 
 @require_GET

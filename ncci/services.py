@@ -165,6 +165,9 @@ def codes_load(*, data_dir: Path = DATA_DIR) -> dict[str, int]:
         Modifier.objects.get_or_create(code=code, defaults={"description": text, "bypass_group": group})[1]
         for code, (text, group) in MODIFIERS.items()
     )
+    if counts["carc"]:
+        # The denials app fills the new CARCs' suggested categories from its category rules.
+        transaction.on_commit(lambda: reference_data_changed.send(sender=Carc, table="codes"))
     return counts
 
 

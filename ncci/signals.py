@@ -5,5 +5,5 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 #: Sent after PTP/MUE rows or modifier definitions changed (an import, an admin edit).
-#: Keyword arguments: table ("ptp", "mue" or "modifier").
+#: Keyword arguments: table ("ptp", "mue", "modifier", or "codes" after code lists were loaded).
 reference_data_changed = Signal()

@@ -357,3 +357,21 @@ def test_claim_history_links_only_the_payments_the_user_may_open(team_files, cod
     assert "History across remittances" in coder_html
     assert reverse("denials:claim_detail", args=[paid_later.pk]) not in coder_html
     assert reverse("denials:claim_detail", args=[paid_later.pk]) in _text(client_for(admin_user).get(url))
+
+
+def test_claim_list_counts_at_most_a_cap_then_says_more_than(team_files, coder, client_for, monkeypatch):
+    """Counting every claim a team may see reads all its denials: the list stops counting at a cap."""
+    from denials.views import CappedPaginator
+
+    monkeypatch.setattr(CappedPaginator, "CAP", 1)
+    text = _text(client_for(coder).get(reverse("denials:claim_list")))
+    assert "of more than 1</span>" in text and "Page 1 of 1+" in text
+    monkeypatch.setattr(CappedPaginator, "CAP", 10)
+    text = _text(client_for(coder).get(reverse("denials:claim_list")))
+    assert "of 2</span>" in text and "more than" not in text
+
+
+def test_a_claim_number_too_long_is_refused_beside_its_field(team_files, coder, client_for):
+    response = client_for(coder).post(reverse("denials:claim_list"), {"pcn": "X" * 51})
+    assert response.status_code == 400
+    assert "Ensure this value has at most 50 characters" in _text(response)

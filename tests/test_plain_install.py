@@ -357,7 +357,6 @@ def test_a_new_code_list_gets_its_suggested_categories_when_ncci_signals_it():
     assert Carc.objects.get(code="45").default_category == "contractual"
 
 
-@pytest.mark.xfail(strict=True, reason="needs ncci.services.codes_load to send reference_data_changed(table='codes')")
 def test_load_codes_after_migrate_fills_the_carcs_suggested_categories(django_capture_on_commit_callbacks):
     Carc.objects.all().delete()
     _wipe_shipped_defaults()

@@ -169,12 +169,12 @@ def denial_record_outcome(
     reason = reason.strip()
     changes: dict[str, Any] = {"status": OUTCOME_ACTIONS[action], "worked_at": timezone.now()}
     if action == "corrected-claim":
-        from denials.triage import BYPASS_MODIFIERS
-        from ncci.services import bypass_modifiers
+        from ncci import ptp
+        from ncci.selectors import modifier_groups
 
         if not modifier:
             raise DenialActionRefused("Choose the modifier for the corrected claim line.")
-        if denial.ncci_modifier_indicator == "0" and modifier in (bypass_modifiers() or BYPASS_MODIFIERS):
+        if denial.ncci_modifier_indicator == ptp.NOT_ALLOWED and modifier in modifier_groups().bypass:
             raise DenialActionRefused(
                 f"NCCI edit {denial.ncci_column1}/{denial.ncci_column2} has modifier indicator 0: no modifier can "
                 f"bypass it, so {modifier} would be refused. Write it off instead."
