@@ -91,12 +91,12 @@ def _line_finding(line: ServiceLine, classifier: AdjustmentClassifier) -> Denial
         if unexplained > ZERO:
             # Paid nothing and no routine reason covers it: the payer denied it without
             # saying so. Name it by its largest adjustment if any, else by CARC "".
-            primary = _primary(line.adjustments) if line.adjustments else None
+            named_by = _primary(line.adjustments) if line.adjustments else None
             return DenialFinding(
                 kind="zero-pay",
                 line_sequence=line.sequence,
-                group_code=primary.group_code if primary else "",
-                carc=primary.reason_code if primary else "",
+                group_code=named_by.group_code if named_by else "",
+                carc=named_by.reason_code if named_by else "",
                 rarcs=list(line.remark_codes),
                 amount=unexplained,
                 adjustments=list(line.adjustments),
@@ -130,15 +130,15 @@ def find_denials(claim: ClaimPayment, classifier: AdjustmentClassifier) -> list[
         # Denied, but every adjustment is routine or missing: the whole unpaid amount is at
         # stake, and the largest adjustment (if any) names it.
         everything = list(claim.adjustments) + [a for line in claim.service_lines for a in line.adjustments]
-        primary = _primary(everything) if everything else None
+        named_by = _primary(everything) if everything else None
         at_stake = claim.charge - claim.paid
         if at_stake > ZERO:
             findings.append(
                 DenialFinding(
                     kind="claim-denied",
                     line_sequence=None,
-                    group_code=primary.group_code if primary else "",
-                    carc=primary.reason_code if primary else "",
+                    group_code=named_by.group_code if named_by else "",
+                    carc=named_by.reason_code if named_by else "",
                     rarcs=list(claim.remark_codes),
                     amount=at_stake,
                     adjustments=everything,

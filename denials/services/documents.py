@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from denials.models import (
@@ -16,7 +16,7 @@ from denials.services.audit import audit_record
 from denials.services.worklist import DenialActionRefused
 
 
-def document_upload(*, claim: ClaimPayment, name: str, content: bytes, actor: AbstractBaseUser, title: str = "") -> Any:
+def document_upload(*, claim: ClaimPayment, name: str, content: bytes, actor: User, title: str = "") -> Any:
     """Attach clinical documentation: plain text as is, PDF through pypdf's text extraction."""
     from denials.models import ClinicalDocument
 
@@ -76,7 +76,7 @@ def _pdf_text(name: str, content: bytes) -> tuple[str, int]:
 
 
 def evidence_save(
-    *, denial: Denial, document: Any, start: int, end: int, kind: str, actor: AbstractBaseUser, quote: str = ""
+    *, denial: Denial, document: Any, start: int, end: int, kind: str, actor: User, quote: str = ""
 ) -> Any:
     """Save a passage of a document as evidence. Offsets index the document's text; when
     the browser's selection text is sent too, it must match what the offsets cover."""
@@ -104,7 +104,7 @@ def evidence_save(
     return evidence
 
 
-def evidence_delete(*, evidence: Any, actor: AbstractBaseUser) -> None:
+def evidence_delete(*, evidence: Any, actor: User) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,

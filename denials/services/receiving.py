@@ -9,10 +9,11 @@ import logging
 import secrets
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
@@ -44,7 +45,7 @@ def remittance_file_receive(
     name: str,
     content: bytes,
     source: str,
-    uploaded_by: AbstractBaseUser | None = None,
+    uploaded_by: User | None = None,
     queue: bool = True,
 ) -> RemittanceFile:
     """Store a received 835 byte for byte and queue its ingestion (after commit).
@@ -112,7 +113,7 @@ def _queue_ingest(file: RemittanceFile) -> None:
     ingest_remittance_file.delay_on_commit(file.pk)
 
 
-def remittance_file_retry(*, file: RemittanceFile, actor: AbstractBaseUser | None, queue: bool = True) -> bool:
+def remittance_file_retry(*, file: RemittanceFile, actor: User | None, queue: bool = True) -> bool:
     """Put a failed file back in line, with a fresh count of attempts. Returns False when it
     was not failed."""
     with transaction.atomic():
@@ -430,7 +431,7 @@ def remittance_files_sweep_stuck() -> list[int]:
         ).values_list("pk", flat=True)
     )
     for file_id in stuck:
-        transaction.on_commit(lambda fid=file_id: _requeue(fid))
+        transaction.on_commit(partial(_requeue, file_id))
         logger.info("re-queueing stuck remittance file %s", file_id)
     return stuck
 

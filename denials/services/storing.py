@@ -262,12 +262,12 @@ def _store_transaction(
     denial_adjustments: list[list[int]] = []
     for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
         for finding in find_denials(claim, classifier):
-            line = next((ln for ln in claim.service_lines if ln.sequence == finding.line_sequence), None)
-            line_id = line_id_by_key[(claim_id, line.sequence)] if line is not None else None
+            denied_line = next((ln for ln in claim.service_lines if ln.sequence == finding.line_sequence), None)
+            denied_line_id = line_id_by_key[(claim_id, denied_line.sequence)] if denied_line is not None else None
             denial_rows.append(
                 (
                     claim_id,
-                    line_id,
+                    denied_line_id,
                     payer.pk,
                     finding.kind,
                     finding.group_code,
@@ -276,7 +276,7 @@ def _store_transaction(
                     # claim with more than nine of them shows the first ones here.
                     " ".join(finding.rarcs)[:80],
                     finding.amount,
-                    (line.service_date if line is not None else None) or claim.statement_from,
+                    (denied_line.service_date if denied_line is not None else None) or claim.statement_from,
                 )
             )
             denial_adjustments.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from denials.models import Payer, QueueRule, Team, WorkQueue
@@ -53,10 +53,10 @@ class TeamSetup:
 def team_add(
     *,
     name: str,
-    members: Iterable[AbstractBaseUser] = (),
+    members: Iterable[User] = (),
     payers: Sequence[Payer] = (),
     queue_prefix: str | None = None,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> TeamSetup:
     """Create (or complete) a team with the three standard queues and their routing rules.
 

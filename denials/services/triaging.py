@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -218,7 +218,7 @@ def denials_triage(
     denial_ids: Iterable[int] | None = None,
     file_id: int | None = None,
     only_unworked: bool = True,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
 ) -> int:
     """Triage denials: category, queue, next action, explanation, priority and due date.
 
@@ -260,7 +260,7 @@ def _denial_ids(*, denial_ids: Iterable[int] | None, file_id: int | None, only_u
     return list(denials.order_by("pk").values_list("pk", flat=True))
 
 
-def _triage_context(*, actor: AbstractBaseUser | None) -> _TriageContext:
+def _triage_context(*, actor: User | None) -> _TriageContext:
     # Index the rules by CARC so each denial is matched against a handful, not hundreds.
     rules_by_carc: dict[str, list[Any]] = {}
     for rule in _pure_category_rules():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -72,7 +72,7 @@ def _denial_update(
     *,
     denial: Denial,
     expected_version: int,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     note: str = "",
     **changes: Any,
@@ -95,7 +95,7 @@ def _denial_update(
 
 
 def denial_assign(
-    *, denial: Denial, assignee: AbstractBaseUser | None, actor: AbstractBaseUser, expected_version: int
+    *, denial: Denial, assignee: User | None, actor: User, expected_version: int
 ) -> Denial:
     """Assign (or unassign, with None). Coders may only take work for themselves;
     managers and admins may hand it to anyone on the queue's team."""
@@ -106,13 +106,14 @@ def denial_assign(
         raise DenialActionRefused("Only a manager can assign a denial to someone else.")
     if denial.assignee_id and denial.assignee_id != actor.pk and not is_manager(actor):
         raise DenialActionRefused(f"{denial.assignee} is working this denial; ask a manager to reassign it.")
+    queue = denial.queue
     if (
         assignee is not None
-        and denial.queue_id
+        and queue is not None
         and not is_manager(assignee)
-        and not denial.queue.team.members.filter(pk=assignee.pk).exists()
+        and not queue.team.members.filter(pk=assignee.pk).exists()
     ):
-        raise DenialActionRefused(f"{assignee} is not on the {denial.queue.team} team that owns this queue.")
+        raise DenialActionRefused(f"{assignee} is not on the {queue.team} team that owns this queue.")
     status = denial.status
     if assignee is not None and status == Denial.Status.OPEN:
         status = Denial.Status.IN_PROGRESS
@@ -128,7 +129,7 @@ def denial_assign(
     )
 
 
-def denial_take_next(*, user: AbstractBaseUser, queue_id: int | None = None) -> Denial | None:
+def denial_take_next(*, user: User, queue_id: int | None = None) -> Denial | None:
     """Claim the highest-priority open, unassigned denial the user may work.
 
     A conditional update claims it; if a colleague took it a moment earlier, try the next.
@@ -155,7 +156,7 @@ def denial_record_outcome(
     *,
     denial: Denial,
     action: str,
-    actor: AbstractBaseUser,
+    actor: User,
     expected_version: int,
     modifier: str = "",
     reason: str = "",
@@ -206,7 +207,7 @@ def denial_record_outcome(
     )
 
 
-def denials_bulk_assign(*, denial_ids: list[int], assignee: AbstractBaseUser, actor: AbstractBaseUser) -> int:
+def denials_bulk_assign(*, denial_ids: list[int], assignee: User, actor: User) -> int:
     """Assign several denials at their current versions; the ones that changed meanwhile are skipped."""
     from denials.selectors import denials_visible_to
 
@@ -220,7 +221,7 @@ def denials_bulk_assign(*, denial_ids: list[int], assignee: AbstractBaseUser, ac
     return done
 
 
-def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: AbstractBaseUser) -> int:
+def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: User) -> int:
     if not reason.strip():
         raise DenialActionRefused("A write-off needs a reason.")
     from denials.selectors import denials_visible_to
@@ -239,7 +240,7 @@ def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: Abstrac
     return done
 
 
-def denial_add_note(*, denial: Denial, author: AbstractBaseUser, body: str) -> Any:
+def denial_add_note(*, denial: Denial, author: User, body: str) -> Any:
     from denials.models import DenialNote
 
     body = body.strip()

@@ -214,7 +214,7 @@ class _Checker:
         get_text = attrgetter(*(a for a, _ in text))
         get_numbers = attrgetter(*(a for a, _, _ in numbers))
         lengths = [length if length is not None else 1 << 62 for _, length in text]
-        number_limits = [(bound, quantum, set()) for _, bound, quantum in numbers]
+        number_limits: list[tuple[Any, Any, set[Any]]] = [(bound, quantum, set()) for _, bound, quantum in numbers]
         nul_possible = self.nul_possible
 
         def fits(obj: Any) -> bool:
