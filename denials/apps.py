@@ -17,9 +17,9 @@ _CODE_LIST_TABLES = frozenset({"carc", "codes"})
 
 def _queue_retriage(**kwargs: Any) -> None:
     """NCCI tables changed: re-triage open denials once the change is committed."""
-    from denials.tasks import retriage_open_denials
+    from denials.services.queueing import RETRIAGE_OPEN, queue_after_commit
 
-    retriage_open_denials.delay_on_commit()
+    queue_after_commit(RETRIAGE_OPEN)
 
 
 def _fill_carc_categories(*, table: str = "", **kwargs: Any) -> None:
@@ -85,6 +85,7 @@ class DenialsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from denials import tasks  # noqa: F401  (registers the tasks services queue by name)
         from ncci.signals import reference_data_changed
 
         reference_data_changed.connect(_queue_retriage, dispatch_uid="denials-retriage-on-ncci-change")

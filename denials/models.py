@@ -112,7 +112,8 @@ class AccessEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="access_target")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label or 'system'} {self.action} {self.target_type_id}:{self.target_id}"
+        who = self.actor_label or "system"
+        return f"{self.at:%Y-%m-%d %H:%M} {who} {self.action} {self.target_type_id}:{self.target_id}"
 
 
 class ShippedDefaults(models.Model):
@@ -293,7 +294,9 @@ class ClaimPayment(models.Model):
     status_code = models.CharField(max_length=2)
     charge = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     paid = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
-    patient_responsibility = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True)
+    patient_responsibility = models.DecimalField(
+        max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
+    )
     filing_indicator = models.CharField(max_length=2, blank=True)
     payer_claim_number = models.CharField(max_length=50, blank=True, db_index=True)
     facility_type = models.CharField(max_length=3, blank=True)

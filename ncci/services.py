@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
@@ -272,7 +273,6 @@ def ncci_import_upload(
     created_by: Any = None,
 ) -> NcciImport:
     """Keep an uploaded file under MEDIA_ROOT/ncci_uploads/ and queue its import (after commit)."""
-    from ncci.tasks import import_ncci_file
 
     directory = Path(settings.MEDIA_ROOT) / UPLOAD_DIR_NAME
     directory.mkdir(parents=True, exist_ok=True)
@@ -284,7 +284,8 @@ def ncci_import_upload(
     record = ncci_import_create(
         filename=original, path=target, table=table, setting=setting, quarter=quarter, created_by=created_by
     )
-    import_ncci_file.delay_on_commit(record.pk)
+    # By name: ncci.tasks imports this module, never the reverse (registered in NcciConfig.ready).
+    current_app.tasks["ncci.tasks.import_ncci_file"].delay_on_commit(record.pk)
     return record
 
 

@@ -120,9 +120,10 @@ def account(ok: Statuses = (200,)) -> Expect:
     return Expect(anonymous=(302,), norole=ok, member=ok, outsider=ok, admin=ok, writers=frozenset())
 
 
-def ncci_admin(ok: Statuses = (200,)) -> Expect:
+def ncci_admin(ok: Statuses = (200,), *, norole: Statuses = (403,)) -> Expect:
+    """Admins only; a role that is not admin gets 403 (no role: 403, or 404 on an object URL)."""
     return Expect(
-        anonymous=(302,), norole=(403,), member=(403,), outsider=(403,), admin=ok, writers=frozenset({"admin"})
+        anonymous=(302,), norole=norole, member=(403,), outsider=(403,), admin=ok, writers=frozenset({"admin"})
     )
 
 
@@ -494,7 +495,9 @@ ENTRIES: dict[str, Entry] = {
     "ncci:scrub": Entry((GET(page()), POST(page(), _scrub_form))),
     "ncci:scrub_line": Entry((GET(page(), query="?index=3", htmx=True),)),
     "ncci:import": Entry((GET(ncci_admin()), POST(ncci_admin((400,)), _empty))),
-    "ncci:import_row": Entry((GET(ncci_admin(), htmx=True),), fixed=lambda world: {"import_id": world.ncci_import.pk}),
+    "ncci:import_row": Entry(
+        (GET(ncci_admin(norole=(403, 404)), htmx=True),), fixed=lambda world: {"import_id": world.ncci_import.pk}
+    ),
 }
 #: The admin URLs the group above covers (they must exist; the rest of admin/ is skipped).
 ADMIN_COVERED = ("admin:index", "admin:denials_denial_changelist", "admin:denials_claimpayment_change")

@@ -29,6 +29,7 @@ from denials.models import (
     ServiceLine,
 )
 from denials.services.audit import audit_record
+from denials.services.queueing import INGEST_FILE, VALIDATE_FILE, queue_after_commit
 from denials.services.storing import parsed_file_check, remittance_store, safe_text
 from denials.services.triaging import denials_triage
 from denials.x12 import parsed as x12
@@ -108,9 +109,7 @@ def remittance_file_receive(
 
 
 def _queue_ingest(file: RemittanceFile) -> None:
-    from denials.tasks import ingest_remittance_file
-
-    ingest_remittance_file.delay_on_commit(file.pk)
+    queue_after_commit(INGEST_FILE, file.pk)
 
 
 def remittance_file_retry(*, file: RemittanceFile, actor: User | None, queue: bool = True) -> bool:
@@ -363,10 +362,8 @@ def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
 
 def _after_ingest(file_id: int) -> None:
     """Follow-up work once a file is stored: the strict 5010 check, in the background."""
-    from denials.tasks import validate_remittance_file
-
     if settings.STRICT_X12_VALIDATION:
-        validate_remittance_file.delay_on_commit(file_id)
+        queue_after_commit(VALIDATE_FILE, file_id)
 
 
 def _file_totals(file_id: int) -> dict[str, Any]:
@@ -437,6 +434,4 @@ def remittance_files_sweep_stuck() -> list[int]:
 
 
 def _requeue(file_id: int) -> None:
-    from denials.tasks import ingest_remittance_file
-
-    ingest_remittance_file.delay(file_id)
+    queue_after_commit(INGEST_FILE, file_id)
