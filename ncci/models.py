@@ -24,9 +24,11 @@ class Setting(models.TextChoices):
 
 
 class ModifierIndicator(models.TextChoices):
-    NOT_ALLOWED = "0", "0: never separately payable"
-    ALLOWED = "1", "1: payable with a modifier when documented"
-    NOT_APPLICABLE = "9", "9: not applicable"
+    """The CMS modifier indicators; their words live in ``ncci.ptp``."""
+
+    NOT_ALLOWED = ptp.NOT_ALLOWED, ptp.indicator_label(ptp.NOT_ALLOWED)
+    ALLOWED = ptp.ALLOWED, ptp.indicator_label(ptp.ALLOWED)
+    NOT_APPLICABLE = ptp.NOT_APPLICABLE, ptp.indicator_label(ptp.NOT_APPLICABLE)
 
 
 class CodeDefinition(models.Model):

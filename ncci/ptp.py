@@ -36,6 +36,31 @@ NOT_ALLOWED = "0"
 ALLOWED = "1"
 NOT_APPLICABLE = "9"
 
+#: The words for each indicator: every page, API answer and choice label reads them here.
+#: Short (lists, API ``modifier_indicator_text``, admin choices) ...
+INDICATOR_WORDS: dict[str, str] = {
+    NOT_ALLOWED: "never separately payable",
+    ALLOWED: "payable with a modifier when documented",
+    NOT_APPLICABLE: "not applicable",
+}
+#: ... and with what it means for the coder (the denial's NCCI panel).
+INDICATOR_DETAIL: dict[str, str] = {
+    NOT_ALLOWED: "never separately payable; no modifier bypasses it",
+    ALLOWED: "payable with a modifier when documentation supports a distinct service",
+    NOT_APPLICABLE: "not applicable (the edit is effectively deleted)",
+}
+
+
+def indicator_words(indicator: str) -> str:
+    return INDICATOR_WORDS.get((indicator or "").strip(), "unknown indicator")
+
+
+def indicator_label(indicator: str, *, detail: bool = False) -> str:
+    """'1: payable with a modifier when documented' (the code first, then its words)."""
+    code = (indicator or "").strip()
+    words = (INDICATOR_DETAIL if detail else INDICATOR_WORDS).get(code)
+    return f"{code}: {words}" if words else "—"
+
 
 class PtpRow(Protocol):
     """What the rules read of a PTP row: ``PtpEditFact``, the ``PtpEdit`` model, a test double."""

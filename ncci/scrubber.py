@@ -38,16 +38,12 @@ from ncci.ptp import DISTINCT_SERVICE_MODIFIERS as DISTINCT_SERVICE_MODIFIERS
 from ncci.ptp import GLOBAL_SURGERY_MODIFIERS as GLOBAL_SURGERY_MODIFIERS
 from ncci.ptp import ModifierGroups as ModifierGroups
 from ncci.ptp import PtpEditFact as PtpEditFact
+from ncci.ptp import indicator_words as indicator_words
 
 # ---------------------------------------------------------------------------------------
 # Words
 # ---------------------------------------------------------------------------------------
 
-INDICATOR_WORDS: dict[str, str] = {
-    "0": "never separately payable",
-    "1": "payable with a modifier when documented",
-    "9": "not applicable",
-}
 
 MUE_INDICATOR_WORDS: dict[str, str] = {
     "1": "line edit: each line is checked on its own",
@@ -83,10 +79,6 @@ ACTION_LABELS: dict[str, str] = {
 # Severity: "error" will be denied as billed, "warning" passes only with documentation,
 # "ok" is information (an edit that does not apply).
 ERROR, WARNING, OK = "error", "warning", "ok"
-
-
-def indicator_words(indicator: str) -> str:
-    return INDICATOR_WORDS.get(indicator.strip(), "unknown indicator")
 
 
 def mue_indicator_words(indicator: str) -> str:

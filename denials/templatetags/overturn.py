@@ -77,11 +77,6 @@ CATEGORY_SHORT = {
     "coordination-of-benefits": "Coordination of benefits",
     "authorization": "Authorization",
 }
-INDICATOR_WORDS = {
-    "0": "0: never separately payable; no modifier bypasses it",
-    "1": "1: payable with a modifier when documentation supports a distinct service",
-    "9": "9: not applicable (the edit is effectively deleted)",
-}
 
 
 @register.simple_tag
@@ -106,7 +101,9 @@ def action_label(slug: str) -> str:
 
 @register.filter
 def indicator_words(indicator: str) -> str:
-    return INDICATOR_WORDS.get(indicator or "", "—")
+    from ncci.ptp import indicator_label
+
+    return indicator_label(indicator, detail=True)
 
 
 @register.simple_tag
