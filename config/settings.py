@@ -297,7 +297,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Remittance files, claims, denials and NCCI reference data. Session or token authentication.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated", "denials.access.HasRole"],
     # Swagger UI from the vendored drf-spectacular-sidecar package: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

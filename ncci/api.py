@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.request import Request
@@ -285,6 +287,7 @@ class ScrubView(APIView):
 
     authentication_classes = AUTHENTICATION
 
+    @extend_schema(request=ScrubRequestSerializer, responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         incoming = ScrubRequestSerializer(data=request.data)
         if not incoming.is_valid():
