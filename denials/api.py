@@ -11,6 +11,7 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
+from django.contrib.auth.models import User
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -37,7 +38,7 @@ class RecordedRetrieveMixin:
 
 class RemittanceFileSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:remittance-file-detail")
-    payer = serializers.StringRelatedField()
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
 
     class Meta:
         model = RemittanceFile
@@ -96,6 +97,11 @@ class UploadSerializer(serializers.Serializer):
         return value
 
 
+def _signed_in(request: Request) -> User | None:
+    """The API's caller as a ``User`` (DRF has already refused anonymous callers)."""
+    return request.user if isinstance(request.user, User) else None
+
+
 class RemittanceFileViewSet(
     RecordedRetrieveMixin,
     mixins.ListModelMixin,
@@ -121,7 +127,10 @@ class RemittanceFileViewSet(
         upload.is_valid(raise_exception=True)
         incoming = upload.validated_data["file"]
         file = services.remittance_file_receive(
-            name=incoming.name, content=incoming.read(), source=RemittanceFile.Source.API, uploaded_by=request.user
+            name=incoming.name,
+            content=incoming.read(),
+            source=RemittanceFile.Source.API,
+            uploaded_by=_signed_in(request),
         )
         file.refresh_from_db()
         url = reverse("api:remittance-file-detail", kwargs={"pk": file.pk}, request=request)
@@ -144,7 +153,9 @@ class RemarkSerializer(serializers.ModelSerializer):
 class ServiceLineSerializer(serializers.ModelSerializer):
     modifiers = serializers.ListField(child=serializers.CharField(), read_only=True)
     adjustments = AdjustmentSerializer(many=True, read_only=True)
-    remarks = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    remarks: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="code"
+    )
 
     class Meta:
         model = ServiceLine
@@ -169,7 +180,7 @@ class ServiceLineSerializer(serializers.ModelSerializer):
 
 class ClaimSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:claim-detail")
-    payer = serializers.StringRelatedField()
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     payment_date = serializers.DateField(source="remittance.payment_date", read_only=True)
     file = serializers.IntegerField(source="remittance.file_id", read_only=True)
 
@@ -218,7 +229,11 @@ class ClaimDetailSerializer(ClaimSerializer):
 
     def get_adjustments(self, claim: ClaimPayment) -> list[dict[str, Any]]:
         """Claim-level adjustments (line-level ones are listed under each line)."""
-        return AdjustmentSerializer(claim.claim_adjustments, many=True).data  # type: ignore[return-value]
+        # ``claim_adjustments`` is the Prefetch(to_attr=...) of selectors.claim_detail_queryset.
+        adjustments = getattr(claim, "claim_adjustments", None)
+        if adjustments is None:
+            adjustments = list(claim.adjustments.filter(line__isnull=True))
+        return list(AdjustmentSerializer(adjustments, many=True).data)
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -263,13 +278,15 @@ class DenialSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:denial-detail")
     patient_control_number = serializers.CharField(source="claim.patient_control_number", read_only=True)
     payer_claim_number = serializers.CharField(source="claim.payer_claim_number", read_only=True)
-    claim = serializers.HyperlinkedRelatedField(view_name="api:claim-detail", read_only=True)
-    payer = serializers.StringRelatedField()
+    claim: serializers.HyperlinkedRelatedField[Any] = serializers.HyperlinkedRelatedField(
+        view_name="api:claim-detail", read_only=True
+    )
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     procedure_code = serializers.SerializerMethodField()
     modifiers = serializers.SerializerMethodField()
     rarcs = serializers.ListField(source="rarc_list", child=serializers.CharField(), read_only=True)
-    queue = serializers.StringRelatedField()
-    assignee = serializers.StringRelatedField()
+    queue: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    assignee: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     ncci_edit = serializers.SerializerMethodField()
 
     class Meta:
@@ -307,10 +324,10 @@ class DenialSerializer(serializers.ModelSerializer):
         ]
 
     def get_procedure_code(self, denial: Denial) -> str:
-        return denial.line.procedure_code if denial.line_id else ""
+        return denial.line.procedure_code if denial.line is not None else ""
 
     def get_modifiers(self, denial: Denial) -> list[str]:
-        return denial.line.modifiers if denial.line_id else []
+        return denial.line.modifiers if denial.line is not None else []
 
     def get_ncci_edit(self, denial: Denial) -> dict[str, Any] | None:
         if not denial.ncci_column1:

@@ -12,9 +12,9 @@ from ncci.models import Carc, GroupCode, Modifier, Mue, NcciImport, ProcedureCod
 class CodeAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     """Retiring a code means setting its stop date; rows are kept for old remittances."""
 
-    list_display = ("code", "description", "start_date", "stop_date")
-    search_fields = ("code", "description")
-    list_filter = ("stop_date",)
+    list_display: tuple[str, ...] = ("code", "description", "start_date", "stop_date")
+    search_fields: tuple[str, ...] = ("code", "description")
+    list_filter: tuple[str, ...] = ("stop_date",)
 
 
 @admin.register(Carc)
@@ -62,7 +62,17 @@ class MueAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
 @admin.register(NcciImport)
 class NcciImportAdmin(admin.ModelAdmin):
-    list_display = ("filename", "table", "setting", "quarter", "status", "added", "changed", "unchanged", "rejected",
-                    "created_at")
+    list_display = (
+        "filename",
+        "table",
+        "setting",
+        "quarter",
+        "status",
+        "added",
+        "changed",
+        "unchanged",
+        "rejected",
+        "created_at",
+    )
     list_filter = ("status", "table", "setting", "quarter")
     readonly_fields = [f.name for f in NcciImport._meta.fields]
