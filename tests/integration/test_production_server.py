@@ -165,8 +165,12 @@ def production_server(django_db_setup, tmp_path_factory):
 @pytest.fixture
 def user(settings):
     """A user whose password the server can check: it uses the real hasher, not the tests' fast MD5."""
+    from django.contrib.auth.models import Group
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    return UserFactory()
+    coder = UserFactory()
+    coder.groups.add(Group.objects.get(name="coder"))  # created by migrate; no role would see nothing
+    return coder
 
 
 def test_healthz_answers_with_database_and_broker_state(production_server):
