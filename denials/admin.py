@@ -7,11 +7,13 @@ access trails are read-only for everyone, superusers included.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from denials import services
 from denials.models import (
     AccessEvent,
     AdjustmentRule,
@@ -28,30 +30,30 @@ from denials.models import (
 )
 
 
-class RetriageOnChange:
-    """Triage reads this table: after an admin changes it, re-triage the denials not yet
-    worked (a Celery task, queued once the change is committed)."""
-
-    def _retriage(self) -> None:
-        from denials.tasks import retriage_open_denials
-
-        retriage_open_denials.delay_on_commit()
+class SavedThroughService:
+    """Triage reads this table: saves and deletes go through ``denials.services.reference``,
+    which validates, audits and re-triages the denials not yet worked (so any caller of the
+    service re-triages, not only this screen)."""
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
-        self._retriage()
+        _SAVE[type(obj)](obj, request.user)
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
-        super().delete_model(request, obj)  # type: ignore[misc]
-        self._retriage()
+        services.reference_rows_delete(rows=[obj], actor=request.user)
 
     def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
-        self._retriage()
+        services.reference_rows_delete(rows=list(queryset), actor=request.user)
+
+
+_SAVE: dict[type[Any], Callable[[Any, Any], object]] = {
+    CategoryRule: lambda obj, actor: services.category_rule_save(rule=obj, actor=actor),
+    QueueRule: lambda obj, actor: services.queue_rule_save(rule=obj, actor=actor),
+    Payer: lambda obj, actor: services.payer_save(payer=obj, actor=actor),
+}
 
 
 @admin.register(CategoryRule)
-class CategoryRuleAdmin(RetriageOnChange, SimpleHistoryAdmin):
+class CategoryRuleAdmin(SavedThroughService, SimpleHistoryAdmin):
     list_display = ("category", "group_code", "carc", "rarc", "payer", "procedure_code", "priority", "note")
     list_filter = ("category", "group_code")
     search_fields = ("=carc", "=rarc", "category", "note")
@@ -65,7 +67,7 @@ class WorkQueueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(QueueRule)
-class QueueRuleAdmin(RetriageOnChange, SimpleHistoryAdmin):
+class QueueRuleAdmin(SavedThroughService, SimpleHistoryAdmin):
     list_display = ("queue", "category", "payer", "priority")
     list_select_related = ("queue", "payer")
 
@@ -78,7 +80,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payer)
-class PayerAdmin(RetriageOnChange, admin.ModelAdmin):  # the appeal window sets due dates
+class PayerAdmin(SavedThroughService, admin.ModelAdmin):  # the appeal window sets due dates
     list_display = ("name", "identifier", "payer_key", "appeal_window_days")
     search_fields = ("name", "identifier", "payer_key")
 

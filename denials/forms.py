@@ -5,6 +5,7 @@ from typing import Any, cast
 
 from django import forms
 
+from denials import vocabulary
 from denials.models import ClaimPayment, Payer
 
 
@@ -27,7 +28,13 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label="835 remittance files", help_text="Choose one or more files.")
+    """The upload page's form. Its one field is named "files" (the page's input name), which
+    ``Form`` already uses for the uploaded files themselves, so it is added per instance
+    rather than declared on the class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["files"] = MultipleFileField(label="835 remittance files", help_text="Choose one or more files.")
 
     def clean_files(self):  # type: ignore[no-untyped-def]
         from django.conf import settings
@@ -176,13 +183,12 @@ class WorklistFilterForm(forms.Form):
 
     def __init__(self, *args: Any, queues: list[Any], payers: Any, people: Any, **kwargs: Any) -> None:
         from denials.models import Denial
-        from denials.triage import CATEGORIES
 
         super().__init__(*args, **kwargs)
         self.queue_summaries = queues
         self.people = list(people)
         _choices(self, "queue", [(q.key, q.name) for q in queues])
-        _choices(self, "category", [("", "Any category"), *CATEGORIES.items()])
+        _choices(self, "category", vocabulary.choices(vocabulary.CATEGORIES, blank="Any category"))
         cast(forms.ModelChoiceField, self.fields["payer"]).queryset = payers
         _choices(self, "status", [("", "Active work"), ("all", "Any status"), *Denial.Status.choices])
         _choices(
@@ -275,14 +281,14 @@ class VersionedForm(forms.Form):
 
 
 def _person(value: str, user: Any) -> Any:
-    """ "me", a user id, or "" (nobody) -> the user or None."""
-    from django.contrib.auth import get_user_model
+    """ "me", a user id, or "" (nobody) -> the user or None; the lookup is a selector's."""
+    from denials.selectors import person_by_id
 
     if value == "me":
         return user
     if not value:
         return None
-    person = get_user_model().objects.filter(pk=int(value)).first() if value.isdigit() else None
+    person = person_by_id(person_id=value)
     if person is None:
         raise forms.ValidationError("Choose someone on the team.")
     return person
@@ -300,19 +306,12 @@ class AssignForm(VersionedForm):
         return _person(self.cleaned_data.get("assignee", ""), self.user)
 
 
-OUTCOME_CHOICES = [
-    ("corrected-claim", "Corrected claim"),
-    ("appeal", "Send to appeal"),
-    ("write-off", "Write off"),
-    ("bill-patient", "Bill the patient"),
-    ("request-info", "Request information"),
-    ("escalate", "Escalate to a manager"),
-    ("reopen", "Reopen"),
-]
+# What a coder may record: the words are the vocabulary's.
+OUTCOME_CHOICES = vocabulary.outcome_choices()
 
 
 class OutcomeForm(VersionedForm):
-    ACTIONS = dict(OUTCOME_CHOICES)
+    ACTIONS = vocabulary.OUTCOME_LABELS
 
     action = forms.ChoiceField(label="What was done", choices=OUTCOME_CHOICES, widget=forms.RadioSelect)
     modifier = forms.CharField(label="Modifier on the corrected line", required=False, max_length=2)
@@ -322,10 +321,10 @@ class OutcomeForm(VersionedForm):
 
     # Which field a refusal of each action belongs next to.
     REFUSAL_FIELD = {
-        "corrected-claim": "modifier",
-        "write-off": "reason",
-        "request-info": "reason",
-        "escalate": "reason",
+        vocabulary.OUTCOME_CORRECTED_CLAIM: "modifier",
+        vocabulary.OUTCOME_WRITE_OFF: "reason",
+        vocabulary.OUTCOME_REQUEST_INFO: "reason",
+        vocabulary.OUTCOME_ESCALATE: "reason",
     }
 
 
@@ -395,23 +394,14 @@ class EvidenceForm(VersionedForm):
         return self.cleaned_data.get("quote", "") if has_offsets else ""
 
     def offsets_in(self, text: str) -> tuple[int, int] | None:
-        """(start, end) in the document text: the selection's, or where the quoted words are."""
+        """(start, end) in the document text: the selection's, or where the quoted words are
+        (found by ``selectors.passage_offsets``)."""
+        from denials.selectors import passage_offsets
+
         start, end = self.cleaned_data.get("start"), self.cleaned_data.get("end")
         if start is not None and end is not None:
             return start, end
-        return find_passage(text, self.cleaned_data.get("quote") or "")
-
-
-def find_passage(text: str, quote: str) -> tuple[int, int] | None:
-    """Where ``quote`` occurs in ``text``, whatever the whitespace and case between its words."""
-    import re
-
-    words = quote.split()
-    if not words:
-        return None
-    pattern = r"\s+".join(re.escape(w) for w in words)
-    match = re.search(pattern, text, flags=re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+        return passage_offsets(text=text, quote=self.cleaned_data.get("quote") or "")
 
 
 class IdListField(forms.Field):
@@ -427,8 +417,7 @@ class IdListField(forms.Field):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("assign-me", "Assign to me"), ("assign", "Assign"), ("write-off", "Write off")]
-    MAX_ROWS = 2000
+    ACTIONS = [("assign-me", "Assign to me"), ("assign", "Assign"), (vocabulary.OUTCOME_WRITE_OFF, "Write off")]
 
     action = forms.ChoiceField(choices=ACTIONS)
     ids = IdListField(required=False)

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from denials import outcomes, vocabulary
+
 # Dollars and cents: 12 digits before the point, 2 after; Decimal, never float.
 MONEY_DIGITS = 14
 MONEY_PLACES = 2
@@ -314,11 +316,19 @@ class ClaimPayment(models.Model):
     balanced = models.BooleanField(default=True)
     warnings = models.JSONField(default=list, blank=True)
     previous_payment = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="later_payments",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="later_payments",
         help_text="The earlier payment of the same claim (same patient control and payer claim number)",
     )
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reversals",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reversals",
         help_text="For a reversal (status 22): the payment it takes back",
     )
 
@@ -395,9 +405,7 @@ class Adjustment(models.Model):
     """One CAS amount: group code + CARC, at claim level (line empty) or line level."""
 
     claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments")
-    line = models.ForeignKey(
-        ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments"
-    )
+    line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
     sequence = models.PositiveIntegerField(help_text="Position among the claim's adjustments")
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5, db_index=True)
@@ -504,7 +512,9 @@ class QueueRule(models.Model):
     """
 
     queue = models.ForeignKey(WorkQueue, on_delete=models.CASCADE, related_name="rules")
-    category = models.CharField(max_length=40, blank=True, help_text="Triage category slug; blank: any")
+    category = models.CharField(
+        max_length=40, blank=True, choices=vocabulary.queue_rule_choices, help_text="Triage category; blank: any"
+    )
     payer = models.ForeignKey(Payer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     priority = models.PositiveIntegerField(default=100)
     history = HistoricalRecords()
@@ -512,8 +522,7 @@ class QueueRule(models.Model):
     class Meta:
         ordering = ["priority", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["category", "payer"], name="queue_rule_one_per_key",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(fields=["category", "payer"], name="queue_rule_one_per_key", nulls_distinct=False),
         ]
 
     def __str__(self) -> str:
@@ -527,7 +536,7 @@ class CategoryRule(models.Model):
     number. The category "bundling" is split by the NCCI lookup into the bundling-* slugs.
     """
 
-    category = models.CharField(max_length=40)
+    category = models.CharField(max_length=40, choices=vocabulary.category_rule_choices)
     group_code = models.CharField(max_length=2, blank=True)
     carc = models.CharField(max_length=5, blank=True)
     rarc = models.CharField(max_length=8, blank=True)
@@ -547,7 +556,7 @@ class CategoryRule(models.Model):
 
 
 #: Work still to do: what a queue page shows unless asked for another status.
-ACTIVE_STATUSES = ("open", "in-progress", "info-requested", "escalated")
+ACTIVE_STATUSES = vocabulary.ACTIVE_STATUSES
 
 
 class Denial(models.Model):
@@ -604,7 +613,11 @@ class Denial(models.Model):
     # letter show exactly what triage saw, even after a later quarter changes the table.
     ptp_edit = models.ForeignKey("ncci.PtpEdit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     pair_line = models.ForeignKey(
-        ServiceLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        ServiceLine,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="The other line of the PTP pair",
     )
     ncci_column1 = models.CharField(max_length=5, blank=True, db_index=True)
@@ -645,14 +658,27 @@ class Denial(models.Model):
             models.Index(fields=["assignee", "status"], name="denial_assignee"),
             # A queue page reads the first rows of work still to do in priority order:
             # these let it stop after one page instead of sorting the whole queue.
-            models.Index(fields=["queue", "-priority", "due_date", "id"], condition=Q(status__in=ACTIVE_STATUSES),
-                         name="denial_active_queue_order"),
-            models.Index(fields=["assignee", "-priority", "due_date", "id"], condition=Q(status__in=ACTIVE_STATUSES),
-                         name="denial_active_mine_order"),
-            models.Index(fields=["queue", "category", "-priority", "due_date", "id"],
-                         condition=Q(status__in=ACTIVE_STATUSES), name="denial_active_category_order"),
-            models.Index(fields=["queue"], include=["amount"], condition=Q(status__in=ACTIVE_STATUSES),
-                         name="denial_active_queue_amount"),
+            models.Index(
+                fields=["queue", "-priority", "due_date", "id"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="denial_active_queue_order",
+            ),
+            models.Index(
+                fields=["assignee", "-priority", "due_date", "id"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="denial_active_mine_order",
+            ),
+            models.Index(
+                fields=["queue", "category", "-priority", "due_date", "id"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="denial_active_category_order",
+            ),
+            models.Index(
+                fields=["queue"],
+                include=["amount"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="denial_active_queue_amount",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -665,6 +691,28 @@ class Denial(models.Model):
     @property
     def rarc_list(self) -> list[str]:
         return self.rarcs.split()
+
+    # --- What the denial page may offer: each asks the one rule in ``denials.outcomes``
+    # that ``services.denial_record_outcome`` enforces, so page and service agree.
+    @property
+    def outcome_recorded(self) -> bool:
+        """A coder has recorded what was done (the list and the page show it beside the status)."""
+        return outcomes.outcome_recorded(status=self.status)
+
+    @property
+    def can_reopen(self) -> bool:
+        """A recorded outcome can be undone; a denial still open or in progress has none."""
+        return not outcomes.reopen_refusal(status=self.status)
+
+    @property
+    def can_bill_patient(self) -> bool:
+        """Only a patient-responsibility (PR) amount may be billed to the patient."""
+        return not outcomes.bill_patient_refusal(group_code=self.group_code, carc=self.carc)
+
+    @property
+    def modifier_cannot_bypass(self) -> bool:
+        """NCCI indicator 0: a corrected claim with a bypass modifier would be refused."""
+        return outcomes.modifier_cannot_bypass(modifier_indicator=self.ncci_modifier_indicator)
 
 
 class ClinicalDocument(models.Model):

@@ -443,6 +443,53 @@ def denial_ids_visible_to(*, user: Any, denial_ids: list[int]) -> list[int]:
     return list(denials_visible_to(user=user).filter(pk__in=denial_ids).values_list("pk", flat=True))
 
 
+#: The most denials one bulk action covers ("every denial matching the view" included).
+BULK_MAX_ROWS = 2000
+
+
+def denial_ids_for_bulk(
+    *,
+    user: Any,
+    denial_ids: list[int],
+    all_matching: bool = False,
+    search: str = "",
+    filters: dict[str, Any] | None = None,
+    limit: int = BULK_MAX_ROWS,
+) -> list[int]:
+    """Which denials a bulk action covers: the ticked ones the user may work or, with
+    ``all_matching``, every denial the worklist view shows (``filters`` are
+    ``denial_worklist``'s keyword arguments), in the view's order, at most ``limit``."""
+    if all_matching:
+        rows = denial_worklist(user=user, search=search, **(filters or {}))
+        return list(rows.values_list("pk", flat=True)[:limit])
+    return denial_ids_visible_to(user=user, denial_ids=denial_ids[:limit])
+
+
+def person_by_id(*, person_id: str) -> Any:
+    """The account with id ``person_id`` (the digits a form posted), or None.
+
+    Whether that person may take the work is the service's rule (``denial_assign`` checks
+    the queue's team), so this only finds them."""
+    from django.contrib.auth import get_user_model
+
+    if not person_id.isdigit():
+        return None
+    return get_user_model().objects.filter(pk=int(person_id)).first()
+
+
+def passage_offsets(*, text: str, quote: str) -> tuple[int, int] | None:
+    """Where ``quote`` occurs in a document's ``text`` as (start, end), whatever the
+    whitespace and case between its words; None when it does not occur (or is blank)."""
+    import re
+
+    words = quote.split()
+    if not words:
+        return None
+    pattern = r"\s+".join(re.escape(w) for w in words)
+    match = re.search(pattern, text, flags=re.IGNORECASE)
+    return (match.start(), match.end()) if match else None
+
+
 def denial_for_user(*, user: Any, denial_id: int) -> Denial:
     """One denial the user may see, with what its page shows; DoesNotExist for any other id."""
     return (
@@ -508,7 +555,9 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
     adjustments = list(Adjustment.objects.filter(claim=claim).order_by("sequence"))
     remarks = list(RemarkCode.objects.filter(claim=claim).order_by("sequence"))
     for line in lines:
-        line._prefetched_objects_cache = {
+        # Django's own prefetch cache (not a declared attribute, hence through __dict__):
+        # ``line.adjustments.all()`` in the template then reads these lists, no query.
+        line.__dict__["_prefetched_objects_cache"] = {
             "adjustments": [a for a in adjustments if a.line_id == line.pk],
             "remarks": [r for r in remarks if r.line_id == line.pk],
         }

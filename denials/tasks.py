@@ -48,12 +48,12 @@ def validate_remittance_file(file_id: int) -> str:
     from django.conf import settings
 
     from denials.models import RemittanceFile
-    from denials.services import remittance_file_record_validation
+    from denials.services import remittance_file_record_validation, remittance_file_skip_validation
     from denials.x12.strict import validate_strict
 
     file = RemittanceFile.objects.only("content", "size").get(pk=file_id)
     if file.size > settings.STRICT_X12_VALIDATION_MAX_BYTES:
-        RemittanceFile.objects.filter(pk=file_id).update(validation_status=RemittanceFile.Validation.SKIPPED)
+        remittance_file_skip_validation(file_id=file_id)
         return "skipped"
     result = validate_strict(bytes(file.content))
     remittance_file_record_validation(

@@ -30,6 +30,48 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from denials.vocabulary import ACTIONS as ACTIONS
+from denials.vocabulary import APPEAL as APPEAL
+from denials.vocabulary import AUTHORIZATION as AUTHORIZATION
+from denials.vocabulary import BILL_PATIENT as BILL_PATIENT
+
+# ---------------------------------------------------------------------------------------
+# Categories and actions
+# ---------------------------------------------------------------------------------------
+# The words (category and action slugs and labels) are defined once, in ``denials.vocabulary``
+# (pure, like this module); they are re-exported here for the callers that read them from triage.
+from denials.vocabulary import BUNDLING as BUNDLING
+from denials.vocabulary import BUNDLING_APPEALABLE as BUNDLING_APPEALABLE
+from denials.vocabulary import BUNDLING_CATEGORIES as BUNDLING_CATEGORIES
+from denials.vocabulary import BUNDLING_EDIT_NOT_IN_FORCE as BUNDLING_EDIT_NOT_IN_FORCE
+from denials.vocabulary import BUNDLING_MODIFIER_MAY_APPLY as BUNDLING_MODIFIER_MAY_APPLY
+from denials.vocabulary import BUNDLING_NO_PTP_PAIR as BUNDLING_NO_PTP_PAIR
+from denials.vocabulary import BUNDLING_NOT_APPEALABLE as BUNDLING_NOT_APPEALABLE
+from denials.vocabulary import CATEGORIES as CATEGORIES
+from denials.vocabulary import CHECK_COB as CHECK_COB
+from denials.vocabulary import CODING as CODING
+from denials.vocabulary import CONTRACTUAL as CONTRACTUAL
+from denials.vocabulary import COORDINATION_OF_BENEFITS as COORDINATION_OF_BENEFITS
+from denials.vocabulary import CORRECTED_CLAIM as CORRECTED_CLAIM
+from denials.vocabulary import DUPLICATE as DUPLICATE
+from denials.vocabulary import ELIGIBILITY as ELIGIBILITY
+from denials.vocabulary import MEDICAL_NECESSITY as MEDICAL_NECESSITY
+from denials.vocabulary import MISSING_INFORMATION as MISSING_INFORMATION
+from denials.vocabulary import NON_COVERED as NON_COVERED
+from denials.vocabulary import OTHER as OTHER
+from denials.vocabulary import PATIENT_RESPONSIBILITY as PATIENT_RESPONSIBILITY
+from denials.vocabulary import PLAN_PROCEDURES as PLAN_PROCEDURES
+from denials.vocabulary import RESUBMIT as RESUBMIT
+from denials.vocabulary import REVIEW as REVIEW
+from denials.vocabulary import REVIEW_CODING as REVIEW_CODING
+from denials.vocabulary import ROUTINE_CATEGORIES as ROUTINE_CATEGORIES
+from denials.vocabulary import RULE_CATEGORIES as RULE_CATEGORIES
+from denials.vocabulary import SEND_DOCUMENTATION as SEND_DOCUMENTATION
+from denials.vocabulary import TIMELY_FILING as TIMELY_FILING
+from denials.vocabulary import VERIFY_AUTHORIZATION as VERIFY_AUTHORIZATION
+from denials.vocabulary import VERIFY_ELIGIBILITY as VERIFY_ELIGIBILITY
+from denials.vocabulary import WRITE_OFF as WRITE_OFF
+
 # One reading of the PTP rules for the whole project: the pure NCCI module owns them, with
 # their sources. It imports nothing from Django.
 from ncci import ptp
@@ -41,104 +83,6 @@ from ncci.ptp import DISTINCT_SERVICE_MODIFIERS as DISTINCT_SERVICE_MODIFIERS
 from ncci.ptp import GLOBAL_SURGERY_MODIFIERS as GLOBAL_SURGERY_MODIFIERS
 from ncci.ptp import PtpEditFact as PtpEditFact
 from ncci.ptp import edit_in_force as edit_in_force
-
-# ---------------------------------------------------------------------------------------
-# Categories and actions
-# ---------------------------------------------------------------------------------------
-
-# The rule table's category for 97/236/M15/N381: never returned by ``triage``, which
-# resolves it into one of the five bundling-* categories from the NCCI finding.
-BUNDLING = "bundling"
-
-BUNDLING_MODIFIER_MAY_APPLY = "bundling-modifier-may-apply"
-BUNDLING_APPEALABLE = "bundling-appealable"
-BUNDLING_NOT_APPEALABLE = "bundling-not-appealable"
-BUNDLING_EDIT_NOT_IN_FORCE = "bundling-edit-not-in-force"
-BUNDLING_NO_PTP_PAIR = "bundling-no-ptp-pair"
-CODING = "coding"
-MEDICAL_NECESSITY = "medical-necessity"
-MISSING_INFORMATION = "missing-information"
-AUTHORIZATION = "authorization"
-ELIGIBILITY = "eligibility"
-DUPLICATE = "duplicate"
-TIMELY_FILING = "timely-filing"
-COORDINATION_OF_BENEFITS = "coordination-of-benefits"
-NON_COVERED = "non-covered"
-PLAN_PROCEDURES = "plan-procedures"
-PATIENT_RESPONSIBILITY = "patient-responsibility"
-# Not in the original brief: fee-schedule write-downs, capitation, withholds, outlier and
-# tax adjustments (CARC 45, 24, 104, 70, 235...) are neither denials nor the patient's share;
-# filing them under "other" would flood the manual-review queue with routine postings.
-CONTRACTUAL = "contractual"
-OTHER = "other"
-
-# Every category ``triage`` can return, with the label a billing team reads.
-CATEGORIES: dict[str, str] = {
-    BUNDLING_MODIFIER_MAY_APPLY: "Bundling: modifier may apply",
-    BUNDLING_APPEALABLE: "Bundling: appealable",
-    BUNDLING_NOT_APPEALABLE: "Bundling: not appealable",
-    BUNDLING_EDIT_NOT_IN_FORCE: "Bundling: edit not in force",
-    BUNDLING_NO_PTP_PAIR: "Bundling: global period, inherent component or payer policy",
-    CODING: "Coding",
-    MEDICAL_NECESSITY: "Medical necessity",
-    MISSING_INFORMATION: "Missing information",
-    AUTHORIZATION: "Authorization or referral",
-    ELIGIBILITY: "Eligibility",
-    DUPLICATE: "Duplicate",
-    TIMELY_FILING: "Timely filing",
-    COORDINATION_OF_BENEFITS: "Coordination of benefits",
-    NON_COVERED: "Non-covered service",
-    PLAN_PROCEDURES: "Plan procedures not followed",
-    PATIENT_RESPONSIBILITY: "Patient responsibility",
-    CONTRACTUAL: "Contractual adjustment",
-    OTHER: "Other",
-}
-
-BUNDLING_CATEGORIES: frozenset[str] = frozenset(
-    {
-        BUNDLING_MODIFIER_MAY_APPLY,
-        BUNDLING_APPEALABLE,
-        BUNDLING_NOT_APPEALABLE,
-        BUNDLING_EDIT_NOT_IN_FORCE,
-        BUNDLING_NO_PTP_PAIR,
-    }
-)
-
-# What a rule may name: the generic bundling category stands in for the five resolved ones.
-RULE_CATEGORIES: dict[str, str] = {
-    BUNDLING: "Bundling (resolved by the NCCI finding)",
-    **{slug: label for slug, label in CATEGORIES.items() if slug not in BUNDLING_CATEGORIES},
-}
-
-# Adjustments that are the expected outcome of a paid claim (DOMAIN §1.4), not denials:
-# the lead may keep them out of work queues.
-ROUTINE_CATEGORIES: frozenset[str] = frozenset({PATIENT_RESPONSIBILITY, CONTRACTUAL})
-
-CORRECTED_CLAIM = "corrected-claim"
-APPEAL = "appeal"
-WRITE_OFF = "write-off"
-BILL_PATIENT = "bill-patient"
-SEND_DOCUMENTATION = "send-documentation"
-VERIFY_ELIGIBILITY = "verify-eligibility"
-VERIFY_AUTHORIZATION = "verify-authorization"
-REVIEW_CODING = "review-coding"
-CHECK_COB = "check-cob"
-REVIEW = "review"
-RESUBMIT = "resubmit"
-
-ACTIONS: dict[str, str] = {
-    CORRECTED_CLAIM: "Send a corrected claim",
-    APPEAL: "Appeal",
-    WRITE_OFF: "Write off",
-    BILL_PATIENT: "Bill the patient",
-    SEND_DOCUMENTATION: "Send documentation",
-    VERIFY_ELIGIBILITY: "Verify eligibility",
-    VERIFY_AUTHORIZATION: "Verify authorization",
-    REVIEW_CODING: "Review coding",
-    CHECK_COB: "Check coordination of benefits",
-    REVIEW: "Review manually",
-    RESUBMIT: "Resubmit as a replacement claim",
-}
 
 #: Every NCCI-associated modifier of DOMAIN §5 (``ncci.ptp``); triage takes the admin-kept
 #: groups from its caller and falls back on these only when it is given none.

@@ -10,7 +10,7 @@ denial pane, a file, a document download) writes one ``AccessEvent``; lists writ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from denials import selectors, services
+from denials import selectors, services, vocabulary
 from denials.access import role_required
 from denials.forms import (
     AssignForm,
@@ -44,8 +44,19 @@ from denials.roles import is_manager
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
+    from denials.models import Adjustment
 
 PAGE_SIZE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    """What every view here gets: LoginRequiredMiddleware has signed the user in, and
+    django-htmx's middleware added ``.htmx`` (the django-htmx docs' typing pattern)."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 class CappedPaginator(Paginator):
@@ -60,7 +71,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _seen(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        rows = cast("QuerySet[Any]", self.object_list)
+        return rows[: self.CAP + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -71,11 +83,11 @@ class CappedPaginator(Paginator):
         return self._seen > self.CAP
 
 
-def _page(request: HttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignore[no-untyped-def]
+def _page(request: HtmxHttpRequest, queryset, size: int = PAGE_SIZE):  # type: ignore[no-untyped-def]
     return Paginator(queryset, size).get_page(request.GET.get("page"))
 
 
-def _get_file_for_user(request: HttpRequest, file_id: int) -> RemittanceFile:
+def _get_file_for_user(request: HtmxHttpRequest, file_id: int) -> RemittanceFile:
     """The one permission check of every file page and partial: not visible means 404."""
     try:
         return selectors.remittance_file_get(user=request.user, file_id=file_id)
@@ -83,12 +95,12 @@ def _get_file_for_user(request: HttpRequest, file_id: int) -> RemittanceFile:
         raise Http404("No such remittance file") from None
 
 
-def _record_view(request: HttpRequest, target: Any, action: str = AccessEvent.Action.VIEW) -> None:
+def _record_view(request: HtmxHttpRequest, target: Any, action: str = AccessEvent.Action.VIEW) -> None:
     services.access_record(actor=request.user, action=action, target=target, path=request.path)
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     """People on a billing team start at their worklist; everyone else at the files."""
     if request.user.teams.exists():  # type: ignore[union-attr]
         return redirect("denials:worklist")
@@ -96,14 +108,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def file_list(request: HttpRequest) -> HttpResponse:
+def file_list(request: HtmxHttpRequest) -> HttpResponse:
     page = _page(request, selectors.remittance_file_list(user=request.user))
     template = "denials/file_list.html#rows" if request.htmx else "denials/file_list.html"
     return render(request, template, {"page": page, "files": page.object_list})
 
 
 @require_GET
-def file_row(request: HttpRequest, file_id: int) -> HttpResponse:
+def file_row(request: HtmxHttpRequest, file_id: int) -> HttpResponse:
     """One row of the file list; polled by htmx until the file is done (counts and status,
     no patient data: not recorded as a look at the file)."""
     file = _get_file_for_user(request, file_id)
@@ -112,7 +124,7 @@ def file_row(request: HttpRequest, file_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: HtmxHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         received = [
@@ -136,7 +148,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
+def file_detail(request: HtmxHttpRequest, file_id: int) -> HttpResponse:
     """A file: its remittances, and of its claims only those the user may see."""
     file = _get_file_for_user(request, file_id)
     claims = CappedPaginator(selectors.claim_list(user=request.user, file_id=file.pk), PAGE_SIZE).get_page(
@@ -161,7 +173,7 @@ def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @require_POST
-def file_retry(request: HttpRequest, file_id: int) -> HttpResponse:
+def file_retry(request: HtmxHttpRequest, file_id: int) -> HttpResponse:
     file = _get_file_for_user(request, file_id)
     if services.remittance_file_retry(file=file, actor=request.user):
         messages.success(request, f"{file.original_name} is queued again.")
@@ -175,7 +187,7 @@ def file_retry(request: HttpRequest, file_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def claim_list(request: HttpRequest) -> HttpResponse:
+def claim_list(request: HtmxHttpRequest) -> HttpResponse:
     """Claims the user may see. Payer and status filter in the URL (GET); a patient control
     number or payer claim number travels in a POST body only, never a URL (access logs,
     browser history and Referer headers keep URLs)."""
@@ -216,14 +228,15 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+def claim_detail(request: HtmxHttpRequest, claim_id: int) -> HttpResponse:
     try:
         claim = selectors.claim_get(user=request.user, claim_id=claim_id)
     except ClaimPayment.DoesNotExist:
         raise Http404("No such claim") from None
     lines = list(claim.service_lines.all())
     denials: list[Denial] = claim.visible_denials  # type: ignore[attr-defined]  # prefetched to_attr
-    carcs = {a.reason_code for a in claim.claim_adjustments}
+    claim_adjustments: list[Adjustment] = claim.claim_adjustments  # type: ignore[attr-defined]  # prefetched to_attr
+    carcs = {a.reason_code for a in claim_adjustments}
     carcs |= {a.reason_code for ln in lines for a in ln.adjustments.all()}
     carcs |= {d.carc for d in denials}
     rarcs = {r.code for r in claim.remarks.all()} | {r for d in denials for r in d.rarc_list}
@@ -252,14 +265,7 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
 DENIAL_CHANGED = "denialChanged"  # htmx event: the worklist refreshes its rows and queue counts
 
 
-class _Request(HttpRequest):
-    """What the worklist views get: LoginRequiredMiddleware has signed the user in, django-htmx added .htmx."""
-
-    user: User
-    htmx: HtmxDetails
-
-
-def _get_denial_for_user(request: _Request, denial_id: int) -> Denial:
+def _get_denial_for_user(request: HtmxHttpRequest, denial_id: int) -> Denial:
     """The one permission check of every denial page and partial: not visible means 404."""
     try:
         return selectors.denial_for_user(user=request.user, denial_id=denial_id)
@@ -267,7 +273,7 @@ def _get_denial_for_user(request: _Request, denial_id: int) -> Denial:
         raise Http404("No such denial") from None
 
 
-def _filter_form(request: _Request, data: Any) -> WorklistFilterForm:
+def _filter_form(request: HtmxHttpRequest, data: Any) -> WorklistFilterForm:
     return WorklistFilterForm(
         data,
         queues=selectors.worklist_queues(user=request.user),
@@ -283,7 +289,7 @@ def _htmx_aware(response: HttpResponse) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def worklist(request: _Request) -> HttpResponse:
+def worklist(request: HtmxHttpRequest) -> HttpResponse:
     """My work and the team queues. Filters live in the URL (GET); a search travels in the POST
     body only, because names and member ids in a query string end up in access logs."""
     search_form = SearchForm(request.POST if request.method == "POST" else None)
@@ -322,7 +328,7 @@ def worklist(request: _Request) -> HttpResponse:
 
 
 @require_POST
-def denials_bulk(request: _Request) -> HttpResponse:
+def denials_bulk(request: HtmxHttpRequest) -> HttpResponse:
     """Assign or write off the ticked denials (or every denial matching the view)."""
     form = BulkForm(request.POST, user=request.user)
     back = request.POST.get("next", "")
@@ -330,17 +336,15 @@ def denials_bulk(request: _Request) -> HttpResponse:
         back = reverse("denials:worklist")
     if form.is_valid():
         data = form.cleaned_data
-        if data["all_matching"]:
-            filters = _filter_form(request, request.POST)
-            ids = list(
-                selectors.denial_worklist(
-                    user=request.user, search=request.POST.get("search", ""), **filters.selector_kwargs()
-                ).values_list("pk", flat=True)[: BulkForm.MAX_ROWS]
-            )
-        else:
-            ids = selectors.denial_ids_visible_to(user=request.user, denial_ids=data["ids"])
+        ids = selectors.denial_ids_for_bulk(
+            user=request.user,
+            denial_ids=data["ids"],
+            all_matching=data["all_matching"],
+            search=request.POST.get("search", ""),
+            filters=_filter_form(request, request.POST).selector_kwargs() if data["all_matching"] else None,
+        )
         try:
-            if data["action"] == "write-off":
+            if data["action"] == vocabulary.OUTCOME_WRITE_OFF:
                 done = services.denials_bulk_write_off(denial_ids=ids, reason=data["reason"], actor=request.user)
                 verb = "Wrote off"
             else:
@@ -365,7 +369,7 @@ def denials_bulk(request: _Request) -> HttpResponse:
 
 
 @require_POST
-def denial_next(request: _Request) -> HttpResponse:
+def denial_next(request: HtmxHttpRequest) -> HttpResponse:
     """Take the highest-priority unassigned denial (of the current queue, if one is chosen)."""
     queue = request.POST.get("queue", "")
     denial = services.denial_take_next(user=request.user, queue_id=int(queue) if queue.isdigit() else None)
@@ -389,7 +393,7 @@ def denial_next(request: _Request) -> HttpResponse:
 
 
 def _render_denial(
-    request: _Request,
+    request: HtmxHttpRequest,
     denial: Denial,
     *,
     status: int = 200,
@@ -426,7 +430,9 @@ def _render_denial(
     return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
 
 
-def _saved(request: _Request, denial_id: int, section: str, message: str, *, changed: bool = True) -> HttpResponse:
+def _saved(
+    request: HtmxHttpRequest, denial_id: int, section: str, message: str, *, changed: bool = True
+) -> HttpResponse:
     """After a save: the pane again, with a confirmation in place (htmx), or redirect-after-POST."""
     if not request.htmx:
         messages.success(request, message)
@@ -437,7 +443,7 @@ def _saved(request: _Request, denial_id: int, section: str, message: str, *, cha
     return response
 
 
-def _conflict(request: _Request, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
+def _conflict(request: HtmxHttpRequest, denial_id: int, exc: services.DenialConflict) -> HttpResponse:
     """Someone else saved first: show the current state and what they changed; nothing was merged."""
     response = _render_denial(request, _get_denial_for_user(request, denial_id), status=409, conflict=exc)
     response["HX-Trigger"] = DENIAL_CHANGED  # the row in the list is stale too
@@ -445,12 +451,12 @@ def _conflict(request: _Request, denial_id: int, exc: services.DenialConflict) -
 
 
 @require_GET
-def denial_detail(request: _Request, denial_id: int) -> HttpResponse:
+def denial_detail(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     return _render_denial(request, _get_denial_for_user(request, denial_id))
 
 
 @require_POST
-def denial_assign(request: _Request, denial_id: int) -> HttpResponse:
+def denial_assign(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = AssignForm(request.POST, user=request.user)
     if form.is_valid():
@@ -470,7 +476,7 @@ def denial_assign(request: _Request, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_outcome(request: _Request, denial_id: int) -> HttpResponse:
+def denial_outcome(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = OutcomeForm(request.POST)
     if form.is_valid():
@@ -494,7 +500,7 @@ def denial_outcome(request: _Request, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_note(request: _Request, denial_id: int) -> HttpResponse:
+def denial_note(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = NoteForm(request.POST)
     if form.is_valid():
@@ -508,7 +514,7 @@ def denial_note(request: _Request, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_document_upload(request: _Request, denial_id: int) -> HttpResponse:
+def denial_document_upload(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -531,7 +537,7 @@ def denial_document_upload(request: _Request, denial_id: int) -> HttpResponse:
 
 
 @require_GET
-def denial_document_file(request: _Request, denial_id: int, document_id: int) -> HttpResponse:
+def denial_document_file(request: HtmxHttpRequest, denial_id: int, document_id: int) -> HttpResponse:
     """The document as uploaded, under a neutral file name (names often carry the patient's)."""
     denial = _get_denial_for_user(request, denial_id)
     try:
@@ -549,7 +555,7 @@ def denial_document_file(request: _Request, denial_id: int, document_id: int) ->
 
 
 @require_POST
-def denial_evidence_save(request: _Request, denial_id: int) -> HttpResponse:
+def denial_evidence_save(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     form = EvidenceForm(request.POST)
     if form.is_valid():
@@ -579,7 +585,7 @@ def denial_evidence_save(request: _Request, denial_id: int) -> HttpResponse:
 
 
 @require_POST
-def denial_evidence_delete(request: _Request, denial_id: int, evidence_id: int) -> HttpResponse:
+def denial_evidence_delete(request: HtmxHttpRequest, denial_id: int, evidence_id: int) -> HttpResponse:
     denial = _get_denial_for_user(request, denial_id)
     try:
         evidence = selectors.evidence_for_denial(denial=denial, evidence_id=evidence_id)

@@ -75,3 +75,56 @@ def test_denial_admin_form_has_no_select_of_ncci_edits_or_lines(client, admin_us
     for name in ("ptp_edit", "line", "pair_line", "claim"):
         assert f'<select name="{name}"' not in html, name
         assert f'name="{name}"' in html, name  # still editable, as an id
+
+
+def test_the_admin_offers_category_choices_and_refuses_a_mistyped_category(client, admin_user, team_queue):
+    from denials import vocabulary
+    from denials.models import CategoryRule, QueueRule
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:denials_categoryrule_add")).content.decode()
+    assert '<select name="category"' in page
+    assert f'<option value="{vocabulary.BUNDLING}">' in page
+    response = client.post(
+        reverse("admin:denials_categoryrule_add"),
+        {"category": "Coding-typo", "group_code": "CO", "carc": "16", "rarc": "", "procedure_code": "",
+         "priority": "10", "note": "typo"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert "Select a valid choice" in response.content.decode()
+    assert not CategoryRule.objects.filter(note="typo").exists()
+
+    response = client.post(
+        reverse("admin:denials_queuerule_add"),
+        {"queue": team_queue.pk, "category": "Coding-typo", "payer": "", "priority": "10"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not QueueRule.objects.filter(category="Coding-typo").exists()
+
+
+def test_an_admin_save_is_audited_through_the_service(client, admin_user, django_capture_on_commit_callbacks):
+    from denials import vocabulary
+    from denials.models import AuditEvent, CategoryRule
+
+    admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            reverse("admin:denials_categoryrule_add"),
+            {"category": vocabulary.CODING, "group_code": "CO", "carc": "16", "rarc": "", "procedure_code": "",
+             "priority": "10", "note": "added here"},
+        )
+    assert response.status_code == 302, response.content[:500]
+    rule = CategoryRule.objects.get(note="added here")
+    event = AuditEvent.objects.get(action="category_rule.saved", target_id=str(rule.pk))
+    assert event.actor == admin_user and event.old is None and event.new["category"] == vocabulary.CODING
+    assert queued  # the re-triage
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(reverse("admin:denials_categoryrule_delete", args=[rule.pk]), {"post": "yes"})
+    assert not CategoryRule.objects.filter(pk=rule.pk).exists()
+    assert AuditEvent.objects.filter(action="category_rule.deleted", target_id=str(rule.pk)).exists()
+    assert queued

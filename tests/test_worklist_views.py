@@ -192,6 +192,7 @@ def test_default_sort_is_priority(worked, coder, client_for):
     denial = _bundled(worked)
     html = _html(client_for(coder).get(reverse("denials:worklist") + f"?queue={denial.queue_id}"))
     order = [int(pk) for pk in re.findall(r'<tr data-row="(\d+)"', html)]
+    assert len(order) == 3  # the team queue's three open denials: an empty list would prove nothing
     priorities = list(
         Denial.objects.filter(pk__in=order).order_by("-priority", "due_date", "id").values_list("pk", flat=True)
     )
@@ -242,7 +243,9 @@ def test_search_travels_in_the_post_body_and_never_in_a_url(worked, coder, clien
     assert response.status_code == 200
     assert html.count('data-row="') == 3  # every queue, any status
     # Nothing the person typed ends up in a link, a form action or a pushed URL.
-    for url in re.findall(r'(?:href|hx-get|action|hx-post|data-list-url)="([^"]*)"', html):
+    urls = re.findall(r'(?:href|hx-get|action|hx-post|data-list-url)="([^"]*)"', html)
+    assert any("/worklist/" in url for url in urls), "the page's links were not found: the check below proves nothing"
+    for url in urls:
         assert "doe" not in url.lower() and "jane" not in url.lower(), url
     assert "HX-Push-Url" not in response
 
@@ -711,15 +714,20 @@ def test_bulk_next_url_must_stay_on_the_site(worked, coder, client_for):
 def test_every_hx_get_keeps_its_href(worked, coder, client_for):
     denial = _bundled(worked)
     client = client_for(coder)
+    checked_links = 0
     for url in (reverse("denials:worklist") + f"?queue={denial.queue_id}",
                 reverse("denials:denial_detail", args=[denial.pk])):
         html = _html(client.get(url))
+        htmx_forms = re.findall(r"<form\b[^>]*hx-(?:post|get)=[^>]*>", html)
+        assert htmx_forms, f"no htmx form found on {url}: the check below would prove nothing"
         for tag in re.findall(r"<a\b[^>]*hx-get=[^>]*>", html):
             hx_get = re.search(r'hx-get="([^"]*)"', tag).group(1)
             href = re.search(r'href="([^"]*)"', tag).group(1)
             assert hx_get == href, tag
-        for tag in re.findall(r"<form\b[^>]*hx-(?:post|get)=[^>]*>", html):
+            checked_links += 1
+        for tag in htmx_forms:
             assert "action=" in tag, tag
+    assert checked_links, "no hx-get link found: the worklist's rows and tabs use them"
 
 
 def test_nav_has_the_worklist_first(coder, client_for):
@@ -742,3 +750,46 @@ def test_a_form_without_the_version_is_refused_without_saving(worked, coder, cli
     assert response.status_code == 400 and "missing the denial's version" in _html(response)
     denial.refresh_from_db()
     assert denial.status == "open"
+
+
+# --- The page asks the model what is allowed (denials.outcomes), it does not decide -------
+def _outcome_choices(html: str) -> str:
+    return re.search(r'<fieldset class="outcome-choices.*?</fieldset>', html, re.S).group(0)
+
+
+def test_the_outcome_choices_follow_the_denials_rules(worked, coder, client_for):
+    client = client_for(coder)
+    co = _bundled(worked)  # CO, open: nothing to reopen, not the patient's to pay
+    assert co.group_code == "CO" and not co.can_reopen and not co.can_bill_patient
+    choices = _outcome_choices(_html(client.get(reverse("denials:denial_detail", args=[co.pk]))))
+    assert 'value="reopen"' not in choices
+    assert 'value="bill-patient"' in choices and "PR only" in choices
+    pr = worked["99214"]
+    assert pr.group_code == "PR" and pr.can_bill_patient
+    choices = _outcome_choices(_html(client.get(reverse("denials:denial_detail", args=[pr.pk]))))
+    assert 'value="bill-patient"' in choices and "PR only" not in choices
+
+
+def test_reopening_a_denial_with_no_outcome_is_refused(worked, coder, client_for):
+    denial = _bundled(worked)
+    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]),
+                                      {"action": "reopen", "version": denial.version})
+    assert response.status_code == 400
+    assert "nothing to reopen" in _html(response)
+    denial.refresh_from_db()
+    assert denial.version == _bundled(worked).version and denial.status == "open"
+
+
+def test_bulk_scope_ticked_rows_and_every_matching_row(worked, coder, outsider, client_for):
+    from denials.selectors import denial_ids_for_bulk
+
+    denial = _bundled(worked)
+    mine = denial_ids_for_bulk(user=coder, denial_ids=[denial.pk, 10**9])
+    assert mine == [denial.pk]
+    assert denial_ids_for_bulk(user=outsider, denial_ids=[denial.pk]) == []
+    every = denial_ids_for_bulk(
+        user=coder, denial_ids=[], all_matching=True, filters={"queue": str(denial.queue_id), "sort": "priority"}
+    )
+    assert len(every) == 3 and denial.pk in every
+    assert len(denial_ids_for_bulk(user=coder, denial_ids=[], all_matching=True,
+                                   filters={"queue": str(denial.queue_id)}, limit=2)) == 2

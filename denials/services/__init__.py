@@ -5,6 +5,7 @@
 - ``receiving``: receiving 835 files and running their ingestion (claim, read, finish, retry, sweep).
 - ``storing``: storing one ST/SE transaction set, all or nothing.
 - ``defaults``: the shipped adjustment and category rules.
+- ``reference``: the tables triage reads (payers, category and queue rules); a change re-triages.
 - ``triaging``: triage orchestration over the pure rules in ``denials.triage``.
 - ``worklist``: the coder's actions on denials (assign, next, outcomes, bulk, notes).
 - ``documents``: clinical documents and evidence passages.
@@ -36,7 +37,17 @@ from denials.services.receiving import (
     remittance_file_receive,
     remittance_file_record_validation,
     remittance_file_retry,
+    remittance_file_skip_validation,
     remittance_files_sweep_stuck,
+)
+from denials.services.reference import (
+    category_rule_delete,
+    category_rule_save,
+    payer_save,
+    queue_rule_delete,
+    queue_rule_save,
+    reference_rows_delete,
+    reference_rules_changed,
 )
 from denials.services.storing import (
     remittance_store,
@@ -62,6 +73,8 @@ __all__ = [
     "adjustment_classifier",
     "adjustment_rules_load_defaults",
     "audit_record",
+    "category_rule_delete",
+    "category_rule_save",
     "category_rules_load_defaults",
     "denial_add_note",
     "denial_assign",
@@ -73,11 +86,17 @@ __all__ = [
     "document_upload",
     "evidence_delete",
     "evidence_save",
+    "payer_save",
+    "queue_rule_delete",
+    "queue_rule_save",
+    "reference_rows_delete",
+    "reference_rules_changed",
     "remittance_file_claim",
     "remittance_file_ingest",
     "remittance_file_receive",
     "remittance_file_record_validation",
     "remittance_file_retry",
+    "remittance_file_skip_validation",
     "remittance_files_sweep_stuck",
     "remittance_store",
 ]

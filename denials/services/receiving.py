@@ -392,6 +392,13 @@ def remittance_file_record_validation(
     )
 
 
+def remittance_file_skip_validation(*, file_id: int) -> None:
+    """Record that the strict 5010 check was not run on this file (too large for pyx12 to
+    read in reasonable time and memory, ``STRICT_X12_VALIDATION_MAX_BYTES``), so the file
+    page says "skipped" rather than "not checked yet" forever."""
+    RemittanceFile.objects.filter(pk=file_id).update(validation_status=RemittanceFile.Validation.SKIPPED)
+
+
 def remittance_files_sweep_stuck() -> list[int]:
     """Re-queue files whose worker stopped reporting (lease expired) or that were never
     picked up. Returns their ids.

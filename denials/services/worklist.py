@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from denials import outcomes, vocabulary
 from denials.models import (
     AuditEvent,
     Denial,
@@ -46,15 +47,8 @@ class DenialActionRefused(Exception):
     """The action is not allowed for this denial (a rule, not a conflict)."""
 
 
-OUTCOME_ACTIONS = {
-    "corrected-claim": Denial.Status.CORRECTED,
-    "appeal": Denial.Status.APPEALED,
-    "write-off": Denial.Status.WRITTEN_OFF,
-    "bill-patient": Denial.Status.BILLED_PATIENT,
-    "request-info": Denial.Status.INFO_REQUESTED,
-    "escalate": Denial.Status.ESCALATED,
-    "reopen": Denial.Status.OPEN,
-}
+# What a coder may record, and the status each outcome leads to: defined in the vocabulary.
+OUTCOME_ACTIONS: dict[str, str] = vocabulary.OUTCOME_STATUSES
 AUDITED_FIELDS = ("status", "assignee_id", "chosen_modifier", "resolution_reason", "outcome", "recovered_amount")
 
 
@@ -94,9 +88,7 @@ def _denial_update(
         return current
 
 
-def denial_assign(
-    *, denial: Denial, assignee: User | None, actor: User, expected_version: int
-) -> Denial:
+def denial_assign(*, denial: Denial, assignee: User | None, actor: User, expected_version: int) -> Denial:
     """Assign (or unassign, with None). Coders may only take work for themselves;
     managers and admins may hand it to anyone on the queue's team."""
     from denials.roles import is_manager
@@ -169,33 +161,36 @@ def denial_record_outcome(
     modifier = modifier.strip().upper()
     reason = reason.strip()
     changes: dict[str, Any] = {"status": OUTCOME_ACTIONS[action], "worked_at": timezone.now()}
-    if action == "corrected-claim":
-        from ncci import ptp
+    # The refusals are ``denials.outcomes``' rules, the same ones the denial page asks.
+    if action == vocabulary.OUTCOME_CORRECTED_CLAIM:
         from ncci.selectors import modifier_groups
 
-        if not modifier:
-            raise DenialActionRefused("Choose the modifier for the corrected claim line.")
-        if denial.ncci_modifier_indicator == ptp.NOT_ALLOWED and modifier in modifier_groups().bypass:
-            raise DenialActionRefused(
-                f"NCCI edit {denial.ncci_column1}/{denial.ncci_column2} has modifier indicator 0: no modifier can "
-                f"bypass it, so {modifier} would be refused. Write it off instead."
-            )
+        refusal = outcomes.corrected_claim_refusal(
+            modifier_indicator=denial.ncci_modifier_indicator,
+            modifier=modifier,
+            bypass_modifiers=modifier_groups().bypass if modifier else (),
+            column1=denial.ncci_column1,
+            column2=denial.ncci_column2,
+        )
+        if refusal:
+            raise DenialActionRefused(refusal)
         changes["chosen_modifier"] = modifier
-    elif action == "write-off":
+    elif action == vocabulary.OUTCOME_WRITE_OFF:
         if not reason:
             raise DenialActionRefused("A write-off needs a reason.")
         changes["resolution_reason"] = reason[:300]
-    elif action == "bill-patient":
-        if denial.group_code != "PR":
-            raise DenialActionRefused(
-                f"Only patient-responsibility (PR) amounts can be billed to the patient; this is {denial.group_code}-"
-                f"{denial.carc}, which the provider bears."
-            )
-    elif action in ("escalate", "request-info"):
+    elif action == vocabulary.OUTCOME_BILL_PATIENT:
+        refusal = outcomes.bill_patient_refusal(group_code=denial.group_code, carc=denial.carc)
+        if refusal:
+            raise DenialActionRefused(refusal)
+    elif action in (vocabulary.OUTCOME_ESCALATE, vocabulary.OUTCOME_REQUEST_INFO):
         if not reason:
             raise DenialActionRefused("Say what you need (a short note for the person who picks it up).")
         changes["resolution_reason"] = reason[:300]
-    elif action == "reopen":
+    elif action == vocabulary.OUTCOME_REOPEN:
+        refusal = outcomes.reopen_refusal(status=denial.status)
+        if refusal:
+            raise DenialActionRefused(refusal)
         changes.update(outcome="", worked_at=None, resolution_reason="", chosen_modifier="")
     return _denial_update(
         denial=denial,
@@ -232,7 +227,11 @@ def denials_bulk_write_off(*, denial_ids: list[int], reason: str, actor: User) -
     ):
         try:
             denial_record_outcome(
-                denial=denial, action="write-off", actor=actor, expected_version=denial.version, reason=reason
+                denial=denial,
+                action=vocabulary.OUTCOME_WRITE_OFF,
+                actor=actor,
+                expected_version=denial.version,
+                reason=reason,
             )
             done += 1
         except (DenialConflict, DenialActionRefused):

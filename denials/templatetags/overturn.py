@@ -9,6 +9,8 @@ from typing import Any
 from django import template
 from django.utils.html import format_html
 
+from denials import vocabulary
+
 register = template.Library()
 
 
@@ -47,56 +49,60 @@ def describe(kind: str, code: str, descriptions: dict[str, str] | None = None) -
 
 # --- The worklist and the denial page ---------------------------------------------------
 # Tag colours per triage category; every tag also carries its words, never colour alone.
-CATEGORY_COLOURS = {
-    "bundling-modifier-may-apply": "teal",
-    "bundling-appealable": "green",
-    "bundling-not-appealable": "grey",
-    "bundling-edit-not-in-force": "violet",
-    "bundling-no-ptp-pair": "amber",
-    "coding": "blue",
-    "medical-necessity": "pink",
-    "missing-information": "amber",
-    "authorization": "violet",
-    "eligibility": "blue",
-    "duplicate": "grey",
-    "timely-filing": "red",
-    "coordination-of-benefits": "blue",
-    "non-covered": "pink",
-    "plan-procedures": "violet",
-    "patient-responsibility": "amber",
-    "contractual": "grey",
-    "other": "grey",
+_v = vocabulary
+CATEGORY_COLOURS: dict[str, str] = {
+    _v.BUNDLING_MODIFIER_MAY_APPLY: "teal",
+    _v.BUNDLING_APPEALABLE: "green",
+    _v.BUNDLING_NOT_APPEALABLE: "grey",
+    _v.BUNDLING_EDIT_NOT_IN_FORCE: "violet",
+    _v.BUNDLING_NO_PTP_PAIR: "amber",
+    _v.CODING: "blue",
+    _v.MEDICAL_NECESSITY: "pink",
+    _v.MISSING_INFORMATION: "amber",
+    _v.AUTHORIZATION: "violet",
+    _v.ELIGIBILITY: "blue",
+    _v.DUPLICATE: "grey",
+    _v.TIMELY_FILING: "red",
+    _v.COORDINATION_OF_BENEFITS: "blue",
+    _v.NON_COVERED: "pink",
+    _v.PLAN_PROCEDURES: "violet",
+    _v.PATIENT_RESPONSIBILITY: "amber",
+    _v.CONTRACTUAL: "grey",
+    _v.OTHER: "grey",
 }
-# What fits in a dense row; the full label is on hover and on the denial page.
-CATEGORY_SHORT = {
-    "bundling-modifier-may-apply": "Bundling · modifier may apply",
-    "bundling-appealable": "Bundling · appealable",
-    "bundling-not-appealable": "Bundling · not appealable",
-    "bundling-edit-not-in-force": "Bundling · edit not in force",
-    "bundling-no-ptp-pair": "Bundling · no PTP pair",
-    "coordination-of-benefits": "Coordination of benefits",
-    "authorization": "Authorization",
+# What fits in a dense row (presentation, not a second label): the full label from the
+# vocabulary is on hover and on the denial page.
+CATEGORY_SHORT: dict[str, str] = {
+    _v.BUNDLING_MODIFIER_MAY_APPLY: "Bundling · modifier may apply",
+    _v.BUNDLING_APPEALABLE: "Bundling · appealable",
+    _v.BUNDLING_NOT_APPEALABLE: "Bundling · not appealable",
+    _v.BUNDLING_EDIT_NOT_IN_FORCE: "Bundling · edit not in force",
+    _v.BUNDLING_NO_PTP_PAIR: "Bundling · no PTP pair",
+    _v.COORDINATION_OF_BENEFITS: "Coordination of benefits",
+    _v.AUTHORIZATION: "Authorization",
 }
 
 
 @register.simple_tag
 def category_tag(slug: str, short: bool = True) -> str:
-    from denials.triage import CATEGORIES
-
+    """A category as a coloured tag; the words come from ``denials.vocabulary``, only the colour
+    and the short form for dense rows are presentation kept here."""
+    label = vocabulary.category_label(slug)
     if not slug:
-        return format_html('<span class="tag tag-grey">{}</span>', "Not triaged")
-    label = CATEGORIES.get(slug, slug.replace("-", " ").capitalize())
+        return format_html('<span class="tag tag-grey">{}</span>', label)
     text = CATEGORY_SHORT.get(slug, label) if short else label
-    return format_html(
-        '<span class="tag tag-{}" title="{}">{}</span>', CATEGORY_COLOURS.get(slug, "grey"), label, text
-    )
+    return format_html('<span class="tag tag-{}" title="{}">{}</span>', CATEGORY_COLOURS.get(slug, "grey"), label, text)
 
 
 @register.filter
 def action_label(slug: str) -> str:
-    from denials.triage import ACTIONS
+    return vocabulary.action_label(slug)
 
-    return ACTIONS.get(slug, slug.replace("-", " ").capitalize()) if slug else "—"
+
+@register.filter
+def outcome_label(action: str) -> str:
+    """What a coder recorded (an outcome action), in the outcome form's words."""
+    return vocabulary.OUTCOME_LABELS.get(action, action.replace("-", " ").capitalize())
 
 
 @register.filter
@@ -108,9 +114,7 @@ def indicator_words(indicator: str) -> str:
 
 @register.simple_tag
 def status_badge(denial: Any) -> str:
-    return format_html(
-        '<span class="badge badge-status-{}">{}</span>', denial.status, denial.get_status_display()
-    )
+    return format_html('<span class="badge badge-status-{}">{}</span>', denial.status, denial.get_status_display())
 
 
 def _today() -> Any:
