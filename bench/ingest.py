@@ -82,16 +82,21 @@ def main() -> None:
         for i, size in enumerate(int(s) for s in args.sizes.split(",")):
             path = Path(tmp) / f"bench-{size}.835"
             path.write_bytes(generate_835(claims=size, seed=9000 + i))
-            out = subprocess.run([sys.executable, __file__, "--one", str(path)], cwd=ROOT, check=True,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(path)], cwd=ROOT, check=True, capture_output=True, text=True
+            ).stdout
             rows.append(json.loads(out.strip().splitlines()[-1]))
     print(f"Ingest benchmark on {url.split('@')[-1]} (synthetic balanced 835s; strict pyx12 check off)")
-    print(f"{'claims':>7} {'lines':>7} {'denials':>7} {'MB':>6} {'parse s':>8} {'parse c/s':>10} "
-          f"{'ingest s':>9} {'ingest c/s':>11} {'peak MB':>8}")
+    print(
+        f"{'claims':>7} {'lines':>7} {'denials':>7} {'MB':>6} {'parse s':>8} {'parse c/s':>10} "
+        f"{'ingest s':>9} {'ingest c/s':>11} {'peak MB':>8}"
+    )
     for r in rows:
-        print(f"{r['claims']:>7} {r['lines']:>7} {r['denials']:>7} {r['bytes'] / 1e6:>6.1f} {r['parse_s']:>8.3f} "
-              f"{r['parse_claims_per_s']:>10,.0f} {r['ingest_s']:>9.2f} {r['ingest_claims_per_s']:>11,.0f} "
-              f"{r['peak_rss_mb']:>8.0f}")
+        print(
+            f"{r['claims']:>7} {r['lines']:>7} {r['denials']:>7} {r['bytes'] / 1e6:>6.1f} {r['parse_s']:>8.3f} "
+            f"{r['parse_claims_per_s']:>10,.0f} {r['ingest_s']:>9.2f} {r['ingest_claims_per_s']:>11,.0f} "
+            f"{r['peak_rss_mb']:>8.0f}"
+        )
     if len(rows) > 1:
         per_claim = [r["ingest_s"] / r["claims"] * 1000 for r in rows]
         print("ms per claim by size (flat = linear): " + ", ".join(f"{p:.3f}" for p in per_claim))

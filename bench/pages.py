@@ -95,11 +95,16 @@ def main() -> None:
         env_url = {"BENCH_DATABASE_URL": url}
         import os
 
-        subprocess.run([sys.executable, str(ROOT / "bench" / "triage.py"), "--step", "build", "--denials",
-                        str(args.denials)], cwd=ROOT, check=True, env={**os.environ, **env_url},
-                       stdout=subprocess.DEVNULL)
-    out = subprocess.run([sys.executable, __file__, "--step", "measure"], cwd=ROOT, check=True, capture_output=True,
-                         text=True).stdout
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "triage.py"), "--step", "build", "--denials", str(args.denials)],
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, **env_url},
+            stdout=subprocess.DEVNULL,
+        )
+    out = subprocess.run(
+        [sys.executable, __file__, "--step", "measure"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     results = json.loads(out.splitlines()[-1])
     count = results.pop("_denials")["count"]
     print(f"Page benchmark on {url.split('@')[-1]}: {count:,} denials, Django test client (server time)")

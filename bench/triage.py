@@ -46,20 +46,37 @@ def build(url: str, target: int) -> dict[str, float]:
     team = Team.objects.create(name="Bench team")
     QueueRule.objects.create(queue=WorkQueue.objects.create(name="Bench", team=team), category="")
     rng = random.Random(7)
-    rows = [("practitioner", c1, c2, False, dt.date(2020, 1, 1), None, "1" if i % 3 else "0", "Bench", "2026Q3", "")
-            for i, (c1, c2) in enumerate(NCCI_PAIRS)]
+    rows = [
+        ("practitioner", c1, c2, False, dt.date(2020, 1, 1), None, "1" if i % 3 else "0", "Bench", "2026Q3", "")
+        for i, (c1, c2) in enumerate(NCCI_PAIRS)
+    ]
     seen = set(NCCI_PAIRS)
     while len(rows) < 300_000:
         pair = (f"{rng.randint(10000, 99499)}", f"{rng.randint(10000, 99499)}")
         if pair not in seen:
             seen.add(pair)
-            rows.append(("practitioner", *pair, False, dt.date(2019, 1, 1), None, rng.choice("0119"), "Bench",
-                         "2026Q3", ""))
+            rows.append(
+                ("practitioner", *pair, False, dt.date(2019, 1, 1), None, rng.choice("0119"), "Bench", "2026Q3", "")
+            )
     from django.db import transaction
 
     with transaction.atomic():
-        insert_values(PtpEdit, ["setting", "column1", "column2", "prior_1996", "effective_date", "deletion_date",
-                                "modifier_indicator", "rationale", "quarter", "source_file"], rows)
+        insert_values(
+            PtpEdit,
+            [
+                "setting",
+                "column1",
+                "column2",
+                "prior_1996",
+                "effective_date",
+                "deletion_date",
+                "modifier_indicator",
+                "rationale",
+                "quarter",
+                "source_file",
+            ],
+            rows,
+        )
     start = time.perf_counter()
     seed = 0
     while Denial.objects.count() < target:
@@ -88,8 +105,11 @@ def measure(url: str) -> dict[str, float]:
     with CaptureQueriesContext(connection) as queries:
         changed = denials_triage(only_unworked=False)
     elapsed = time.perf_counter() - start
-    by_category = dict(Denial.objects.values_list("category").annotate(n=__import__("django.db.models",
-                       fromlist=["Count"]).Count("id")).order_by("-n")[:6])
+    by_category = dict(
+        Denial.objects.values_list("category")
+        .annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id"))
+        .order_by("-n")[:6]
+    )
     return {
         "denials": count,
         "changed": changed,
@@ -115,17 +135,31 @@ def main() -> None:
         print(json.dumps(measure(url)))
         return
     fresh_database(url)
-    built = json.loads(subprocess.run([sys.executable, __file__, "--step", "build", "--denials", str(args.denials)],
-                                      cwd=ROOT, check=True, capture_output=True, text=True).stdout.splitlines()[-1])
-    result = json.loads(subprocess.run([sys.executable, __file__, "--step", "measure"], cwd=ROOT, check=True,
-                                       capture_output=True, text=True).stdout.splitlines()[-1])
+    built = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--step", "build", "--denials", str(args.denials)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[-1]
+    )
+    result = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--step", "measure"], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.splitlines()[-1]
+    )
     print(f"Triage benchmark on {url.split('@')[-1]}")
     print(f"  built {built['denials']:,} denials through the ingest pipeline in {built['build_s']:.0f} s")
-    print(f"  triage of {result['denials']:,} denials: {result['seconds']:.1f} s "
-          f"({result['denials_per_s']:,.0f}/s), peak {result['peak_rss_mb']:.0f} MB, "
-          f"{result['queries']} queries in all")
-    print(f"  denials with an NCCI edit found: {result['bundling_with_edit']:,}; top categories: "
-          f"{result['top_categories']}")
+    print(
+        f"  triage of {result['denials']:,} denials: {result['seconds']:.1f} s "
+        f"({result['denials_per_s']:,.0f}/s), peak {result['peak_rss_mb']:.0f} MB, "
+        f"{result['queries']} queries in all"
+    )
+    print(
+        f"  denials with an NCCI edit found: {result['bundling_with_edit']:,}; top categories: "
+        f"{result['top_categories']}"
+    )
     print("targets: 100,000 denials under 60 s, under 300 MB, no query per denial")
 
 

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from denials import selectors, services
+from denials import selectors, services, vocabulary
 from denials.access import HasRole
 from denials.models import AccessEvent, Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
 
@@ -288,6 +288,8 @@ class DenialSerializer(serializers.ModelSerializer):
     queue: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     assignee: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     ncci_edit = serializers.SerializerMethodField()
+    category_label = serializers.SerializerMethodField()
+    action_label = serializers.SerializerMethodField()
 
     class Meta:
         model = Denial
@@ -308,8 +310,10 @@ class DenialSerializer(serializers.ModelSerializer):
             "amount",
             "status",
             "category",
+            "category_label",
             "queue",
             "action",
+            "action_label",
             "action_modifier",
             "explanation",
             "ncci_edit",
@@ -322,6 +326,12 @@ class DenialSerializer(serializers.ModelSerializer):
             "version",
             "triaged_at",
         ]
+
+    def get_category_label(self, denial: Denial) -> str:
+        return vocabulary.category_label(denial.category) if denial.category else ""
+
+    def get_action_label(self, denial: Denial) -> str:
+        return vocabulary.action_label(denial.action) if denial.action else ""
 
     def get_procedure_code(self, denial: Denial) -> str:
         return denial.line.procedure_code if denial.line is not None else ""
@@ -345,7 +355,7 @@ class DenialSerializer(serializers.ModelSerializer):
 
 
 class DenialFilter(django_filters.FilterSet):
-    category = django_filters.CharFilter()
+    category = django_filters.ChoiceFilter(choices=vocabulary.category_choices)
     queue = django_filters.NumberFilter(field_name="queue_id")
     status = django_filters.CharFilter()
     payer = django_filters.NumberFilter(field_name="payer_id")

@@ -101,7 +101,7 @@ def bulk_update_fields(
         try:
             with cursor.cursor.copy(f'COPY "_bulk_update" ({quoted}, "id") FROM STDIN') as copy:
                 for start in range(0, len(rows), 5000):
-                    copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows[start:start + 5000]))
+                    copy.write("".join("\t".join(map(_copy_text, row)) + "\n" for row in rows[start : start + 5000]))
             sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
             cursor.execute(f'UPDATE "{table}" AS t SET {sets} FROM "_bulk_update" AS u WHERE t."id" = u."id"')  # noqa: S608
         finally:
@@ -144,8 +144,9 @@ def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequenc
     now = timezone.now()
     rest = [f for f in by_attname.values() if f.attname not in set(names)]
     rest_values = tuple(
-        f.get_db_prep_save(now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-                           else f.get_default(), connection)
+        f.get_db_prep_save(
+            now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default(), connection
+        )
         for f in rest
     )
     columns = ", ".join(f'"{f.column}"' for f in [*given, *rest])
@@ -163,9 +164,9 @@ def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequenc
                 # Formatting COPY's text format here is several times faster than
                 # letting psycopg adapt each value (write_row).
                 for start in range(0, len(prepared), 5000):
-                    copy.write("".join(
-                        "\t".join(map(_copy_text, row)) + "\n" for row in prepared[start:start + 5000]
-                    ))
+                    copy.write(
+                        "".join("\t".join(map(_copy_text, row)) + "\n" for row in prepared[start : start + 5000])
+                    )
         else:
             marks = ", ".join(["%s"] * (len(given) + len(rest) + 1))
             cursor.executemany(f'INSERT INTO "{table}" ("id", {columns}) VALUES ({marks})', prepared)  # noqa: S608

@@ -23,9 +23,15 @@ urlpatterns = [
     path("denials/<int:denial_id>/outcome/", views.denial_outcome, name="denial_outcome"),
     path("denials/<int:denial_id>/notes/", views.denial_note, name="denial_note"),
     path("denials/<int:denial_id>/documents/", views.denial_document_upload, name="denial_document_upload"),
-    path("denials/<int:denial_id>/documents/<int:document_id>/file/", views.denial_document_file,
-         name="denial_document_file"),
+    path(
+        "denials/<int:denial_id>/documents/<int:document_id>/file/",
+        views.denial_document_file,
+        name="denial_document_file",
+    ),
     path("denials/<int:denial_id>/evidence/", views.denial_evidence_save, name="denial_evidence_save"),
-    path("denials/<int:denial_id>/evidence/<int:evidence_id>/delete/", views.denial_evidence_delete,
-         name="denial_evidence_delete"),
+    path(
+        "denials/<int:denial_id>/evidence/<int:evidence_id>/delete/",
+        views.denial_evidence_delete,
+        name="denial_evidence_delete",
+    ),
 ]

@@ -89,8 +89,15 @@ def test_the_admin_offers_category_choices_and_refuses_a_mistyped_category(clien
     assert f'<option value="{vocabulary.BUNDLING}">' in page
     response = client.post(
         reverse("admin:denials_categoryrule_add"),
-        {"category": "Coding-typo", "group_code": "CO", "carc": "16", "rarc": "", "procedure_code": "",
-         "priority": "10", "note": "typo"},
+        {
+            "category": "Coding-typo",
+            "group_code": "CO",
+            "carc": "16",
+            "rarc": "",
+            "procedure_code": "",
+            "priority": "10",
+            "note": "typo",
+        },
     )
     assert response.status_code == 200  # the form again, with the error
     assert "Select a valid choice" in response.content.decode()
@@ -115,8 +122,15 @@ def test_an_admin_save_is_audited_through_the_service(client, admin_user, django
     with django_capture_on_commit_callbacks(execute=False) as queued:
         response = client.post(
             reverse("admin:denials_categoryrule_add"),
-            {"category": vocabulary.CODING, "group_code": "CO", "carc": "16", "rarc": "", "procedure_code": "",
-             "priority": "10", "note": "added here"},
+            {
+                "category": vocabulary.CODING,
+                "group_code": "CO",
+                "carc": "16",
+                "rarc": "",
+                "procedure_code": "",
+                "priority": "10",
+                "note": "added here",
+            },
         )
     assert response.status_code == 302, response.content[:500]
     rule = CategoryRule.objects.get(note="added here")

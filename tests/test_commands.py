@@ -23,7 +23,12 @@ def test_ingest_835_json_prints_one_line_per_file(adjustment_rules, tmp_path, sa
     row = lines[0]
     assert {"file", "status", "claims", "service_lines", "adjustments", "denials", "error"} <= set(row)
     assert (row["status"], row["claims"], row["service_lines"], row["adjustments"], row["denials"], row["error"]) == (
-        "ingested", 3, 10, 4, 4, "",
+        "ingested",
+        3,
+        10,
+        4,
+        4,
+        "",
     )
 
 
@@ -49,8 +54,9 @@ def test_ingest_835_names_a_missing_path(db):
         call_command("ingest_835", "/nonexistent/file.835")
 
 
-def test_inbox_picks_up_complete_files_only_and_files_them_away(adjustment_rules, tmp_path, sample_bytes,
-                                                              monkeypatch, django_capture_on_commit_callbacks):
+def test_inbox_picks_up_complete_files_only_and_files_them_away(
+    adjustment_rules, tmp_path, sample_bytes, monkeypatch, django_capture_on_commit_callbacks
+):
     from denials import inbox
 
     monkeypatch.setattr(inbox, "SETTLE_SECONDS", 1.0)

@@ -19,17 +19,28 @@ pytestmark = pytest.mark.django_db
 _counter = itertools.count(1)
 
 
-def remit(lines: list[tuple[str, str, str, str, str]], *, claim_status: str = "1", dos: str = "20260914",
-          claim_cas: str = "", pay_date: str = "20261001") -> bytes:
+def remit(
+    lines: list[tuple[str, str, str, str, str]],
+    *,
+    claim_status: str = "1",
+    dos: str = "20260914",
+    claim_cas: str = "",
+    pay_date: str = "20261001",
+) -> bytes:
     """One claim; each line is (code, modifiers 'XS:59', charge, paid, CAS 'CO*97*100' or '', RARC or '')."""
     n = next(_counter)
     charge = sum(Decimal(line[2]) for line in lines)
     paid = sum(Decimal(line[3]) for line in lines)
     segs = [
-        "ST*835*0001", f"BPR*I*{paid}*C*ACH*CCP*01*111*DA*222*1234567890**01*333*DA*444*{pay_date}",
-        f"TRN*1*TRACE{n}*1234567890", "N1*PR*LAKESHORE HEALTH PLAN", "REF*2U*LAKE1",
-        "N1*PE*RIVERSIDE CLINIC*XX*1234567893", "LX*1",
-        f"CLP*PCN{n}*{claim_status}*{charge}*{paid}**12*ICN{n}", "NM1*QC*1*DOE*JANE****MI*M123",
+        "ST*835*0001",
+        f"BPR*I*{paid}*C*ACH*CCP*01*111*DA*222*1234567890**01*333*DA*444*{pay_date}",
+        f"TRN*1*TRACE{n}*1234567890",
+        "N1*PR*LAKESHORE HEALTH PLAN",
+        "REF*2U*LAKE1",
+        "N1*PE*RIVERSIDE CLINIC*XX*1234567893",
+        "LX*1",
+        f"CLP*PCN{n}*{claim_status}*{charge}*{paid}**12*ICN{n}",
+        "NM1*QC*1*DOE*JANE****MI*M123",
         f"DTM*232*{dos}",
     ]
     if claim_cas:
@@ -43,16 +54,22 @@ def remit(lines: list[tuple[str, str, str, str, str]], *, claim_status: str = "1
             segs.append(f"LQ*HE*{rest[0]}")
     segs.append(f"SE*{len(segs) + 1}*0001")
     isa = f"ISA*00*          *00*          *ZZ*PAYER          *ZZ*CLINIC         *261001*1200*^*00501*{n:09d}*0*P*:"
-    return ("~".join([isa, f"GS*HP*PAYER*CLINIC*20261001*1200*{n}*X*005010X221A1", *segs, f"GE*1*{n}",
-                      f"IEA*1*{n:09d}"]) + "~").encode()
+    return (
+        "~".join([isa, f"GS*HP*PAYER*CLINIC*20261001*1200*{n}*X*005010X221A1", *segs, f"GE*1*{n}", f"IEA*1*{n:09d}"])
+        + "~"
+    ).encode()
 
 
 def edit(col1: str, col2: str, indicator: str, effective="2020-01-01", deletion=None) -> PtpEdit:
     return PtpEdit.objects.create(
-        setting="practitioner", column1=col1, column2=col2, modifier_indicator=indicator,
+        setting="practitioner",
+        column1=col1,
+        column2=col2,
+        modifier_indicator=indicator,
         effective_date=dt.date.fromisoformat(effective),
         deletion_date=dt.date.fromisoformat(deletion) if deletion else None,
-        rationale="Standards of medical/surgical practice", quarter="2026Q3",
+        rationale="Standards of medical/surgical practice",
+        quarter="2026Q3",
     )
 
 
@@ -85,7 +102,9 @@ BUNDLING_ROWS = [
 def test_bundling_denial_is_split_by_the_ncci_edit_in_force(triage_setup, ingest, case):
     _, (col1, col2, indicator, deletion), mods, category, action = case
     ptp = edit(col1, col2, indicator, deletion=deletion)
-    denial = _denial(ingest, remit([(col1, "", "200", "150", "CO*45*50"), (col2, mods, "100", "0", "CO*97*100", "M15")]))
+    denial = _denial(
+        ingest, remit([(col1, "", "200", "150", "CO*45*50"), (col2, mods, "100", "0", "CO*97*100", "M15")])
+    )
     assert denial.category == category
     assert denial.action == action
     assert (denial.ncci_column1, denial.ncci_column2, denial.ncci_modifier_indicator) == (col1, col2, indicator)
@@ -96,7 +115,9 @@ def test_bundling_denial_is_split_by_the_ncci_edit_in_force(triage_setup, ingest
 
 
 def test_bundling_denial_without_a_ptp_pair_goes_to_review(triage_setup, ingest):
-    denial = _denial(ingest, remit([("27447", "", "2000", "1500", "CO*45*500"), ("99213", "", "100", "0", "CO*97*100")]))
+    denial = _denial(
+        ingest, remit([("27447", "", "2000", "1500", "CO*45*500"), ("99213", "", "100", "0", "CO*97*100")])
+    )
     assert denial.category == "bundling-no-ptp-pair"
     assert denial.action == "review"
     assert denial.ncci_column1 == ""
@@ -117,7 +138,9 @@ def test_edit_effective_after_the_date_of_service_does_not_apply(triage_setup, i
 
 def test_carc_236_is_bundling_too(triage_setup, ingest):
     edit("29881", "29877", "1")
-    denial = _denial(ingest, remit([("29881", "RT", "3000", "2000", "CO*45*1000"), ("29877", "", "800", "0", "CO*236*800")]))
+    denial = _denial(
+        ingest, remit([("29881", "RT", "3000", "2000", "CO*45*1000"), ("29877", "", "800", "0", "CO*236*800")])
+    )
     assert denial.category == "bundling-modifier-may-apply"
 
 
@@ -128,7 +151,9 @@ def test_carc_236_is_bundling_too(triage_setup, ingest):
 )
 def test_group_code_changes_who_pays_on_an_indicator_0_bundle(triage_setup, ingest, group, expected_action):
     edit("64483", "77003", "0")
-    denial = _denial(ingest, remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", f"{group}*97*150")]))
+    denial = _denial(
+        ingest, remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", f"{group}*97*150")])
+    )
     assert denial.category == "bundling-not-appealable"
     assert denial.action == expected_action
     assert denial.action != "appeal"
@@ -156,8 +181,11 @@ CATEGORY_ROWS = [
 ]
 
 
-@pytest.mark.parametrize(("cas", "rarc", "category", "action"), CATEGORY_ROWS,
-                         ids=[f"{r[0].split('*')[0]}-{r[0].split('*')[1]}{'-' + r[1] if r[1] else ''}" for r in CATEGORY_ROWS])
+@pytest.mark.parametrize(
+    ("cas", "rarc", "category", "action"),
+    CATEGORY_ROWS,
+    ids=[f"{r[0].split('*')[0]}-{r[0].split('*')[1]}{'-' + r[1] if r[1] else ''}" for r in CATEGORY_ROWS],
+)
 def test_each_category_is_reached_from_its_codes(triage_setup, ingest, cas, rarc, category, action):
     denial = _denial(ingest, remit([("99214", "", "100", "0", cas, rarc)]))
     assert denial.category == category
@@ -206,8 +234,9 @@ def test_due_date_priority_and_expected_recovery(triage_setup, ingest):
     from denials.models import Payer
 
     edit("17000", "11102", "1")
-    content = remit([("17000", "", "200", "150", "CO*45*50"), ("11102", "XS", "100", "0", "CO*97*100")],
-                    pay_date="20261001")
+    content = remit(
+        [("17000", "", "200", "150", "CO*45*50"), ("11102", "XS", "100", "0", "CO*97*100")], pay_date="20261001"
+    )
     denial = _denial(ingest, content)
     window = Payer.objects.get().appeal_window_days
     assert denial.due_date == dt.date(2026, 10, 1) + dt.timedelta(days=window)
@@ -228,8 +257,17 @@ def test_team_outcomes_replace_the_prior_once_there_are_enough(triage_setup, ing
     queue = WorkQueue.objects.create(name="Bundling", team=team)
     QueueRule.objects.create(queue=queue, category="")
     edit("17000", "11102", "1")
-    make = lambda: _denial(ingest, remit([("17000", "", "200", "150", "CO*45*50"),  # noqa: E731
-                                          ("11102", "XS", "100", "0", "CO*97*100")]))
+    def make():
+        return _denial(
+            ingest,
+            remit(
+                [
+                    ("17000", "", "200", "150", "CO*45*50"),
+                    ("11102", "XS", "100", "0", "CO*97*100"),
+                ]
+            ),
+        )
+
     fresh = make()
     prior = fresh.success_probability
     decided = [make() for _ in range(12)]
@@ -239,8 +277,9 @@ def test_team_outcomes_replace_the_prior_once_there_are_enough(triage_setup, ing
     assert fresh.success_probability < prior  # this team keeps losing on 17000/11102
 
 
-def test_retriage_after_an_ncci_change_moves_open_denials_and_leaves_worked_ones(triage_setup, ingest, coder,
-                                                                                django_capture_on_commit_callbacks):
+def test_retriage_after_an_ncci_change_moves_open_denials_and_leaves_worked_ones(
+    triage_setup, ingest, coder, django_capture_on_commit_callbacks
+):
     from ncci.signals import reference_data_changed
 
     content = lambda: remit([("93306", "", "500", "400", "CO*45*100"), ("93308", "", "200", "0", "CO*97*200")])  # noqa: E731
@@ -271,8 +310,9 @@ def test_retriage_command(triage_setup, ingest):
     assert Denial.objects.get().category == "bundling-modifier-may-apply"
 
 
-def test_admin_change_to_a_category_rule_retriages_open_denials(triage_setup, ingest, admin_user, client,
-                                                               django_capture_on_commit_callbacks):
+def test_admin_change_to_a_category_rule_retriages_open_denials(
+    triage_setup, ingest, admin_user, client, django_capture_on_commit_callbacks
+):
     from denials.models import CategoryRule
 
     admin_user.is_superuser = True
@@ -281,10 +321,18 @@ def test_admin_change_to_a_category_rule_retriages_open_denials(triage_setup, in
     assert denial.category == "medical-necessity"
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/admin/denials/categoryrule/add/", {
-            "category": "authorization", "group_code": "CO", "carc": "50", "rarc": "", "procedure_code": "",
-            "priority": "10", "note": "payer treats 50 as a missing authorization",
-        })
+        response = client.post(
+            "/admin/denials/categoryrule/add/",
+            {
+                "category": "authorization",
+                "group_code": "CO",
+                "carc": "50",
+                "rarc": "",
+                "procedure_code": "",
+                "priority": "10",
+                "note": "payer treats 50 as a missing authorization",
+            },
+        )
     assert response.status_code == 302, response.content[:500]
     assert CategoryRule.objects.filter(note__startswith="payer treats").exists()
     denial.refresh_from_db()

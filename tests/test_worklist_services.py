@@ -43,8 +43,9 @@ def test_second_save_with_a_stale_version_is_refused_with_the_current_state(work
     seen_by_both = denial.version
     denial_assign(denial=denial, assignee=coder, actor=coder, expected_version=seen_by_both)
     with pytest.raises(DenialConflict) as conflict:
-        denial_record_outcome(denial=denial, action="write-off", actor=teammate, expected_version=seen_by_both,
-                              reason="not documented")
+        denial_record_outcome(
+            denial=denial, action="write-off", actor=teammate, expected_version=seen_by_both, reason="not documented"
+        )
     assert conflict.value.current.assignee == coder
     assert "changed by someone else" in str(conflict.value)
     denial.refresh_from_db()
@@ -55,30 +56,44 @@ def test_second_save_with_a_stale_version_is_refused_with_the_current_state(work
 def test_corrected_claim_with_a_bypass_modifier_is_refused_on_an_indicator_0_edit(worked, coder):
     denial = worked["77003"]
     with pytest.raises(DenialActionRefused, match="indicator 0"):
-        denial_record_outcome(denial=denial, action="corrected-claim", actor=coder,
-                              expected_version=denial.version, modifier="59")
-    ok = denial_record_outcome(denial=worked["11102"], action="corrected-claim", actor=coder,
-                               expected_version=worked["11102"].version, modifier="xs")
+        denial_record_outcome(
+            denial=denial, action="corrected-claim", actor=coder, expected_version=denial.version, modifier="59"
+        )
+    ok = denial_record_outcome(
+        denial=worked["11102"],
+        action="corrected-claim",
+        actor=coder,
+        expected_version=worked["11102"].version,
+        modifier="xs",
+    )
     assert (ok.status, ok.chosen_modifier) == ("corrected", "XS")
 
 
 def test_bill_patient_only_for_pr_and_write_off_needs_a_reason(worked, coder):
     with pytest.raises(DenialActionRefused, match="PR"):
-        denial_record_outcome(denial=worked["11102"], action="bill-patient", actor=coder,
-                              expected_version=worked["11102"].version)
+        denial_record_outcome(
+            denial=worked["11102"], action="bill-patient", actor=coder, expected_version=worked["11102"].version
+        )
     with pytest.raises(DenialActionRefused, match="reason"):
-        denial_record_outcome(denial=worked["11102"], action="write-off", actor=coder,
-                              expected_version=worked["11102"].version, reason="  ")
-    billed = denial_record_outcome(denial=worked["99214"], action="bill-patient", actor=coder,
-                                   expected_version=worked["99214"].version)
+        denial_record_outcome(
+            denial=worked["11102"],
+            action="write-off",
+            actor=coder,
+            expected_version=worked["11102"].version,
+            reason="  ",
+        )
+    billed = denial_record_outcome(
+        denial=worked["99214"], action="bill-patient", actor=coder, expected_version=worked["99214"].version
+    )
     assert billed.status == "billed-patient"
 
 
 def test_every_change_is_audited_with_old_and_new(worked, coder):
     denial = worked["11102"]
     denial = denial_assign(denial=denial, assignee=coder, actor=coder, expected_version=denial.version)
-    denial_record_outcome(denial=denial, action="escalate", actor=coder, expected_version=denial.version,
-                          reason="payer contract unclear")
+    denial_record_outcome(
+        denial=denial, action="escalate", actor=coder, expected_version=denial.version, reason="payer contract unclear"
+    )
     event = AuditEvent.objects.filter(action="denial.escalate").get()
     assert event.actor == coder
     assert event.old["status"] == "in-progress" and event.new["status"] == "escalated"
@@ -122,8 +137,15 @@ def test_evidence_quotes_the_document_at_the_selected_offsets(worked, coder):
     document = document_upload(claim=denial.claim, name="op-note.txt", content=text.encode(), actor=coder)
     start = text.index("Separate lesion")
     end = text.index("biopsied.") + len("biopsied.")
-    evidence = evidence_save(denial=denial, document=document, start=start, end=end, kind="separate-site",
-                             actor=coder, quote="Separate lesion on the right scalp biopsied.")
+    evidence = evidence_save(
+        denial=denial,
+        document=document,
+        start=start,
+        end=end,
+        kind="separate-site",
+        actor=coder,
+        quote="Separate lesion on the right scalp biopsied.",
+    )
     assert evidence.quote == "Separate lesion on the right scalp biopsied."
     with pytest.raises(DenialActionRefused, match="did not match"):
         evidence_save(denial=denial, document=document, start=0, end=5, kind="other", actor=coder, quote="Lesion")
@@ -135,8 +157,9 @@ def test_pdf_documents_are_read_to_text_and_bad_files_refused(worked, coder):
     from tests.pdfs import minimal_pdf
 
     denial = worked["11102"]
-    document = document_upload(claim=denial.claim, name="note.pdf",
-                               content=minimal_pdf("Separate lesion on the right scalp."), actor=coder)
+    document = document_upload(
+        claim=denial.claim, name="note.pdf", content=minimal_pdf("Separate lesion on the right scalp."), actor=coder
+    )
     assert document.kind == "pdf"
     assert "Separate lesion on the right scalp." in document.text
     with pytest.raises(DenialActionRefused, match="PDF"):
@@ -178,5 +201,6 @@ def test_bulk_actions_ignore_denials_the_actor_cannot_see(worked, outsider):
 def test_stale_page_hears_about_the_conflict_before_the_rules(worked, coder):
     denial = worked["77003"]
     with pytest.raises(DenialConflict):
-        denial_record_outcome(denial=denial, action="write-off", actor=coder, expected_version=denial.version - 1,
-                              reason="")
+        denial_record_outcome(
+            denial=denial, action="write-off", actor=coder, expected_version=denial.version - 1, reason=""
+        )

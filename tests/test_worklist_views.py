@@ -74,15 +74,33 @@ def _denial_urls(denial: Denial, document_id: int = 0, evidence_id: int = 0) -> 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx-partial"])
 def test_another_teams_denial_answers_404_on_every_url(worked, coder, outsider, client_for, htmx):
     denial = _bundled(worked)
-    document = ClinicalDocument.objects.create(claim=denial.claim, title="n", original_name="n.txt", kind="text",
-                                               content=NOTE.encode(), sha256="x", text=NOTE, uploaded_by=coder)
-    evidence = Evidence.objects.create(denial=denial, document=document, start=0, end=9, quote=NOTE[:9],
-                                       kind="other", created_by=coder)
+    document = ClinicalDocument.objects.create(
+        claim=denial.claim,
+        title="n",
+        original_name="n.txt",
+        kind="text",
+        content=NOTE.encode(),
+        sha256="x",
+        text=NOTE,
+        uploaded_by=coder,
+    )
+    evidence = Evidence.objects.create(
+        denial=denial, document=document, start=0, end=9, quote=NOTE[:9], kind="other", created_by=coder
+    )
     client = client_for(outsider)
     extra = HX if htmx else {}
     for method, url in _denial_urls(denial, document.pk, evidence.pk):
-        data = {"version": denial.version, "assignee": "me", "action": "write-off", "reason": "x", "body": "x",
-                "document": document.pk, "start": 0, "end": 9, "kind": "other"}
+        data = {
+            "version": denial.version,
+            "assignee": "me",
+            "action": "write-off",
+            "reason": "x",
+            "body": "x",
+            "document": document.pk,
+            "start": 0,
+            "end": 9,
+            "kind": "other",
+        }
         response = getattr(client, method)(url, data if method == "post" else None, **extra)
         assert response.status_code == 404, (method, url)
     denial.refresh_from_db()
@@ -132,8 +150,9 @@ def test_my_work_shows_only_what_is_assigned_to_me_with_queue_counts(worked, cod
     html = _html(client_for(coder).get(reverse("denials:worklist")))
     assert html.count('data-row="') == 1 and f'data-row="{mine.pk}"' in html
     # Tabs: My work, the team queue, all queues, each with its count and dollars.
-    tabs = re.findall(r'<span class="qt-name">([^<]+)</span>\s*<span class="qt-stats"><span class="qt-count">(\d+)',
-                      html)
+    tabs = re.findall(
+        r'<span class="qt-name">([^<]+)</span>\s*<span class="qt-stats"><span class="qt-count">(\d+)', html
+    )
     assert tabs == [("My work", "1"), ("Team queue", "3"), ("All queues", "3")]
     assert "$650.00" in html  # 150 + 400 + 100 open in the team queue
     assert '<a href="/worklist/" aria-current="page"' in html or 'aria-current="page"' in html
@@ -263,8 +282,9 @@ def test_an_emptied_search_without_javascript_goes_back_to_the_list(worked, code
 
 
 @pytest.mark.parametrize("rows", [10, 60])
-def test_worklist_queries_are_bounded_whatever_the_page_size(db, coder, team, client_for, rows,
-                                                             django_assert_max_num_queries):
+def test_worklist_queries_are_bounded_whatever_the_page_size(
+    db, coder, team, client_for, rows, django_assert_max_num_queries
+):
     _many_denials(team, rows)
     client = client_for(coder)
     url = reverse("denials:worklist") + "?queue=all&per_page=100"
@@ -285,20 +305,51 @@ def _many_denials(team, count: int) -> None:
     payers = [Payer.objects.create(payer_key=f"P{i}", name=f"Payer {i}") for i in range(3)]
     payee = Provider.objects.create(name="Clinic", npi="1234567893")
     file = RemittanceFile.objects.create(original_name="x.835", content=b"", sha256="0" * 64, source="command")
-    remittance = Remittance.objects.create(file=file, dedupe_key="k", payer=payers[0], payee=payee,
-                                           payment_amount=Decimal("0"), payment_date=dt.date(2026, 10, 1))
+    remittance = Remittance.objects.create(
+        file=file,
+        dedupe_key="k",
+        payer=payers[0],
+        payee=payee,
+        payment_amount=Decimal("0"),
+        payment_date=dt.date(2026, 10, 1),
+    )
     for i in range(count):
         claim = ClaimPayment.objects.create(
-            remittance=remittance, sequence=i, payer=payers[i % 3], patient_control_number=f"PCN{i}",
-            status_code="1", charge=Decimal("100"), paid=Decimal("0"), patient_last_name="Patient",
-            patient_first_name=f"N{i}", patient_member_id=f"M{i}",
+            remittance=remittance,
+            sequence=i,
+            payer=payers[i % 3],
+            patient_control_number=f"PCN{i}",
+            status_code="1",
+            charge=Decimal("100"),
+            paid=Decimal("0"),
+            patient_last_name="Patient",
+            patient_first_name=f"N{i}",
+            patient_member_id=f"M{i}",
         )
-        line = ServiceLine.objects.create(claim=claim, sequence=1, procedure_code="11102", modifier1="XS",
-                                          charge=Decimal("100"), paid=Decimal("0"), service_date=dt.date(2026, 9, 1))
+        line = ServiceLine.objects.create(
+            claim=claim,
+            sequence=1,
+            procedure_code="11102",
+            modifier1="XS",
+            charge=Decimal("100"),
+            paid=Decimal("0"),
+            service_date=dt.date(2026, 9, 1),
+        )
         Denial.objects.create(
-            claim=claim, line=line, payer=payers[i % 3], kind="line-denied", group_code="CO", carc="97",
-            rarcs="M15 N381", amount=Decimal("100") + i, queue=queue, category="bundling-appealable",
-            action="appeal", due_date=dt.date(2027, 1, 29), priority=Decimal(i), expected_recovery=Decimal("60"),
+            claim=claim,
+            line=line,
+            payer=payers[i % 3],
+            kind="line-denied",
+            group_code="CO",
+            carc="97",
+            rarcs="M15 N381",
+            amount=Decimal("100") + i,
+            queue=queue,
+            category="bundling-appealable",
+            action="appeal",
+            due_date=dt.date(2027, 1, 29),
+            priority=Decimal(i),
+            expected_recovery=Decimal("60"),
             service_date=dt.date(2026, 9, 1),
         )
 
@@ -358,8 +409,9 @@ def test_denial_page_queries_are_bounded(worked, coder, client_for, django_asser
 # --- Claiming work ---------------------------------------------------------------------
 def test_assign_to_me_answers_in_place_and_refreshes_the_list(worked, coder, client_for):
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_assign", args=[denial.pk]),
-                                      {"assignee": "me", "version": denial.version}, **HX)
+    response = client_for(coder).post(
+        reverse("denials:denial_assign", args=[denial.pk]), {"assignee": "me", "version": denial.version}, **HX
+    )
     assert response.status_code == 200
     assert response["HX-Trigger"] == "denialChanged"
     assert "Assigned to you." in _html(response)
@@ -369,21 +421,24 @@ def test_assign_to_me_answers_in_place_and_refreshes_the_list(worked, coder, cli
 
 def test_assign_without_javascript_redirects_to_the_denial(worked, coder, client_for):
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_assign", args=[denial.pk]),
-                                      {"assignee": "me", "version": denial.version})
+    response = client_for(coder).post(
+        reverse("denials:denial_assign", args=[denial.pk]), {"assignee": "me", "version": denial.version}
+    )
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("denials:denial_detail", args=[denial.pk]))
 
 
 def test_coder_cannot_reassign_but_a_manager_can(worked, coder, teammate, manager, client_for):
     denial = _bundled(worked)
-    refused = client_for(coder).post(reverse("denials:denial_assign", args=[denial.pk]),
-                                     {"assignee": teammate.pk, "version": denial.version})
+    refused = client_for(coder).post(
+        reverse("denials:denial_assign", args=[denial.pk]), {"assignee": teammate.pk, "version": denial.version}
+    )
     assert refused.status_code == 400 and "Only a manager" in _html(refused)
     page = _html(client_for(manager).get(reverse("denials:denial_detail", args=[denial.pk])))
     assert "Reassign" in page and f'value="{teammate.pk}"' in page
-    done = client_for(manager).post(reverse("denials:denial_assign", args=[denial.pk]),
-                                    {"assignee": teammate.pk, "version": denial.version}, **HX)
+    done = client_for(manager).post(
+        reverse("denials:denial_assign", args=[denial.pk]), {"assignee": teammate.pk, "version": denial.version}, **HX
+    )
     assert done.status_code == 200 and f"Assigned to {teammate.username}." in _html(done)
     denial.refresh_from_db()
     assert denial.assignee == teammate
@@ -427,8 +482,10 @@ def test_write_off_needs_a_reason_shown_next_to_the_field(worked, coder, client_
 
 def test_bypass_modifier_on_an_indicator_0_edit_is_refused_next_to_the_modifier(worked, coder, client_for):
     denial = worked["77003"]
-    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]),
-                                      {"action": "corrected-claim", "modifier": "59", "version": denial.version})
+    response = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": "corrected-claim", "modifier": "59", "version": denial.version},
+    )
     assert response.status_code == 400
     field = re.search(r'<div class="field field-modifier.*?</div>', _html(response), re.S).group(0)
     assert "modifier indicator 0" in field and 'aria-invalid="true"' in field
@@ -438,8 +495,11 @@ def test_bypass_modifier_on_an_indicator_0_edit_is_refused_next_to_the_modifier(
 
 def test_corrected_claim_with_a_modifier_on_an_indicator_1_edit(worked, coder, client_for):
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]),
-                                      {"action": "corrected-claim", "modifier": "XS", "version": denial.version}, **HX)
+    response = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": "corrected-claim", "modifier": "XS", "version": denial.version},
+        **HX,
+    )
     assert response.status_code == 200 and "Saved: corrected claim." in _html(response)
     denial.refresh_from_db()
     assert (denial.status, denial.chosen_modifier) == ("corrected", "XS")
@@ -447,14 +507,16 @@ def test_corrected_claim_with_a_modifier_on_an_indicator_1_edit(worked, coder, c
 
 def test_bill_patient_is_refused_on_a_co_denial_and_done_on_pr(worked, coder, client_for):
     co = _bundled(worked)
-    refused = client_for(coder).post(reverse("denials:denial_outcome", args=[co.pk]),
-                                     {"action": "bill-patient", "version": co.version})
+    refused = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[co.pk]), {"action": "bill-patient", "version": co.version}
+    )
     assert refused.status_code == 400
     choices = re.search(r'<fieldset class="outcome-choices.*?</fieldset>', _html(refused), re.S).group(0)
     assert "Only patient-responsibility (PR)" in choices
     pr = worked["99214"]
-    done = client_for(coder).post(reverse("denials:denial_outcome", args=[pr.pk]),
-                                  {"action": "bill-patient", "version": pr.version})
+    done = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[pr.pk]), {"action": "bill-patient", "version": pr.version}
+    )
     assert done.status_code == 302
     pr.refresh_from_db()
     assert pr.status == "billed-patient"
@@ -464,14 +526,18 @@ def test_bill_patient_is_refused_on_a_co_denial_and_done_on_pr(worked, coder, cl
 def test_other_outcomes_and_reopen(worked, coder, client_for, action):
     denial = _bundled(worked)
     client = client_for(coder)
-    response = client.post(reverse("denials:denial_outcome", args=[denial.pk]),
-                           {"action": action, "reason": "payer contract section 4", "version": denial.version}, **HX)
+    response = client.post(
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": action, "reason": "payer contract section 4", "version": denial.version},
+        **HX,
+    )
     assert response.status_code == 200 and "Saved:" in _html(response)
     denial.refresh_from_db()
     assert denial.status != "open"
     assert "Reopen" in _html(response)
-    reopened = client.post(reverse("denials:denial_outcome", args=[denial.pk]),
-                           {"action": "reopen", "version": denial.version}, **HX)
+    reopened = client.post(
+        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "reopen", "version": denial.version}, **HX
+    )
     assert "Saved: reopen." in _html(reopened)
     denial.refresh_from_db()
     assert denial.status == "open"
@@ -480,11 +546,14 @@ def test_other_outcomes_and_reopen(worked, coder, client_for, action):
 def test_second_save_on_a_stale_version_is_refused_with_the_current_state(worked, coder, teammate, client_for):
     denial = _bundled(worked)
     seen_by_both = denial.version
-    first = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]),
-                                   {"action": "write-off", "reason": "not documented", "version": seen_by_both})
+    first = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": "write-off", "reason": "not documented", "version": seen_by_both},
+    )
     assert first.status_code == 302
-    second = client_for(teammate).post(reverse("denials:denial_outcome", args=[denial.pk]),
-                                       {"action": "appeal", "version": seen_by_both})
+    second = client_for(teammate).post(
+        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "appeal", "version": seen_by_both}
+    )
     assert second.status_code == 409
     html = _html(second)
     assert "changed by someone else" in html
@@ -499,8 +568,9 @@ def test_conflict_over_htmx_answers_200_so_the_message_is_swapped_in(worked, cod
     denial = _bundled(worked)
     seen = denial.version
     client_for(coder).post(reverse("denials:denial_assign", args=[denial.pk]), {"assignee": "me", "version": seen})
-    response = client_for(teammate).post(reverse("denials:denial_assign", args=[denial.pk]),
-                                         {"assignee": "me", "version": seen}, **HX)
+    response = client_for(teammate).post(
+        reverse("denials:denial_assign", args=[denial.pk]), {"assignee": "me", "version": seen}, **HX
+    )
     assert response.status_code == 200
     html = _html(response)
     assert "Not saved." in html and "changed by someone else" in html
@@ -514,8 +584,10 @@ def test_everything_is_in_the_activity_on_the_page(worked, coder, client_for):
     client = client_for(coder)
     client.post(reverse("denials:denial_assign", args=[denial.pk]), {"assignee": "me", "version": 1})
     client.post(reverse("denials:denial_note", args=[denial.pk]), {"body": "Called the payer, ref 42"})
-    client.post(reverse("denials:denial_outcome", args=[denial.pk]),
-                {"action": "escalate", "reason": "contract unclear", "version": 2})
+    client.post(
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": "escalate", "reason": "contract unclear", "version": 2},
+    )
     html = _html(client.get(reverse("denials:denial_detail", args=[denial.pk])))
     activity = re.search(r'<section id="sec-activity".*?</section>', html, re.S).group(0)
     assert "assigned" in activity and "added a note" in activity and "escalated" in activity
@@ -537,7 +609,8 @@ def test_text_document_upload_shows_it_in_the_page(worked, coder, client_for):
     denial = _bundled(worked)
     response = client_for(coder).post(
         reverse("denials:denial_document_upload", args=[denial.pk]),
-        {"file": SimpleUploadedFile("op-note.txt", NOTE.encode()), "title": "Operative note", "version": 1}, **HX,
+        {"file": SimpleUploadedFile("op-note.txt", NOTE.encode()), "title": "Operative note", "version": 1},
+        **HX,
     )
     assert response.status_code == 200
     html = _html(response)
@@ -554,8 +627,10 @@ def test_pdf_upload_is_read_to_text(worked, coder, client_for):
 
     denial = _bundled(worked)
     pdf = minimal_pdf("Separate lesion on the right scalp biopsied.")
-    response = client_for(coder).post(reverse("denials:denial_document_upload", args=[denial.pk]),
-                                      {"file": SimpleUploadedFile("note.pdf", pdf, content_type="application/pdf")})
+    response = client_for(coder).post(
+        reverse("denials:denial_document_upload", args=[denial.pk]),
+        {"file": SimpleUploadedFile("note.pdf", pdf, content_type="application/pdf")},
+    )
     assert response.status_code == 302
     document = ClinicalDocument.objects.get()
     assert document.kind == "pdf" and "Separate lesion on the right scalp biopsied." in document.text
@@ -570,8 +645,10 @@ def test_unreadable_document_is_refused_next_to_the_field(worked, coder, client_
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_document_upload", args=[denial.pk]),
-                                      {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4 garbage")})
+    response = client_for(coder).post(
+        reverse("denials:denial_document_upload", args=[denial.pk]),
+        {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4 garbage")},
+    )
     assert response.status_code == 400 and "could not be read as a PDF" in _html(response)
     assert not ClinicalDocument.objects.exists()
 
@@ -587,15 +664,27 @@ def test_selected_passage_is_saved_as_evidence_and_highlighted(worked, coder, cl
     document = _document(denial, coder)
     passage = "A separate lesion on the right scalp was biopsied through a separate incision (11102)."
     start = NOTE.index(passage)
-    response = client_for(coder).post(reverse("denials:denial_evidence_save", args=[denial.pk]), {
-        "document": document.pk, "start": start, "end": start + len(passage), "quote": passage,
-        "kind": "separate-site", "version": denial.version,
-    }, **HX)
+    response = client_for(coder).post(
+        reverse("denials:denial_evidence_save", args=[denial.pk]),
+        {
+            "document": document.pk,
+            "start": start,
+            "end": start + len(passage),
+            "quote": passage,
+            "kind": "separate-site",
+            "version": denial.version,
+        },
+        **HX,
+    )
     assert response.status_code == 200
     html = _html(response)
     evidence = Evidence.objects.get()
-    assert (evidence.start, evidence.end, evidence.quote, evidence.kind) == (start, start + len(passage), passage,
-                                                                            "separate-site")
+    assert (evidence.start, evidence.end, evidence.quote, evidence.kind) == (
+        start,
+        start + len(passage),
+        passage,
+        "separate-site",
+    )
     assert f'<mark class="evidence" data-evidence-id="{evidence.pk}"' in html
     assert "Passage saved as evidence." in html
     # The highlighted document text is still the document text, character for character.
@@ -608,23 +697,40 @@ def test_selected_passage_is_saved_as_evidence_and_highlighted(worked, coder, cl
 def test_typed_words_are_found_in_the_document_for_keyboard_users(worked, coder, client_for):
     denial = _bundled(worked)
     document = _document(denial, coder)
-    client_for(coder).post(reverse("denials:denial_evidence_save", args=[denial.pk]), {
-        "document": document.pk, "quote": "separate   lesion on the RIGHT scalp", "kind": "separate-site",
-    })
+    client_for(coder).post(
+        reverse("denials:denial_evidence_save", args=[denial.pk]),
+        {
+            "document": document.pk,
+            "quote": "separate   lesion on the RIGHT scalp",
+            "kind": "separate-site",
+        },
+    )
     evidence = Evidence.objects.get()
     assert evidence.quote == "separate lesion on the right scalp"
-    missing = client_for(coder).post(reverse("denials:denial_evidence_save", args=[denial.pk]), {
-        "document": document.pk, "quote": "left knee", "kind": "other",
-    })
+    missing = client_for(coder).post(
+        reverse("denials:denial_evidence_save", args=[denial.pk]),
+        {
+            "document": document.pk,
+            "quote": "left knee",
+            "kind": "other",
+        },
+    )
     assert missing.status_code == 400 and "Those words are not in the document" in _html(missing)
 
 
 def test_selection_that_does_not_match_the_offsets_is_refused(worked, coder, client_for):
     denial = _bundled(worked)
     document = _document(denial, coder)
-    response = client_for(coder).post(reverse("denials:denial_evidence_save", args=[denial.pk]), {
-        "document": document.pk, "start": 0, "end": 9, "quote": "something else", "kind": "other",
-    })
+    response = client_for(coder).post(
+        reverse("denials:denial_evidence_save", args=[denial.pk]),
+        {
+            "document": document.pk,
+            "start": 0,
+            "end": 9,
+            "quote": "something else",
+            "kind": "other",
+        },
+    )
     assert response.status_code == 400 and "did not match" in _html(response)
     assert not Evidence.objects.exists()
 
@@ -632,9 +738,15 @@ def test_selection_that_does_not_match_the_offsets_is_refused(worked, coder, cli
 def test_document_of_another_claim_is_404_for_evidence(worked, coder, client_for):
     other = _document(worked["77003"], coder)
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_evidence_save", args=[denial.pk]), {
-        "document": other.pk, "start": 0, "end": 9, "kind": "other",
-    })
+    response = client_for(coder).post(
+        reverse("denials:denial_evidence_save", args=[denial.pk]),
+        {
+            "document": other.pk,
+            "start": 0,
+            "end": 9,
+            "kind": "other",
+        },
+    )
     assert response.status_code == 404
     assert client_for(coder).get(reverse("denials:denial_document_file", args=[denial.pk, other.pk])).status_code == 404
 
@@ -660,8 +772,9 @@ def test_bulk_assign_to_me_and_write_off_ticked_rows(worked, coder, client_for):
     refused = client.post(reverse("denials:denials_bulk"), {"action": "write-off", "ids": ids, "reason": ""}, **HX)
     assert refused.status_code == 200 and "A write-off needs a reason." in _html(refused)
     assert 'hx-swap-oob="innerHTML"' in _html(refused)
-    done = client.post(reverse("denials:denials_bulk"),
-                       {"action": "write-off", "ids": ids, "reason": "NCCI indicator 0"}, **HX)
+    done = client.post(
+        reverse("denials:denials_bulk"), {"action": "write-off", "ids": ids, "reason": "NCCI indicator 0"}, **HX
+    )
     assert done["HX-Trigger"] == "denialChanged" and "Wrote off 2 denials." in _html(done)
     assert set(Denial.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"written-off"}
 
@@ -669,10 +782,17 @@ def test_bulk_assign_to_me_and_write_off_ticked_rows(worked, coder, client_for):
 def test_bulk_write_off_of_every_row_matching_the_view(worked, coder, client_for):
     """All bundling-not-appealable lines of a payer, in one go."""
     denial = worked["77003"]
-    response = client_for(coder).post(reverse("denials:denials_bulk"), {
-        "action": "write-off", "all_matching": "1", "reason": "Indicator 0: not separately payable",
-        "queue": denial.queue_id, "category": "bundling-not-appealable", "payer": denial.payer_id,
-    })
+    response = client_for(coder).post(
+        reverse("denials:denials_bulk"),
+        {
+            "action": "write-off",
+            "all_matching": "1",
+            "reason": "Indicator 0: not separately payable",
+            "queue": denial.queue_id,
+            "category": "bundling-not-appealable",
+            "payer": denial.payer_id,
+        },
+    )
     assert response.status_code == 302
     assert list(Denial.objects.filter(status="written-off").values_list("pk", flat=True)) == [denial.pk]
 
@@ -681,8 +801,9 @@ def test_bulk_never_reaches_another_teams_denials(worked, outsider, client_for):
     ids = [d.pk for d in worked.values()]
     client = client_for(outsider)
     client.post(reverse("denials:denials_bulk"), {"action": "write-off", "ids": ids, "reason": "x"})
-    client.post(reverse("denials:denials_bulk"), {"action": "write-off", "all_matching": "1", "queue": "all",
-                                                  "reason": "x"})
+    client.post(
+        reverse("denials:denials_bulk"), {"action": "write-off", "all_matching": "1", "queue": "all", "reason": "x"}
+    )
     client.post(reverse("denials:denials_bulk"), {"action": "assign-me", "ids": ids})
     assert not Denial.objects.exclude(status="open").exists()
     assert not Denial.objects.filter(assignee__isnull=False).exists()
@@ -694,8 +815,9 @@ def test_manager_bulk_assigns_to_a_teammate(worked, manager, teammate, coder, cl
     response = client.post(reverse("denials:denials_bulk"), {"action": "assign", "ids": ids, "assignee": teammate.pk})
     assert response.status_code == 302
     assert Denial.objects.get(pk=ids[0]).assignee == teammate
-    client_for(coder).post(reverse("denials:denials_bulk"), {"action": "assign", "ids": [worked["77003"].pk],
-                                                             "assignee": teammate.pk})
+    client_for(coder).post(
+        reverse("denials:denials_bulk"), {"action": "assign", "ids": [worked["77003"].pk], "assignee": teammate.pk}
+    )
     assert Denial.objects.get(pk=worked["77003"].pk).assignee is None  # only managers hand work to others
 
 
@@ -705,8 +827,10 @@ def test_bulk_without_ticks_says_so(worked, coder, client_for):
 
 
 def test_bulk_next_url_must_stay_on_the_site(worked, coder, client_for):
-    response = client_for(coder).post(reverse("denials:denials_bulk"), {
-        "action": "assign-me", "ids": [worked["11102"].pk], "next": "https://evil.example/"})
+    response = client_for(coder).post(
+        reverse("denials:denials_bulk"),
+        {"action": "assign-me", "ids": [worked["11102"].pk], "next": "https://evil.example/"},
+    )
     assert response["Location"] == reverse("denials:worklist")
 
 
@@ -715,8 +839,10 @@ def test_every_hx_get_keeps_its_href(worked, coder, client_for):
     denial = _bundled(worked)
     client = client_for(coder)
     checked_links = 0
-    for url in (reverse("denials:worklist") + f"?queue={denial.queue_id}",
-                reverse("denials:denial_detail", args=[denial.pk])):
+    for url in (
+        reverse("denials:worklist") + f"?queue={denial.queue_id}",
+        reverse("denials:denial_detail", args=[denial.pk]),
+    ):
         html = _html(client.get(url))
         htmx_forms = re.findall(r"<form\b[^>]*hx-(?:post|get)=[^>]*>", html)
         assert htmx_forms, f"no htmx form found on {url}: the check below would prove nothing"
@@ -772,8 +898,9 @@ def test_the_outcome_choices_follow_the_denials_rules(worked, coder, client_for)
 
 def test_reopening_a_denial_with_no_outcome_is_refused(worked, coder, client_for):
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]),
-                                      {"action": "reopen", "version": denial.version})
+    response = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "reopen", "version": denial.version}
+    )
     assert response.status_code == 400
     assert "nothing to reopen" in _html(response)
     denial.refresh_from_db()
@@ -791,5 +918,11 @@ def test_bulk_scope_ticked_rows_and_every_matching_row(worked, coder, outsider, 
         user=coder, denial_ids=[], all_matching=True, filters={"queue": str(denial.queue_id), "sort": "priority"}
     )
     assert len(every) == 3 and denial.pk in every
-    assert len(denial_ids_for_bulk(user=coder, denial_ids=[], all_matching=True,
-                                   filters={"queue": str(denial.queue_id)}, limit=2)) == 2
+    assert (
+        len(
+            denial_ids_for_bulk(
+                user=coder, denial_ids=[], all_matching=True, filters={"queue": str(denial.queue_id)}, limit=2
+            )
+        )
+        == 2
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from denials import vocabulary
 from denials.models import Payer, QueueRule, Team, WorkQueue
 from denials.services.audit import audit_record
 
@@ -30,8 +31,8 @@ class StandardQueue:
 #: Bundling (split by NCCI into the bundling-* categories) and coding get their own queues;
 #: everything else goes to a general queue through a catch-all rule ranked last.
 STANDARD_QUEUES: tuple[StandardQueue, ...] = (
-    StandardQueue("Bundling and NCCI", "bundling", "CARC 97/236, M15, N381"),
-    StandardQueue("Coding corrections", "coding", "N657, CARC 4/11, modifiers"),
+    StandardQueue("Bundling and NCCI", vocabulary.BUNDLING, "CARC 97/236, M15, N381"),
+    StandardQueue("Coding corrections", vocabulary.CODING, "N657, CARC 4/11, modifiers"),
     StandardQueue("General denials", "", "Everything else", priority=1000),
 )
 

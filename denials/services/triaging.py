@@ -32,6 +32,7 @@ from denials.models import (
 )
 from denials.services.audit import _denial_content_type
 from denials.triage import DenialFacts, LineFacts, TriageResult
+from denials.vocabulary import category_matches
 from ncci import selectors as ncci_selectors
 from ncci.ptp import ModifierGroups, PtpEditFact
 
@@ -66,11 +67,7 @@ def _queue_router() -> Any:
 
     def route(category: str, payer_id: int) -> int | None:
         for queue_id, rule_category, rule_payer, _ in rules:
-            if (
-                rule_category
-                and rule_category != category
-                and not (rule_category == "bundling" and category.startswith("bundling-"))
-            ):
+            if rule_category and not category_matches(rule_category, category):
                 continue
             if rule_payer and rule_payer != payer_id:
                 continue

@@ -36,7 +36,9 @@ class Command(BaseCommand):
         failed = 0
         for path in paths:
             file = remittance_file_receive(
-                name=path.name, content=path.read_bytes(), source=RemittanceFile.Source.COMMAND,
+                name=path.name,
+                content=path.read_bytes(),
+                source=RemittanceFile.Source.COMMAND,
                 queue=not options["sync"],
             )
             if options["sync"] and file.status == RemittanceFile.Status.RECEIVED:
@@ -49,20 +51,26 @@ class Command(BaseCommand):
 
     def _report(self, path: Path, file: RemittanceFile, *, as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps({
-                "file": str(path),
-                "id": file.pk,
-                "status": file.status,
-                "claims": file.claim_count,
-                "service_lines": file.service_line_count,
-                "adjustments": file.adjustment_count,
-                "denials": file.denial_count,
-                "error": file.error,
-                "warnings": len(file.warnings),
-            }))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "file": str(path),
+                        "id": file.pk,
+                        "status": file.status,
+                        "claims": file.claim_count,
+                        "service_lines": file.service_line_count,
+                        "adjustments": file.adjustment_count,
+                        "denials": file.denial_count,
+                        "error": file.error,
+                        "warnings": len(file.warnings),
+                    }
+                )
+            )
             return
-        line = (f"{path}: {file.status} (#{file.pk}) — {file.claim_count} claims, {file.service_line_count} "
-                f"service lines, {file.adjustment_count} adjustments, {file.denial_count} denials")
+        line = (
+            f"{path}: {file.status} (#{file.pk}) — {file.claim_count} claims, {file.service_line_count} "
+            f"service lines, {file.adjustment_count} adjustments, {file.denial_count} denials"
+        )
         style = self.style.ERROR if file.status == RemittanceFile.Status.FAILED else self.style.SUCCESS
         self.stdout.write(style(line))
         if file.error:

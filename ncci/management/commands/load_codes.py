@@ -18,6 +18,8 @@ class Command(BaseCommand):
         from ncci.services import DATA_DIR, codes_load
 
         counts = codes_load(data_dir=Path(options["data_dir"]) if options["data_dir"] else DATA_DIR)
-        self.stdout.write(self.style.SUCCESS(
-            "Added " + ", ".join(f"{n} {kind} code{'s' if n != 1 else ''}" for kind, n in counts.items())
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Added " + ", ".join(f"{n} {kind} code{'s' if n != 1 else ''}" for kind, n in counts.items())
+            )
+        )
