@@ -257,6 +257,7 @@ def test_team_outcomes_replace_the_prior_once_there_are_enough(triage_setup, ing
     queue = WorkQueue.objects.create(name="Bundling", team=team)
     QueueRule.objects.create(queue=queue, category="")
     edit("17000", "11102", "1")
+
     def make():
         return _denial(
             ingest,
