@@ -443,14 +443,14 @@ def test_a_database_error_puts_the_import_back_in_the_queue(monkeypatch):
     from celery.exceptions import Retry
     from django.db import OperationalError
 
-    from ncci import services
+    from ncci.services import imports
 
     record = ncci_import_create(filename=PTP_EXCERPT.name, path=PTP_EXCERPT)
 
     def unavailable(record, progress):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "_import_file", unavailable)
+    monkeypatch.setattr(imports, "_import_file", unavailable)
     with pytest.raises((Retry, OperationalError)):
         import_ncci_file.apply(args=[record.pk], throw=True)
     record.refresh_from_db()
