@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from csp.middleware import CSPMiddleware
@@ -61,3 +62,30 @@ def client_ip(request: HttpRequest) -> str | None:
     if len(forwarded) < count:
         return remote
     return forwarded[-count]
+
+
+class IdleSessionMiddleware:
+    """Slide a signed-in session's expiry forward, at most once a minute.
+
+    The idle timeout (SESSION_COOKIE_AGE) counts from the last save of the session. Saving it
+    on every request (SESSION_SAVE_EVERY_REQUEST) costs a write per page and htmx swap; marking
+    it modified once a minute costs one write a minute and ends an idle session between
+    SESSION_IDLE_MINUTES - 1 and SESSION_IDLE_MINUTES after the last request. Goes after
+    SessionMiddleware and AuthenticationMiddleware.
+    """
+
+    KEY = "_overturn_refreshed_at"
+    EVERY_SECONDS = 60
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= self.EVERY_SECONDS:
+                session[self.KEY] = now  # modified: SessionMiddleware saves it with a new expiry
+        return response

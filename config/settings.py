@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every response a signed-in user gets may carry patient data: never stored by a browser or proxy.
     "config.middleware.NoStoreForSignedInMiddleware",
+    "config.middleware.IdleSessionMiddleware",
     # Sign-in is required everywhere; the few public views opt out explicitly.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Signed in but no role (coder, manager, admin): nothing but their own account.
@@ -196,11 +197,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 200 * 1024 * 1024
 MAX_REMITTANCE_FILE_BYTES = env_int("MAX_REMITTANCE_FILE_BYTES", 200 * 1024 * 1024)
 
 # --- Sessions, cookies, transport security ------------------------------------------------
-# Idle timeout: a session ends SESSION_IDLE_MINUTES after the last request (every request
-# moves the expiry forward), and the cookie dies with the browser on a shared workstation.
+# Idle timeout: a session ends SESSION_IDLE_MINUTES after the last request (config.middleware.
+# IdleSessionMiddleware moves the expiry forward, at most once a minute so a page costs no
+# session write), and the cookie dies with the browser on a shared workstation.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -184,7 +184,7 @@ def test_client_address_behind_trusted_proxies_is_counted_from_the_right(rf, set
 
 def test_idle_timeout_defaults_to_30_minutes_and_is_configurable(settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert "config.middleware.IdleSessionMiddleware" in settings.MIDDLEWARE
     found = _settings_in_subprocess(_server_env(DEBUG="1", SESSION_IDLE_MINUTES="10"), "SESSION_COOKIE_AGE")
     assert found == {"SESSION_COOKIE_AGE": 600}
 
@@ -196,6 +196,22 @@ def test_each_request_moves_the_session_expiry_forward(coder_client):
     assert coder_client.get(reverse("denials:claim_list")).status_code == 200
     expiry = Session.objects.get(pk=session.pk).expire_date
     assert expiry > timezone.now() + dt.timedelta(minutes=29)
+
+
+@pytest.mark.django_db
+def test_the_expiry_is_written_at_most_once_a_minute(coder_client):
+    """Sliding the expiry costs one session write a minute, not one per page."""
+    assert coder_client.get(reverse("denials:claim_list")).status_code == 200  # refreshes
+    session = Session.objects.get()
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    Session.objects.filter(pk=session.pk).update(expire_date=soon)
+    assert coder_client.get(reverse("denials:claim_list")).status_code == 200  # within the minute
+    assert Session.objects.get(pk=session.pk).expire_date == soon
+    data = session.get_decoded()
+    data["_overturn_refreshed_at"] -= 61  # a minute has passed since the last refresh
+    Session.objects.filter(pk=session.pk).update(session_data=Session.objects.encode(data))
+    assert coder_client.get(reverse("denials:claim_list")).status_code == 200
+    assert Session.objects.get(pk=session.pk).expire_date > timezone.now() + dt.timedelta(minutes=29)
 
 
 @pytest.mark.django_db
