@@ -74,7 +74,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, url)))
         return
-    from denials.x12.synthetic import generate_835
+    from denials.demo.remittances import generate_835
 
     fresh_database(url)
     rows = []

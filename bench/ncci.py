@@ -3,7 +3,7 @@
     python bench/ncci.py                  # PostgreSQL (BENCH_DATABASE_URL, default overturn_bench_ncci), 2.7 M rows
     python bench/ncci.py --rows 300000 --sqlite    # the SQLite path, smaller
 
-What it measures, on a synthetic quarter in the exact CMS layout (ncci/synthetic.py: four
+What it measures, on a synthetic quarter in the exact CMS layout (ncci/demo/cms_files.py: four
 PTP files of ~675k rows each plus a 15k-row MUE table):
 
 1. first import of the quarter into empty tables;
@@ -63,11 +63,11 @@ def migrate(env: dict[str, str]) -> None:
 
 
 def generate(directory: Path, *, rows: int, quarter: str, changed: float = 0.0) -> list[Path]:
-    """Write a quarter with ncci.synthetic in a child process (its memory is not ours)."""
+    """Write a quarter with ncci.demo.cms_files in a child process (its memory is not ours)."""
     command = [
         sys.executable,
         "-m",
-        "ncci.synthetic",
+        "ncci.demo.cms_files",
         str(directory),
         "--rows",
         str(rows),

@@ -29,6 +29,7 @@ def build(url: str, target: int) -> dict[str, float]:
     import uuid
 
     from denials.bulk import insert_values
+    from denials.demo.remittances import NCCI_PAIRS, generate_835
     from denials.models import Denial, QueueRule, Team, WorkQueue
     from denials.services import (
         adjustment_rules_load_defaults,
@@ -36,7 +37,6 @@ def build(url: str, target: int) -> dict[str, float]:
         remittance_file_ingest,
         remittance_file_receive,
     )
-    from denials.x12.synthetic import NCCI_PAIRS, generate_835
     from ncci.models import PtpEdit
     from ncci.services import codes_load
 

@@ -432,7 +432,7 @@ def test_the_demo_tables_load_through_the_importer_and_again_change_nothing():
 
 
 def test_the_demo_pairs_match_what_the_synthetic_835_files_deny():
-    from denials.x12.synthetic import NCCI_PAIRS
+    from denials.demo.remittances import NCCI_PAIRS
 
     ncci_demo_load()
     stored = set(PtpEdit.objects.values_list("column1", "column2"))

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
+from denials.demo.remittances import generate_835
 from denials.detection import DEFAULT_ADJUSTMENT_RULES, AdjustmentClassifier, find_denials
 from denials.models import (
     Adjustment,
@@ -33,7 +34,6 @@ from denials.services import remittance_file_ingest, remittance_file_receive
 from denials.services.defaults import defaults_ensure, role_permissions
 from denials.triage import DEFAULT_CATEGORY_RULES
 from denials.x12.reader import read_835
-from denials.x12.synthetic import generate_835
 from ncci.models import Carc
 from ncci.services import DEMO_NCCI_DIR
 

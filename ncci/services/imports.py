@@ -272,7 +272,8 @@ def _reconcile(info: SourceInfo, record: NcciImport, first: SourceInfo | None) -
 
 
 # Bytes per row of the CMS text files (CRLF included): ~61 in the real practitioner PTP
-# files, ~70 in the synthetic ones; MUE rows are shorter. Only for the progress bar.
+# files, ~70 in the synthetic ones (ncci/demo/cms_files.py); MUE rows are shorter. Only for
+# the progress bar.
 PTP_BYTES_PER_ROW = 65
 MUE_BYTES_PER_ROW = 55
 

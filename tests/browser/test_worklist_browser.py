@@ -36,8 +36,8 @@ PASSAGE = "The scalp lesion is anatomically separate from the forearm\ntreatment
 @pytest.fixture
 def team_work(adjustment_rules, code_lists, team):
     """A team's queues with realistic work: a synthetic remittance plus known bundling denials."""
+    from denials.demo.remittances import NCCI_PAIRS, generate_demo_files
     from denials.services import category_rules_load_defaults, remittance_file_ingest, remittance_file_receive
-    from denials.x12.synthetic import NCCI_PAIRS, generate_demo_files
     from ncci.models import PtpEdit
 
     category_rules_load_defaults()

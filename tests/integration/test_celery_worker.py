@@ -55,8 +55,8 @@ def test_uploaded_files_are_ingested_by_a_real_worker_through_redis(start_worker
 
 
 def test_two_workers_never_ingest_the_same_file_twice(start_worker, adjustment_rules):
+    from denials.demo.remittances import generate_835
     from denials.services import remittance_file_receive
-    from denials.x12.synthetic import generate_835
 
     start_worker("w1")
     start_worker("w2")
@@ -78,8 +78,8 @@ def test_two_workers_never_ingest_the_same_file_twice(start_worker, adjustment_r
 
 
 def test_worker_killed_mid_file_loses_nothing_and_the_file_is_finished(start_worker, adjustment_rules):
+    from denials.demo.remittances import generate_835
     from denials.services import remittance_file_receive
-    from denials.x12.synthetic import generate_835
 
     worker = start_worker("w1")
     # Several interchanges in one file, so the kill lands between or inside transactions.

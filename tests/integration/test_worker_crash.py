@@ -62,8 +62,8 @@ def _stored(file: RemittanceFile) -> dict[str, object]:
 
 
 def test_whole_worker_killed_mid_file_is_finished_by_a_new_worker_exactly_once(start_worker, adjustment_rules):
+    from denials.demo.remittances import generate_835
     from denials.services import remittance_file_receive, remittance_files_sweep_stuck
-    from denials.x12.synthetic import generate_835
 
     worker = start_worker("doomed", INGEST_LEASE_SECONDS=str(LEASE))
     # Several interchanges, so the kill lands after some transaction sets were stored.

@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from ncci.demo.cms_files import write_synthetic_mue, write_synthetic_ptp_quarter
 from ncci.files import (
     MueRow,
     NcciFileError,
@@ -26,7 +27,6 @@ from ncci.files import (
     version_for_quarter,
 )
 from ncci.ptp import edit_in_force
-from ncci.synthetic import write_synthetic_mue, write_synthetic_ptp_quarter
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ncci"
 PTP_EXCERPT = FIXTURES / "ptp_practitioner_ccipra-v322r0-f1_EXCERPT.txt"

@@ -15,7 +15,17 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PURE_CORES = ["ncci.ptp", "denials.triage", "ncci.scrubber", "ncci.files", "denials.x12.reader"]
+PURE_CORES = [
+    "ncci.ptp",
+    "denials.triage",
+    "ncci.scrubber",
+    "ncci.files",
+    "denials.x12.reader",
+    # Example data, not product code, but load_demo, the benchmarks and the reader tests rely on it
+    # staying importable without Django.
+    "denials.demo.remittances",
+    "ncci.demo.cms_files",
+]
 
 _IMPORT_WITH_DJANGO_BLOCKED = """
 import importlib, importlib.abc, sys

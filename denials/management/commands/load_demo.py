@@ -99,7 +99,7 @@ class Command(BaseCommand):
             (p.name, p.read_bytes()) for p in sorted(DEMO_DIR.glob("*")) if p.is_file() and p.suffix != ".md"
         ]
         try:
-            from denials.x12.synthetic import generate_demo_files
+            from denials.demo.remittances import generate_demo_files
 
             files += generate_demo_files(count=synthetic, claims_per_file=claims_per_file)
         except ImportError:

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from denials.x12.parsed import ClaimPayment, ServiceLine, Transaction
-from denials.x12.reader import read_835
-from denials.x12.synthetic import (
+from denials.demo.remittances import (
     DEMO_PAYERS,
     DEMO_PROVIDERS,
     NCCI_PAIRS,
@@ -27,6 +25,8 @@ from denials.x12.synthetic import (
     main,
     npi_is_valid,
 )
+from denials.x12.parsed import ClaimPayment, ServiceLine, Transaction
+from denials.x12.reader import read_835
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MEDICARE = next(p for p in DEMO_PAYERS if p.filing_indicator == "MB")
@@ -593,7 +593,7 @@ def test_cli_writes_the_same_file_as_the_function(tmp_path: Path) -> None:
 
 def test_cli_runs_as_a_module_and_writes_the_demo_set(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "denials.x12.synthetic", "--demo-dir", str(tmp_path / "demo")],
+        [sys.executable, "-m", "denials.demo.remittances", "--demo-dir", str(tmp_path / "demo")],
         cwd=PROJECT_ROOT,
         capture_output=True,
         check=True,

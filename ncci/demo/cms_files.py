@@ -9,7 +9,7 @@ made-up code pairs. The codes look like CPT/HCPCS codes; the pairs mean nothing.
 regenerated from the same seed, then a fraction of them change (half get a deletion date,
 half are new edits), which is what an importer sees between two real quarters.
 
-CLI: ``python -m ncci.synthetic OUTDIR --rows N --quarter 2026Q3 [--changed 0.01]``.
+CLI: ``python -m ncci.demo.cms_files OUTDIR --rows N --quarter 2026Q3 [--changed 0.01]``.
 """
 
 from __future__ import annotations
@@ -376,7 +376,7 @@ def write_synthetic_mue(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m ncci.synthetic", description="Write a synthetic CMS NCCI PTP quarter (and MUE table)."
+        prog="python -m ncci.demo.cms_files", description="Write a synthetic CMS NCCI PTP quarter (and MUE table)."
     )
     parser.add_argument("outdir", type=Path)
     parser.add_argument("--rows", type=int, default=2_700_000)
