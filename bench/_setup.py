@@ -33,6 +33,10 @@ def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["STRICT_X12_VALIDATION"] = "0"  # a background check, not part of ingest
+    # Production settings (DEBUG off), measured in-process over plain HTTP: no HTTPS redirect,
+    # and a key that is only ever used here.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+    os.environ.setdefault("SECRET_KEY", "overturn-benchmark-only-key-not-a-secret-0123456789abcdef")
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -8,6 +8,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from appeals import api_urls as appeals_api_urls
 from config.health import healthz
 from denials import api as denials_api
 from denials import views as denials_views
@@ -78,6 +79,7 @@ urlpatterns = [
     path("api/schema/docs/", login_required(SchemaDocsView.as_view(url_name="schema")), name="schema-docs"),
     path("api/", include((_api_urls(router.urls), "api"), namespace="api")),
     path("api/", include((_api_urls(ncci_api_urls.urlpatterns), "ncci_api"), namespace="ncci_api")),
+    path("api/", include((_api_urls(appeals_api_urls.urlpatterns), "appeals_api"), namespace="appeals_api")),
     path("", include("denials.urls")),
     path("ncci/", include("ncci.urls")),
 ]

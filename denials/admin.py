@@ -81,7 +81,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Payer)
 class PayerAdmin(SavedThroughService, admin.ModelAdmin):  # the appeal window sets due dates
-    list_display = ("name", "identifier", "payer_key", "appeal_window_days")
+    list_display = ("name", "kind", "identifier", "payer_key", "appeal_window_days")
+    list_filter = ("kind",)
     search_fields = ("name", "identifier", "payer_key")
 
 

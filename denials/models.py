@@ -145,6 +145,23 @@ class Payer(models.Model):
         default=120, help_text="Days from the remittance date to file a first-level appeal"
     )
 
+    class Kind(models.TextChoices):
+        """Which appeal ladder the payer follows (``appeals.levels``): Medicare's five levels
+        set by regulation, or the payer's own first, second and external review."""
+
+        MEDICARE = "medicare", "Medicare (Part A/B)"
+        MEDICARE_ADVANTAGE = "medicare-advantage", "Medicare Advantage"
+        MEDICAID = "medicaid", "Medicaid"
+        COMMERCIAL = "commercial", "Commercial"
+        OTHER = "other", "Other"
+
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.COMMERCIAL,
+        help_text="Which appeal levels and deadlines apply",
+    )
+
     class Meta:
         ordering = ["name"]
 

@@ -315,6 +315,31 @@ def _empty(world: World, team: TeamData | None) -> dict[str, Any]:
     return {}
 
 
+def _team_appeal(world: World, team: TeamData) -> Any:
+    """The team's draft appeal (on its first denial), created as the admin before the request."""
+    from appeals.services import appeal_create
+
+    return appeal_create(denials=[team.denial], actor=world.users["admin"])
+
+
+def _appeal_kwargs(world: World, team: TeamData) -> dict[str, Any]:
+    return {"pk": _team_appeal(world, team).pk}
+
+
+def _with_team_appeal(world: World, team: TeamData) -> dict[str, Any]:
+    """The list's URL has no kwargs: the owning team's appeal exists, so the list has data to show or leak."""
+    _team_appeal(world, team)
+    return {}
+
+
+def _appeal_create(world: World, team: TeamData | None) -> dict[str, Any]:
+    assert team is not None
+    return {"denials": [team.denial.pk]}
+
+
+APPEAL_CREATE = Expect(anonymous=(401,), norole=(403,), member=(201,), outsider=(404,), admin=(201,))
+
+
 # --- The matrix -----------------------------------------------------------------------------------
 #: Keys: "namespace:name" (with "[format]" for DRF's format-suffix twin), or "route:<path>" for a
 #: pattern this file knows only by its path (URLs being added while this was written).
@@ -408,6 +433,16 @@ ENTRIES: dict[str, Entry] = {
     "api:denial-detail[format]": Entry(
         (GET(team_api(shows=SHOWS)),), kwargs=lambda world, team: {"pk": team.denial.pk}
     ),
+    # Appeals (issue 10). PATCH /api/appeals/{id}/ is covered by tests/test_appeals.py (the matrix calls GET and POST).
+    "appeals_api:appeal-list": Entry(
+        (
+            GET(api(shows=SHOWS)),
+            # Another team's denial in the body is not found (404) and creates nothing.
+            POST(APPEAL_CREATE, _appeal_create, json=True, kwargs=lambda world, team: {}),
+        ),
+        kwargs=_with_team_appeal,
+    ),
+    "appeals_api:appeal-detail": Entry((GET(team_api(shows=SHOWS)),), kwargs=_appeal_kwargs),
     "ncci_api:ptp-list": Entry((GET(api(), query="?column1=17000"),)),
     "ncci_api:mue-list": Entry((GET(api(), query="?code=17000"),)),
     "ncci_api:scrub": Entry((POST(api(), _scrub_api, json=True),)),
