@@ -110,17 +110,7 @@ def ptp_edit_facts_by_pair(*, codes: Iterable[str]) -> dict[tuple[str, str, str]
     found: dict[tuple[str, str, str], list[PtpEditFact]] = {}
     if len(wanted) < 2:
         return found
-    rows = PtpEdit.objects.filter(column1__in=wanted, column2__in=wanted).values_list(
-        "pk",
-        "column1",
-        "column2",
-        "effective_date",
-        "deletion_date",
-        "modifier_indicator",
-        "rationale",
-        "quarter",
-        "setting",
-    )
+    rows = PtpEdit.objects.filter(column1__in=wanted, column2__in=wanted).values_list(*_PTP_FACT_FIELDS)
     for pk, c1, c2, eff, deleted, indicator, rationale, quarter, row_setting in rows:
         found.setdefault((row_setting, c1, c2), []).append(
             PtpEditFact(
