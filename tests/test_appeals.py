@@ -571,3 +571,11 @@ def test_payer_kinds_are_the_kinds_the_level_table_knows():
     assert dict(Payer.Kind.choices) == v.PAYER_KINDS
     assert set(levels.LEVELS_BY_PAYER_KIND) == set(Payer.Kind.values)
     assert Payer._meta.get_field("kind").default == v.PAYER_COMMERCIAL
+
+
+def test_appeal_outcome_slugs_are_the_denial_outcome_slugs():
+    """appeals/vocabulary.py is pure, so it repeats the slugs of Denial.Outcome: they must agree."""
+    from appeals import vocabulary
+    from denials.models import Denial
+
+    assert set(vocabulary.OUTCOMES) <= set(Denial.Outcome.values)
