@@ -161,6 +161,10 @@ class Payer(models.Model):
         default=Kind.COMMERCIAL,
         help_text="Which appeal levels and deadlines apply",
     )
+    # Where appeals go: the payer's appeals address is rarely the one on its remittances,
+    # so an admin records it; an appeal package shows it as missing until then.
+    appeal_address = models.TextField(blank=True, help_text="Postal address for appeals, as it goes on the letter")
+    appeal_fax = models.CharField(max_length=30, blank=True, help_text="Fax number for appeals")
 
     class Meta:
         ordering = ["name"]
