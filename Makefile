@@ -31,6 +31,7 @@ migrate: install
 
 demo: migrate
 	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo
+	DEBUG=$${DEBUG:-1} $(PY) manage.py load_demo_appeals
 
 ## make run: install, migrate, load codes and the demo data set, then serve on http://127.0.0.1:8000
 run: demo
@@ -99,6 +100,7 @@ bench: install
 	$(PY) bench/ncci.py
 	$(PY) bench/triage.py
 	$(PY) bench/pages.py
+	$(PY) bench/appeals.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -12,8 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import django_filters
-from django.db.models import Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -22,6 +20,7 @@ from rest_framework.response import Response
 
 from appeals import selectors, services
 from appeals import vocabulary as v
+from appeals.filters import AppealFilter
 from appeals.models import Appeal
 from denials.api import PERMISSIONS, RecordedRetrieveMixin, _signed_in
 
@@ -77,6 +76,9 @@ class AppealSerializer(serializers.ModelSerializer):
         return sorted(d.pk for d in appeal.denials.all())
 
     def get_amount_at_stake(self, appeal: Appeal) -> Decimal:
+        annotated = getattr(appeal, "amount_at_stake", None)  # ``selectors.appeal_list`` sums it in SQL
+        if annotated is not None:
+            return Decimal(annotated).quantize(Decimal("0.01"))
         return sum((d.amount for d in appeal.denials.all()), Decimal("0"))
 
     def get_days_left(self, appeal: Appeal) -> int | None:
@@ -115,24 +117,6 @@ class AppealUpdateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10000)
 
 
-class AppealFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=v.choices(v.STATUSES))
-    level = django_filters.ChoiceFilter(choices=v.choices(v.LEVELS))
-    payer = django_filters.NumberFilter(field_name="claim__payer_id")
-    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Past its due date and not yet sent")
-
-    class Meta:
-        model = Appeal
-        fields = ["status", "level", "payer", "due_before", "overdue"]
-
-    def filter_overdue(self, queryset: QuerySet[Appeal], name: str, value: bool | None) -> QuerySet[Appeal]:
-        if value is None:
-            return queryset
-        overdue = Q(status__in=v.UNSENT_STATUSES, due_date__lt=timezone.localdate())
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
-
-
 def _refused(exc: services.AppealRefused) -> Response:
     code = status.HTTP_404_NOT_FOUND if isinstance(exc, services.DenialsNotFound) else status.HTTP_400_BAD_REQUEST
     return Response({exc.field: [str(exc)]}, status=code)
@@ -144,7 +128,9 @@ class AppealViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Appeals on the user's teams' denials (admins: all)."""
+    """Appeals on the user's teams' denials (admins: all). Filters and ``sort`` as on the
+    appeals page (``appeals.filters.AppealFilter``): status, payer, level, due_soon, overdue,
+    due_before, column1, column2, coder; sort=due|amount|created|status ("-" reverses)."""
 
     serializer_class = AppealSerializer
     permission_classes = PERMISSIONS
@@ -152,12 +138,8 @@ class AppealViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return (
-            selectors.appeals_visible_to(user=self.request.user)
-            .select_related("claim__payer")
-            .prefetch_related("denials")
-            .order_by("due_date", "id")
-        )
+        # The list page's queryset and ``AppealFilter``: the API answers the rows the page shows.
+        return selectors.appeal_list(user=self.request.user)
 
     @extend_schema(request=AppealCreateSerializer, responses={201: AppealSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -16,12 +16,17 @@ from django.utils import timezone
 
 from appeals import levels
 from appeals import vocabulary as v
+from appeals.level_table import level_table
 from appeals.models import Appeal
 from denials import vocabulary as denial_words
 from denials.models import Denial
 from denials.selectors import denials_visible_to
 from denials.services import audit_record
-from denials.services.appeal_outcomes import denial_record_appeal_outcome
+from denials.services.appeal_outcomes import (
+    denial_record_appeal_outcome,
+    denials_return_from_appeal,
+    denials_send_to_appeal,
+)
 
 
 class AppealRefused(Exception):
@@ -72,15 +77,40 @@ def appeal_amount_at_stake(*, appeal: Appeal) -> Decimal:
     return (total if total is not None else Decimal("0")).quantize(Decimal("0.01"))
 
 
-def _appeal_due_date(*, claim: Any, level: str) -> dt.date | None:
+def _appeal_due_date(*, claim: Any, level: str, table: levels.LevelTable) -> dt.date | None:
     """The first level's deadline counts from the remittance date; without one, none is known."""
     decision_date = claim.remittance.remittance_date
     if decision_date is None:
         return None
     payer = claim.payer
     return levels.appeal_due_date(
-        payer_kind=payer.kind, level=level, decision_date=decision_date, payer_window_days=payer.appeal_window_days
+        payer_kind=payer.kind,
+        level=level,
+        decision_date=decision_date,
+        payer_window_days=payer.appeal_window_days,
+        table=table,
     )
+
+
+def denial_appeal_refusal(*, denial: Denial, check_appeals: bool = True) -> str:
+    """Why ``denial`` cannot be appealed now ("" when it can): the rule ``appeal_create``
+    enforces and the denial page's Appeal button asks, so the button is never offered when
+    the service would refuse.
+
+    An NCCI indicator-0 bundling write-off: no modifier bypasses the edit, so the payer will
+    not pay it on appeal. With ``check_appeals``: a denial already under an appeal that is
+    ready or sent and not yet decided (``appeal_create`` checks that for a batch at once).
+    """
+    if denial.category == denial_words.BUNDLING_NOT_APPEALABLE:
+        return (
+            f"Denial {denial.pk} is an NCCI bundling write-off: the edit's modifier indicator is 0, so no "
+            f"modifier can bypass it and the payer will not pay it on appeal. Write it off instead."
+        )
+    if check_appeals:
+        busy = denial.appeals.filter(status__in=(v.STATUS_READY, v.STATUS_SUBMITTED)).order_by("pk").first()  # type: ignore[attr-defined]
+        if busy is not None:
+            return f"Denial {denial.pk} is already under appeal {busy.pk} ({v.label(v.STATUSES, busy.status).lower()})."
+    return ""
 
 
 def appeal_create(*, denials: Iterable[Denial | int], actor: User, level: str | None = None) -> Appeal:
@@ -109,12 +139,9 @@ def appeal_create(*, denials: Iterable[Denial | int], actor: User, level: str | 
             f"({', '.join(sorted(d.claim.patient_control_number for d in found))}).",
         )
     for denial in found:
-        if denial.category == denial_words.BUNDLING_NOT_APPEALABLE:
-            raise AppealRefused(
-                "denials",
-                f"Denial {denial.pk} is an NCCI bundling write-off: the edit's modifier indicator is 0, so no "
-                f"modifier can bypass it and the payer will not pay it on appeal. Write it off instead.",
-            )
+        refusal = denial_appeal_refusal(denial=denial, check_appeals=False)
+        if refusal:
+            raise AppealRefused("denials", refusal)
     busy = (
         Appeal.denials.through.objects.filter(
             denial_id__in=ids, appeal__status__in=(v.STATUS_READY, v.STATUS_SUBMITTED)
@@ -129,7 +156,11 @@ def appeal_create(*, denials: Iterable[Denial | int], actor: User, level: str | 
             f"({v.label(v.STATUSES, busy.appeal.status).lower()}).",
         )
     claim = found[0].claim
-    starts = levels.starting_levels(payer_kind=claim.payer.kind)
+    table = level_table()
+    try:
+        starts = levels.starting_levels(payer_kind=claim.payer.kind, table=table)
+    except levels.UnknownLevel as exc:  # an admin removed the payer kind's levels
+        raise AppealRefused("level", str(exc)) from exc
     if level is not None and level not in starts:
         raise AppealRefused(
             "level",
@@ -158,7 +189,10 @@ def appeal_create(*, denials: Iterable[Denial | int], actor: User, level: str | 
                     return _appeal_add_denials(appeal=draft, denials=found, actor=actor)
                 start = level or starts[0]
                 appeal = Appeal.objects.create(
-                    claim=claim, level=start, due_date=_appeal_due_date(claim=claim, level=start), created_by=actor
+                    claim=claim,
+                    level=start,
+                    due_date=_appeal_due_date(claim=claim, level=start, table=table),
+                    created_by=actor,
                 )
                 appeal.denials.set(found)
                 audit_record(
@@ -167,6 +201,8 @@ def appeal_create(*, denials: Iterable[Denial | int], actor: User, level: str | 
                     target=appeal,
                     new={**_snapshot(appeal, ("level", "status", "due_date")), "denials": ids},
                 )
+                # The denials leave the active queue: the appeal is now where they are worked.
+                denials_send_to_appeal(denials=found, actor=actor, appeal_id=appeal.pk)
                 return appeal
         except IntegrityError:
             # A colleague created the claim's draft a moment ago: add to theirs instead.
@@ -183,6 +219,7 @@ def _appeal_add_denials(*, appeal: Appeal, denials: list[Denial], actor: User) -
     Appeal.objects.filter(pk=appeal.pk).update(version=F("version") + 1, updated_at=timezone.now())
     appeal.refresh_from_db()
     audit_record(actor=actor, action="appeal.denials_added", target=appeal, old={"denials": old}, new={"denials": new})
+    denials_send_to_appeal(denials=denials, actor=actor, appeal_id=appeal.pk)
     return appeal
 
 
@@ -279,6 +316,9 @@ def appeal_update(*, appeal: Appeal, expected_version: int, actor: User | None, 
         audit_record(actor=actor, action=action, target=fresh, old=old, new=_snapshot(fresh, changes))
         if changes.get("status") == v.STATUS_DECIDED:
             _hand_outcome_to_denials(appeal=fresh, actor=actor)
+        elif changes.get("status") == v.STATUS_WITHDRAWN:
+            # Withdrawn before the payer decided: the denials go back to the work still to do.
+            denials_return_from_appeal(denials=list(fresh.denials.all()), actor=actor, appeal_id=fresh.pk)
         return fresh
 
 
@@ -309,11 +349,15 @@ def appeal_next_level(*, appeal: Appeal, actor: User) -> Appeal:
                 "status", "Only a decided appeal that was upheld or partially paid can go to the next level."
             )
         kind = current.claim.payer.kind
-        level = levels.next_level(payer_kind=kind, level=current.level)
+        table = level_table()
+        try:
+            level = levels.next_level(payer_kind=kind, level=current.level, table=table)
+        except levels.UnknownLevel as exc:  # an admin removed this level or the payer kind's levels
+            raise AppealRefused("level", str(exc)) from exc
         if level is None:
             raise AppealRefused("level", f"{v.label(v.LEVELS, current.level)} has no level above it.")
         in_controversy = appeal_amount_at_stake(appeal=current) - current.amount_recovered
-        refusal = levels.amount_in_controversy_refusal(payer_kind=kind, level=level, amount=in_controversy)
+        refusal = levels.amount_in_controversy_refusal(payer_kind=kind, level=level, amount=in_controversy, table=table)
         if refusal:
             raise AppealRefused("level", refusal)
         if current.next_levels.exclude(status=v.STATUS_WITHDRAWN).exists():
@@ -327,7 +371,11 @@ def appeal_next_level(*, appeal: Appeal, actor: User) -> Appeal:
             level=level,
             previous=current,
             due_date=levels.appeal_due_date(
-                payer_kind=kind, level=level, decision_date=decided, payer_window_days=payer.appeal_window_days
+                payer_kind=kind,
+                level=level,
+                decision_date=decided,
+                payer_window_days=payer.appeal_window_days,
+                table=table,
             ),
             created_by=actor,
         )
@@ -339,4 +387,5 @@ def appeal_next_level(*, appeal: Appeal, actor: User) -> Appeal:
             target=upper,
             new={**_snapshot(upper, ("level", "status", "due_date")), "denials": ids, "previous": current.pk},
         )
+        denials_send_to_appeal(denials=list(upper.denials.all()), actor=actor, appeal_id=upper.pk)
         return upper

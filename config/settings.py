@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -344,6 +345,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(INGEST_SWEEP_SECONDS),
     },
     "scan-inbox": {"task": "denials.tasks.scan_inbox", "schedule": 15.0},
+    # Overdue appeals and appeal windows closing within 7 days (appeals.tasks), 05:30 local time.
+    "appeals-daily-check": {"task": "appeals.tasks.appeals_daily_check", "schedule": crontab(hour=5, minute=30)},
 }
 
 # --- Overturn ------------------------------------------------------------------------

@@ -82,4 +82,5 @@ urlpatterns = [
     path("api/", include((_api_urls(appeals_api_urls.urlpatterns), "appeals_api"), namespace="appeals_api")),
     path("", include("denials.urls")),
     path("ncci/", include("ncci.urls")),
+    path("appeals/", include("appeals.urls")),
 ]

@@ -306,14 +306,23 @@ class AssignForm(VersionedForm):
         return _person(self.cleaned_data.get("assignee", ""), self.user)
 
 
-# What a coder may record: the words are the vocabulary's.
+# What a coder may record: the words are the vocabulary's. "Send to appeal" is not among them:
+# the Appeal button starts a real appeal (see ``vocabulary.OUTCOMES_NOT_ON_THE_FORM``).
 OUTCOME_CHOICES = vocabulary.outcome_choices()
 
 
 class OutcomeForm(VersionedForm):
     ACTIONS = vocabulary.OUTCOME_LABELS
 
-    action = forms.ChoiceField(label="What was done", choices=OUTCOME_CHOICES, widget=forms.RadioSelect)
+    action = forms.ChoiceField(
+        label="What was done",
+        choices=OUTCOME_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "invalid_choice": "Choose what was done from the list. To appeal, use the Appeal button above: "
+            "it starts an appeal with its level and deadline."
+        },
+    )
     modifier = forms.CharField(label="Modifier on the corrected line", required=False, max_length=2)
     reason = forms.CharField(
         label="Reason or note", required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2})

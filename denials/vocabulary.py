@@ -221,6 +221,12 @@ def queue_rule_choices() -> list[tuple[str, str]]:
     return choices(QUEUE_RULE_CATEGORIES)
 
 
+#: Not on the outcome form: the denial page's Appeal button (the appeals app) starts a real
+#: appeal, with its level and deadline, and moves the denial to "Sent to appeal" itself. The
+#: label stays above for the status and for audit rows written before appeals existed.
+OUTCOMES_NOT_ON_THE_FORM: frozenset[str] = frozenset({OUTCOME_APPEAL})
+
+
 def outcome_choices() -> list[tuple[str, str]]:
-    """What a coder may record on a denial, in the outcome form's order."""
-    return choices(OUTCOME_LABELS)
+    """What a coder may record on a denial with the outcome form, in its order."""
+    return [(a, label) for a, label in OUTCOME_LABELS.items() if a not in OUTCOMES_NOT_ON_THE_FORM]

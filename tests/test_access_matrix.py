@@ -337,6 +337,34 @@ def _appeal_create(world: World, team: TeamData | None) -> dict[str, Any]:
     return {"denials": [team.denial.pk]}
 
 
+def _appeal_page_kwargs(world: World, team: TeamData) -> dict[str, Any]:
+    return {"appeal_id": _team_appeal(world, team).pk}
+
+
+def _appeal_version(world: World, team: TeamData | None) -> dict[str, Any]:
+    """The current version of the team's draft appeal (created by the kwargs builder)."""
+    from appeals.models import Appeal
+
+    assert team is not None
+    return {"version": Appeal.objects.get(claim=team.claim, status="draft").version}
+
+
+def _appeal_ready(world: World, team: TeamData | None) -> dict[str, Any]:
+    return {**_appeal_version(world, team), "status": "ready"}
+
+
+def _appeal_submit(world: World, team: TeamData | None) -> dict[str, Any]:
+    return {**_appeal_version(world, team), "submitted_on": "2026-11-01", "method": "fax"}
+
+
+def _appeal_decide(world: World, team: TeamData | None) -> dict[str, Any]:
+    return {**_appeal_version(world, team), "outcome": "upheld"}
+
+
+def _appeal_notes(world: World, team: TeamData | None) -> dict[str, Any]:
+    return {**_appeal_version(world, team), "notes": "matrix appeal note"}
+
+
 APPEAL_CREATE = Expect(anonymous=(401,), norole=(403,), member=(201,), outsider=(404,), admin=(201,))
 
 
@@ -443,6 +471,28 @@ ENTRIES: dict[str, Entry] = {
         kwargs=_with_team_appeal,
     ),
     "appeals_api:appeal-detail": Entry((GET(team_api(shows=SHOWS)),), kwargs=_appeal_kwargs),
+    "appeals_api:appeal-package-pdf": Entry((GET(team_api()),), kwargs=_appeal_kwargs),
+    # Appeal pages (issue 10): the list, the worklist's lazy tabs and My work news, the denial
+    # page's appeal box and Appeal button, the appeal page, its forms and its package.
+    "appeals:list": Entry(
+        (GET(page(shows=SHOWS)), GET(page(shows=SHOWS), label="GET-htmx", htmx=True)), kwargs=_with_team_appeal
+    ),
+    "appeals:tabs": Entry((GET(page(), htmx=True),), kwargs=_with_team_appeal),
+    "appeals:news": Entry((GET(page(), htmx=True),), kwargs=_with_team_appeal),
+    "appeals:denial_box": Entry((GET(team_page(), htmx=True),), kwargs=_denial_kwargs),
+    "appeals:denial_start": Entry((POST(team_page((302,)), _empty),), kwargs=_denial_kwargs),
+    "appeals:detail": Entry(
+        (GET(team_page(shows=SHOWS)), GET(team_page(shows=SHOWS), label="GET-htmx", htmx=True)),
+        kwargs=_appeal_page_kwargs,
+    ),
+    "appeals:status": Entry((POST(team_page((302,)), _appeal_ready),), kwargs=_appeal_page_kwargs),
+    # A draft cannot be recorded as sent or decided: members get the page back with the refusal (400).
+    "appeals:submit": Entry((POST(team_page((400,)), _appeal_submit),), kwargs=_appeal_page_kwargs),
+    "appeals:decide": Entry((POST(team_page((400,)), _appeal_decide),), kwargs=_appeal_page_kwargs),
+    "appeals:notes": Entry((POST(team_page((302,)), _appeal_notes),), kwargs=_appeal_page_kwargs),
+    "appeals:next_level": Entry((POST(team_page((400,)), _appeal_version),), kwargs=_appeal_page_kwargs),
+    "appeals:package": Entry((GET(team_page(shows=SHOWS)),), kwargs=_appeal_page_kwargs),
+    "appeals:package_pdf": Entry((GET(team_page()),), kwargs=_appeal_page_kwargs),
     "ncci_api:ptp-list": Entry((GET(api(), query="?column1=17000"),)),
     "ncci_api:mue-list": Entry((GET(api(), query="?code=17000"),)),
     "ncci_api:scrub": Entry((POST(api(), _scrub_api, json=True),)),

@@ -52,7 +52,11 @@ def test_the_service_forms_and_template_tags_read_the_same_outcome_words():
     from denials.services.worklist import OUTCOME_ACTIONS
 
     assert OUTCOME_ACTIONS is vocabulary.OUTCOME_STATUSES
-    assert list(vocabulary.OUTCOME_LABELS.items()) == OUTCOME_CHOICES
+    # The form offers every outcome but "Send to appeal", which the Appeal button replaces.
+    assert [
+        (a, label) for a, label in vocabulary.OUTCOME_LABELS.items() if a != vocabulary.OUTCOME_APPEAL
+    ] == OUTCOME_CHOICES
+    assert vocabulary.OUTCOME_APPEAL not in dict(OUTCOME_CHOICES)
     assert OutcomeForm.ACTIONS is vocabulary.OUTCOME_LABELS
     assert set(OutcomeForm.REFUSAL_FIELD) <= set(vocabulary.OUTCOMES)
 

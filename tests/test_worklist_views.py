@@ -524,7 +524,7 @@ def test_bill_patient_is_refused_on_a_co_denial_and_done_on_pr(worked, coder, cl
     assert pr.status == "billed-patient"
 
 
-@pytest.mark.parametrize("action", ["appeal", "request-info", "escalate"])
+@pytest.mark.parametrize("action", ["request-info", "escalate"])
 def test_other_outcomes_and_reopen(worked, coder, client_for, action):
     denial = _bundled(worked)
     client = client_for(coder)
@@ -554,7 +554,8 @@ def test_second_save_on_a_stale_version_is_refused_with_the_current_state(worked
     )
     assert first.status_code == 302
     second = client_for(teammate).post(
-        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "appeal", "version": seen_by_both}
+        reverse("denials:denial_outcome", args=[denial.pk]),
+        {"action": "escalate", "reason": "needs a manager", "version": seen_by_both},
     )
     assert second.status_code == 409
     html = _html(second)
@@ -563,7 +564,7 @@ def test_second_save_on_a_stale_version_is_refused_with_the_current_state(worked
     assert f'name="version" value="{seen_by_both + 1}"' in html  # the forms now carry the current version
     denial.refresh_from_db()
     assert denial.status == "written-off"
-    assert not AuditEvent.objects.filter(action="denial.appeal").exists()
+    assert not AuditEvent.objects.filter(action="denial.escalate").exists()
 
 
 def test_conflict_over_htmx_answers_200_so_the_message_is_swapped_in(worked, coder, teammate, client_for):
@@ -874,7 +875,9 @@ def test_enter_in_the_bulk_reason_field_submits_nothing(worked, coder, client_fo
 
 def test_a_form_without_the_version_is_refused_without_saving(worked, coder, client_for):
     denial = _bundled(worked)
-    response = client_for(coder).post(reverse("denials:denial_outcome", args=[denial.pk]), {"action": "appeal"})
+    response = client_for(coder).post(
+        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "escalate", "reason": "needs a manager"}
+    )
     assert response.status_code == 400 and "missing the denial's version" in _html(response)
     denial.refresh_from_db()
     assert denial.status == "open"
@@ -928,3 +931,17 @@ def test_bulk_scope_ticked_rows_and_every_matching_row(worked, coder, outsider, 
         )
         == 2
     )
+
+
+def test_the_outcome_form_no_longer_offers_send_to_appeal_the_appeal_button_does(worked, coder, client_for):
+    denial = _bundled(worked)
+    client = client_for(coder)
+    html = _html(client.get(reverse("denials:denial_detail", args=[denial.pk])))
+    assert 'value="appeal"' not in _outcome_choices(html) and "Send to appeal" not in _outcome_choices(html)
+    assert reverse("appeals:denial_box", args=[denial.pk]) in html  # the Appeal button loads in its place
+    refused = client.post(
+        reverse("denials:denial_outcome", args=[denial.pk]), {"action": "appeal", "version": denial.version}
+    )
+    assert refused.status_code == 400 and "use the Appeal button" in _html(refused)
+    denial.refresh_from_db()
+    assert denial.status == "open"

@@ -15,6 +15,13 @@ lacks by natural key, nothing else.
 
 Admins also get every model permission of the reference apps; a model added later gets
 its own set (``admin-perms:<app>.<model>``), so its permissions reach the admin group once.
+
+**Sets other apps ship** (``appeals``: its level rules and letter templates). ``denials``
+never imports them, so an app registers its sets here from its ``AppConfig.ready()``
+(``default_sets_register``) and applies them from its own ``post_migrate`` handler with
+``default_set_apply`` (its handler knows when its tables exist). ``manage.py
+ensure_defaults`` applies the registered sets too (``defaults_ensure(include_registered=True)``).
+The same rules hold for them: once per version, never overwriting, never restoring.
 """
 
 from __future__ import annotations
@@ -272,6 +279,40 @@ def _apply_set(default_set: DefaultSet, *, actor_label: str) -> int | None:
     return marker.rows_added
 
 
+def default_set_apply(default_set: DefaultSet, *, actor_label: str) -> int | None:
+    """Apply one shipped set (of this app or another's) if its version is new here: rows
+    added, or None when that version was already applied. Never changes existing rows."""
+    return _apply_set(default_set, actor_label=actor_label)
+
+
+#: Other apps' shipped sets, by app label: a function returning them (called when applied,
+#: so a set can depend on what the app has loaded by then).
+_REGISTERED_SETS: dict[str, Callable[[], Iterable[DefaultSet]]] = {}
+
+
+def default_sets_register(*, app_label: str, sets: Callable[[], Iterable[DefaultSet]]) -> None:
+    """Register an app's shipped sets (from its ``AppConfig.ready()``); registering the
+    same app again replaces its entry, so a repeated ``ready()`` is harmless."""
+    _REGISTERED_SETS[app_label] = sets
+
+
+def registered_default_sets() -> list[DefaultSet]:
+    """Every registered app's sets, in registration order. A set whose name is one of
+    denials' own sets is refused, naming the app: two owners for one marker would make
+    each skip the other's rows."""
+    own = {ROLES_SET, ADJUSTMENT_RULES_SET, CATEGORY_RULES_SET}
+    found: list[DefaultSet] = []
+    for app_label, provider in _REGISTERED_SETS.items():
+        for default_set in provider():
+            if default_set.name in own or default_set.name.startswith(ADMIN_PERMS_PREFIX):
+                raise ValueError(
+                    f"The {app_label} app registers a shipped set named {default_set.name!r}, "
+                    "which is one of denials' own; give it another name."
+                )
+            found.append(default_set)
+    return found
+
+
 def carc_default_categories_fill() -> int:
     """Fill each known CARC's suggested category (shown in the admin) from the CARC-only
     category rules, where it is still blank; a CARC an admin gave a category keeps it.
@@ -296,11 +337,16 @@ def carc_default_categories_fill() -> int:
     return len(stale)
 
 
-def defaults_ensure(*, actor_label: str = "ensure_defaults") -> dict[str, int]:
+def defaults_ensure(*, actor_label: str = "ensure_defaults", include_registered: bool = False) -> dict[str, int]:
     """Apply every shipped default set not yet applied here; returns rows added per set
-    applied now (empty when everything was already there). Safe to run any number of times."""
+    applied now (empty when everything was already there). Safe to run any number of times.
+
+    ``include_registered``: also other apps' registered sets (``manage.py ensure_defaults``).
+    denials' own ``post_migrate`` leaves them out: each app applies its sets from its own
+    handler, which runs only once its tables exist."""
     report: dict[str, int] = {}
-    for default_set in default_sets():
+    sets = default_sets() + (registered_default_sets() if include_registered else [])
+    for default_set in sets:
         added = _apply_set(default_set, actor_label=actor_label)
         if added is not None:
             report[default_set.name] = added

@@ -32,6 +32,7 @@ from denials.services.audit import audit_record
 from denials.services.queueing import INGEST_FILE, VALIDATE_FILE, queue_after_commit
 from denials.services.storing import parsed_file_check, remittance_store, safe_text
 from denials.services.triaging import denials_triage
+from denials.signals import remittance_file_stored
 from denials.x12 import parsed as x12
 from denials.x12.reader import read_835
 
@@ -347,6 +348,7 @@ def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
             )
         # Triage is part of the same work: a file is "ingested" once its denials are triaged.
         denials_triage(file_id=file_id)
+        remittance_file_stored.send(sender=RemittanceFile, file_id=file_id)
         finished = _finish(
             file_id,
             holder,

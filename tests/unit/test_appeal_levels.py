@@ -149,7 +149,7 @@ def test_an_unknown_payer_kind_is_refused_naming_it():
 
 
 def test_every_payer_kind_has_a_ladder_and_every_level_a_label():
-    assert set(levels.LEVELS_BY_PAYER_KIND) == set(v.PAYER_KINDS)
+    assert set(levels.SHIPPED_TABLE.ladders) == set(v.PAYER_KINDS)
     for kind in v.PAYER_KINDS:
         for level in levels.levels_for(payer_kind=kind):
             assert level in v.LEVELS
