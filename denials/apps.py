@@ -9,7 +9,12 @@ from django.db import DEFAULT_DB_ALIAS
 
 #: The models the shipped defaults write; a migrate that stops before them (a rollback to
 #: an older migration) leaves the defaults alone.
-_DEFAULTS_NEED = (("denials", "ShippedDefaults"), ("denials", "AdjustmentRule"), ("denials", "CategoryRule"))
+_DEFAULTS_NEED = (
+    ("denials", "ShippedDefaults"),
+    ("denials", "AdjustmentRule"),
+    ("denials", "CategoryRule"),
+    ("ncci", "SpecialtyRange"),
+)
 
 #: ``ncci.signals.reference_data_changed`` tables after which the CARC list may have grown.
 _CODE_LIST_TABLES = frozenset({"carc", "codes"})

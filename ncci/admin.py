@@ -6,7 +6,7 @@ from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ncci.models import Carc, GroupCode, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc
+from ncci.models import Carc, GroupCode, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, SpecialtyRange
 
 
 class CodeAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
@@ -76,3 +76,13 @@ class NcciImportAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "table", "setting", "quarter")
     readonly_fields = [f.name for f in NcciImport._meta.fields]
+
+
+@admin.register(SpecialtyRange)
+class SpecialtyRangeAdmin(SimpleHistoryAdmin):
+    """Procedure code ranges -> specialty, for the managers' figures per specialty."""
+
+    list_display = ("first", "last", "specialty", "position")
+    list_editable = ("specialty", "position")
+    search_fields = ("specialty", "=first", "=last")
+    list_filter = ("specialty",)

@@ -260,3 +260,32 @@ class NcciImport(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class SpecialtyRange(models.Model):
+    """Procedure codes from ``first`` to ``last`` belong to ``specialty`` (the 835 names no
+    specialty). The rule that reads these rows is ``ncci.specialties.specialty_for``: the
+    narrowest range holding a code wins."""
+
+    specialty = models.CharField(max_length=60)
+    first = models.CharField(max_length=5, help_text="First procedure code of the range, e.g. 11000")
+    last = models.CharField(max_length=5, help_text="Last procedure code of the range, e.g. 11983")
+    position = models.PositiveIntegerField(default=100, help_text="Breaks ties between ranges of equal width")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["first", "last", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["first", "last"], name="specialty_range_once")]
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}: {self.specialty}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from ncci.specialties import range_problem
+
+        self.first, self.last = self.first.strip().upper(), self.last.strip().upper()
+        problem = range_problem(first=self.first, last=self.last)
+        if problem:
+            raise ValidationError({"last": problem})

@@ -16,8 +16,8 @@ from typing import Any
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from ncci import ptp, scrubber
-from ncci.models import Carc, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, Setting
+from ncci import ptp, scrubber, specialties
+from ncci.models import Carc, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, Setting, SpecialtyRange
 from ncci.ptp import ModifierGroups, PtpEditFact
 from ncci.scrubber import ClaimLine, MueFact, PtpFlag, ScrubResult
 
@@ -438,3 +438,11 @@ def mues_for_code_by_setting(*, code: str, date_of_service: dt.date, setting: st
             mue_id=pk,
         )
     return [latest[s] for s in ALL_SETTINGS if s in latest]
+
+
+def specialty_ranges() -> list[specialties.CodeRange]:
+    """The admin-edited procedure code ranges, as ``ncci.specialties.specialty_for`` reads them."""
+    return [
+        specialties.CodeRange(specialty=r.specialty, first=r.first, last=r.last, position=r.position)
+        for r in SpecialtyRange.objects.order_by("position", "id")
+    ]

@@ -1,4 +1,4 @@
-"""The product's shipped defaults: the roles, the routine-adjustment rules and the category rules.
+"""The product's shipped defaults: roles, routine-adjustment rules, category rules, specialty ranges.
 
 A plain install (``migrate`` with no demo) must find and triage denials exactly as the demo
 does, so these rows are not demo data: ``defaults_ensure`` applies them from a
@@ -219,6 +219,31 @@ def _apply_category_rules(since: int) -> int:
     return len(new)
 
 
+SPECIALTY_RANGES_SET = "specialty-ranges"
+SPECIALTY_RANGES_VERSION = 1
+
+
+def _apply_specialty_ranges(since: int) -> int:
+    """Add the shipped procedure-code ranges per specialty (``ncci.specialties``) an install
+    lacks, matched on their ends: an admin's renamed specialty keeps the row the admin's."""
+    from simple_history.utils import bulk_create_with_history
+
+    from ncci.models import SpecialtyRange
+    from ncci.specialties import SHIPPED_SPECIALTY_RANGES
+
+    if since >= 1:
+        return 0
+    existing = set(SpecialtyRange.objects.values_list("first", "last"))
+    new = [
+        SpecialtyRange(specialty=r.specialty, first=r.first, last=r.last, position=(index + 1) * 10)
+        for index, r in enumerate(SHIPPED_SPECIALTY_RANGES)
+        if (r.first, r.last) not in existing
+    ]
+    if new:
+        bulk_create_with_history(new, SpecialtyRange, batch_size=500)
+    return len(new)
+
+
 @dataclass(frozen=True)
 class DefaultSet:
     """One named set of shipped rows; ``apply(since)`` adds the rows newer than ``since``."""
@@ -241,6 +266,7 @@ def default_sets() -> list[DefaultSet]:
         DefaultSet(ROLES_SET, ROLES_VERSION, _apply_roles),
         DefaultSet(ADJUSTMENT_RULES_SET, ADJUSTMENT_RULES_VERSION, _apply_adjustment_rules),
         DefaultSet(CATEGORY_RULES_SET, CATEGORY_RULES_VERSION, _apply_category_rules),
+        DefaultSet(SPECIALTY_RANGES_SET, SPECIALTY_RANGES_VERSION, _apply_specialty_ranges),
     ]
     for app_label in ADMIN_PERMISSION_APPS:
         for model in global_apps.get_app_config(app_label).get_models():
