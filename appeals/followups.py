@@ -4,9 +4,11 @@ Connected to ``denials.signals.remittance_file_stored`` (``AppealsConfig.ready``
 inside the transaction that marks a file ingested, after the file's new denials were triaged.
 
 **Which appeals a file can answer.** Only appeals with status *submitted* (a draft or ready
-appeal has not reached the payer; a decided or withdrawn one is final). One query finds those
-whose claim has the same payer and patient control number (CLP01) as a claim in the file, so
-a file of a payer with no submitted appeal does no further work. A claim whose remittance is
+appeal has not reached the payer; a decided or withdrawn one is final). One query reads the
+submitted appeals' payer and patient control number (CLP01) pairs (as many rows as appeals
+are waiting on a payer), one the pairs of the file's claims of those payers; the two are
+intersected in Python, and only the appeals and claims in both are read further. No
+submitted appeal: one query; none answered by the file: two. A claim whose remittance is
 dated before the appeal was submitted is not its answer (the payer cannot have decided an
 appeal it had not received, and the decision date may not precede the submission).
 
@@ -59,13 +61,19 @@ the remaining lines decides it (with every row so far). The amount recovered is 
 payment summed over the appeal's lines, never below 0 and capped at the amount at stake (the
 appeal asks for no more; a payer paying more, an interest amount or a fee schedule increase,
 is not the appeal's recovery); an upheld appeal recovers 0. The decision date is the latest
-answering remittance's date. The decision goes through ``appeals.services.appeal_update``,
-which hands the outcome and shares of the amount back to the denials.
+answering remittance's date. The decisions go through ``appeals.services.appeals_decide_many``
+(the rules of ``appeal_update``, for the whole file at once), which hands the outcome and
+shares of the amount back to the denials.
 
 **Re-denials.** The later line's denial (created and triaged by ingest) is attached to the
-appeal (``denials.services.follow_ups.denial_attach_to_appeal``: status "Sent to appeal",
+appeal (``denials.services.follow_ups.denials_attach_to_appeals``: status "Sent to appeal",
 audited), so it is not queued as fresh work, and the follow-up row points to it. An upheld
-or partially paid appeal's next level and its deadline are computed by ``next_level_for``.
+or partially paid appeal's next level and its deadline are suggested by
+``appeals.selectors.next_level_suggestion``.
+
+**Speed.** The work is a fixed number of queries per file, not per appeal: the rows of every
+answered appeal in one INSERT, the re-denials attached in one UPDATE, the decisions written
+in one UPDATE of the appeals and one of the denials, the audit rows in one INSERT each.
 
 Every row is unique per appeal, claim and line, so the same file ingested twice (or a
 retried attempt) writes nothing new, and only submitted appeals are decided.
@@ -84,12 +92,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 
-from appeals import levels
 from appeals import vocabulary as v
 from appeals.models import Appeal, AppealFollowUp
+from appeals.services import Decision, appeals_decide_many
 from denials.models import Adjustment, ClaimPayment, Denial, ServiceLine
-from denials.services import audit_record
-from denials.services.follow_ups import denial_attach_to_appeal
+from denials.services.appeal_outcomes import audit_row, audit_rows_insert
+from denials.services.follow_ups import Attachment, denials_attach_to_appeals
 
 logger = logging.getLogger(__name__)
 
@@ -159,41 +167,6 @@ def appeal_answer(*, kinds: Sequence[str], net: Decimal, at_stake: Decimal) -> t
     if outcome == v.OUTCOME_UPHELD:
         return outcome, ZERO
     return outcome, min(max(net, ZERO), at_stake).quantize(CENT)
-
-
-@dataclass(frozen=True)
-class NextLevel:
-    """The level an upheld or partially paid appeal may go to next, and by when."""
-
-    level: str
-    label: str
-    due_date: dt.date | None
-    #: Why the level would not hear it ("" when it would): Medicare's minimum amounts.
-    refusal: str = ""
-
-
-def next_level_for(appeal: Appeal) -> NextLevel | None:
-    """The next level suggested for a decided appeal the payer upheld or partly paid (None
-    otherwise, or at the top of the ladder), due from the decision date. Reads the payer."""
-    if appeal.status != v.STATUS_DECIDED or appeal.outcome not in (v.OUTCOME_UPHELD, v.OUTCOME_PARTIALLY_PAID):
-        return None
-    payer = appeal.claim.payer
-    level = levels.next_level(payer_kind=payer.kind, level=appeal.level)
-    if level is None:
-        return None
-    due = None
-    if appeal.decided_on is not None:
-        due = levels.appeal_due_date(
-            payer_kind=payer.kind,
-            level=level,
-            decision_date=appeal.decided_on,
-            payer_window_days=payer.appeal_window_days,
-        )
-    at_stake = appeal.denials.aggregate(total=Sum("amount"))["total"] or ZERO
-    refusal = levels.amount_in_controversy_refusal(
-        payer_kind=payer.kind, level=level, amount=at_stake - appeal.amount_recovered
-    )
-    return NextLevel(level=level, label=v.label(v.LEVELS, level), due_date=due, refusal=refusal)
 
 
 # --- Reading the file --------------------------------------------------------------------
@@ -281,26 +254,57 @@ def _bypass_modifiers() -> frozenset[str]:
     return modifier_groups().bypass
 
 
-def _candidate_appeals(file_id: int) -> list[Appeal]:
-    """Submitted appeals whose claim has a payer and patient control number seen in the file:
-    one query (the pairs are checked in Python)."""
-    in_file = ClaimPayment.objects.filter(remittance__file_id=file_id)
-    found = (
-        Appeal.objects.filter(
-            status=v.STATUS_SUBMITTED,
-            claim__payer_id__in=in_file.values("payer_id"),
-            claim__patient_control_number__in=in_file.values("patient_control_number"),
-        )
-        .select_related("claim")
-        .order_by("pk")
-    )
-    return list(found)
+#: The most ids or codes one IN list carries (SQLite allows 32,766 variables per statement).
+CHUNK = 5000
+
+
+def _chunks(values: Iterable[Any]) -> list[list[Any]]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + CHUNK] for i in range(0, len(ordered), CHUNK)]
+
+
+Pair = tuple[int, str]  # (payer id, patient control number)
+
+
+def _candidate_appeals(file_id: int) -> tuple[list[Appeal], dict[Pair, list[int]]]:
+    """Submitted appeals whose claim has a payer and patient control number seen in the file,
+    and the file's claims of each such pair (ids, in file order). Bounded by what is open and
+    what the file holds, with no list of the file's codes sent to the database: the submitted
+    appeals' pairs (one query; none: done), the file's claims of those payers (one query),
+    intersected here; then the appeals in both (one query)."""
+    submitted: dict[Pair, list[int]] = defaultdict(list)
+    for pk, payer_id, pcn in Appeal.objects.filter(status=v.STATUS_SUBMITTED).values_list(
+        "pk", "claim__payer_id", "claim__patient_control_number"
+    ):
+        submitted[(payer_id, pcn)].append(pk)
+    if not submitted:
+        return [], {}
+    in_file: dict[Pair, list[int]] = defaultdict(list)
+    for pk, payer_id, pcn in (
+        ClaimPayment.objects.filter(remittance__file_id=file_id, payer_id__in={p for p, _ in submitted})
+        .order_by("remittance_id", "sequence")
+        .values_list("pk", "payer_id", "patient_control_number")
+    ):
+        if (payer_id, pcn) in submitted:
+            in_file[(payer_id, pcn)].append(pk)
+    if not in_file:
+        return [], {}
+    ids = [pk for pair in in_file for pk in submitted[pair]]
+    appeals = [
+        appeal
+        for chunk in _chunks(ids)
+        for appeal in Appeal.objects.filter(pk__in=chunk, status=v.STATUS_SUBMITTED).select_related("claim")
+    ]
+    appeals.sort(key=lambda a: a.pk)
+    return appeals, dict(in_file)
 
 
 def _appealed_denials(appeal_ids: list[int]) -> dict[int, list[_Appealed]]:
     d = "denial__line__"
     rows = (
-        Appeal.denials.through.objects.filter(appeal_id__in=appeal_ids)
+        row
+        for chunk in _chunks(appeal_ids)
+        for row in Appeal.denials.through.objects.filter(appeal_id__in=chunk)
         .order_by("appeal_id", "denial__line__sequence", "denial_id")
         .values(
             "appeal_id",
@@ -327,17 +331,14 @@ def _appealed_denials(appeal_ids: list[int]) -> dict[int, list[_Appealed]]:
     return by_appeal
 
 
-def _later_claims(file_id: int, pairs: set[tuple[int, str]], exclude: set[int]) -> list[_LaterClaim]:
-    """The file's claims of the appeals' payers and patient control numbers, with their
-    lines, the patient's share on each line and the denials ingest found on them."""
-    payers = {p for p, _ in pairs}
-    pcns = {n for _, n in pairs}
+def _later_claims(claim_ids: list[int]) -> list[_LaterClaim]:
+    """The file's claims that may answer appeals, with their lines, the patient's share on
+    each line and the denials ingest found on them (in file order)."""
     claims: dict[int, _LaterClaim] = {}
-    for row in (
-        ClaimPayment.objects.filter(remittance__file_id=file_id, payer_id__in=payers, patient_control_number__in=pcns)
-        .exclude(pk__in=exclude)
-        .order_by("remittance_id", "sequence")
-        .values(
+    rows = [
+        row
+        for chunk in _chunks(claim_ids)
+        for row in ClaimPayment.objects.filter(pk__in=chunk).values(
             "pk",
             "payer_id",
             "patient_control_number",
@@ -345,13 +346,14 @@ def _later_claims(file_id: int, pairs: set[tuple[int, str]], exclude: set[int]) 
             "reverses_id",
             "paid",
             "patient_responsibility",
+            "remittance_id",
+            "sequence",
             "remittance__payment_date",
             "remittance__production_date",
             "statement_from",
         )
-    ):
-        if (row["payer_id"], row["patient_control_number"]) not in pairs:
-            continue
+    ]
+    for row in sorted(rows, key=lambda r: (r["remittance_id"], r["sequence"])):
         claims[row["pk"]] = _LaterClaim(
             claim_id=row["pk"],
             payer_id=row["payer_id"],
@@ -366,35 +368,38 @@ def _later_claims(file_id: int, pairs: set[tuple[int, str]], exclude: set[int]) 
         )
     if not claims:
         return []
-    ids = list(claims)
     denial_by_line: dict[int, int] = {}
-    for denial_id, claim_id, line_id in Denial.objects.filter(claim_id__in=ids).values_list(
-        "pk", "claim_id", "line_id"
-    ):
-        if line_id is None:
-            claims[claim_id].denial_id = denial_id
-        else:
-            denial_by_line[line_id] = denial_id
-    shares = dict(
-        Adjustment.objects.filter(line__claim_id__in=ids, group_code="PR", amount__gt=0)
-        .values("line_id")
-        .annotate(total=Sum("amount"))
-        .values_list("line_id", "total")
-    )
-    for row in (
-        ServiceLine.objects.filter(claim_id__in=ids)
-        .order_by("claim_id", "sequence")
-        .values("pk", "claim_id", "allowed", *_LINE_FIELDS)
-    ):
-        claims[row["claim_id"]].lines.append(
+    shares: dict[int, Decimal] = {}
+    lines: list[dict[str, Any]] = []
+    for chunk in _chunks(claims):
+        for denial_id, claim_id, line_id in Denial.objects.filter(claim_id__in=chunk).values_list(
+            "pk", "claim_id", "line_id"
+        ):
+            if line_id is None:
+                claims[claim_id].denial_id = denial_id
+            else:
+                denial_by_line[line_id] = denial_id
+        shares.update(
+            Adjustment.objects.filter(line__claim_id__in=chunk, group_code="PR", amount__gt=0)
+            .values("line_id")
+            .annotate(total=Sum("amount"))
+            .values_list("line_id", "total")
+        )
+        lines.extend(
+            ServiceLine.objects.filter(claim_id__in=chunk)
+            .order_by("claim_id", "sequence")
+            .values("pk", "claim_id", "allowed", *_LINE_FIELDS)
+        )
+    for line in lines:
+        claims[line["claim_id"]].lines.append(
             _Later(
-                claim_id=row["claim_id"],
-                line_id=row["pk"],
-                key=_key(row, "", claims[row["claim_id"]].statement_from),
-                paid=row["paid"],
-                allowed=row["allowed"],
-                patient_share=shares.get(row["pk"], ZERO),
-                denial_id=denial_by_line.get(row["pk"]),
+                claim_id=line["claim_id"],
+                line_id=line["pk"],
+                key=_key(line, "", claims[line["claim_id"]].statement_from),
+                paid=line["paid"],
+                allowed=line["allowed"],
+                patient_share=shares.get(line["pk"], ZERO),
+                denial_id=denial_by_line.get(line["pk"]),
             )
         )
     return list(claims.values())
@@ -402,7 +407,8 @@ def _later_claims(file_id: int, pairs: set[tuple[int, str]], exclude: set[int]) 
 
 def _stored_rows(appeal_ids: list[int]) -> dict[int, list[_Row]]:
     rows: dict[int, list[_Row]] = defaultdict(list)
-    for r in AppealFollowUp.objects.filter(appeal_id__in=appeal_ids).order_by("pk"):
+    stored = [r for chunk in _chunks(appeal_ids) for r in AppealFollowUp.objects.filter(appeal_id__in=chunk)]
+    for r in sorted(stored, key=lambda r: r.pk):
         rows[r.appeal_id].append(
             _Row(
                 claim_id=r.claim_id,
@@ -427,17 +433,20 @@ def follow_ups_record(*, file_id: int) -> dict[str, int]:
     whose every line is answered. Returns counts: ``appeals`` matched, ``rows`` written,
     ``decided``, ``attached`` re-denials. Safe to run twice on the same file; all or nothing
     (during ingest, part of the transaction that marks the file ingested)."""
-    appeals = _candidate_appeals(file_id)
+    appeals, claims_by_pair = _candidate_appeals(file_id)
     if not appeals:
         return {"appeals": 0, "rows": 0, "decided": 0, "attached": 0}
     with transaction.atomic():
-        return _follow_ups_record(file_id, appeals)
+        return _follow_ups_record(file_id, appeals, claims_by_pair)
 
 
-def _follow_ups_record(file_id: int, appeals: list[Appeal]) -> dict[str, int]:
+def _follow_ups_record(file_id: int, appeals: list[Appeal], claims_by_pair: dict[Pair, list[int]]) -> dict[str, int]:
     counts = {"appeals": 0, "rows": 0, "decided": 0, "attached": 0}
-    pairs = {(a.claim.payer_id, a.claim.patient_control_number) for a in appeals}
-    later = _later_claims(file_id, pairs, exclude={a.claim_id for a in appeals})
+    appealed_claims = {a.claim_id for a in appeals}  # a claim does not answer its own appeal
+    later = {
+        c.claim_id: c
+        for c in _later_claims([pk for pks in claims_by_pair.values() for pk in pks if pk not in appealed_claims])
+    }
     if not later:
         return counts
     appeal_ids = [a.pk for a in appeals]
@@ -445,27 +454,33 @@ def _follow_ups_record(file_id: int, appeals: list[Appeal]) -> dict[str, int]:
     stored = _stored_rows(appeal_ids)
     bypass = _bypass_modifiers()
     used: set[tuple[int, int | None]] = set()  # later (claim, line) already answering a line
+    answered: list[tuple[Appeal, list[_Row], list[_Row]]] = []  # (appeal, stored rows, new rows)
     for appeal in appeals:
+        pair = (appeal.claim.payer_id, appeal.claim.patient_control_number)
         claims = [
-            c
-            for c in later
-            if (c.payer_id, c.pcn) == (appeal.claim.payer_id, appeal.claim.patient_control_number)
-            and not (appeal.submitted_on and c.date and c.date < appeal.submitted_on)
+            claim
+            for claim in (later.get(pk) for pk in claims_by_pair.get(pair, ()))
+            if claim is not None and not (appeal.submitted_on and claim.date and claim.date < appeal.submitted_on)
         ]
         if not claims or not appealed.get(appeal.pk):
             continue
         rows = stored.get(appeal.pk, [])
         new_rows = _match_appeal(appeal, appealed[appeal.pk], claims, rows, bypass, used)
-        if not new_rows:
-            continue
-        counts["appeals"] += 1
-        counts["rows"] += len(new_rows)
-        # One transaction for the file: an unexpected error fails the ingest attempt whole.
-        counts["attached"] += _write_rows(appeal, new_rows)
-        if _decide(appeal, appealed[appeal.pk], [*rows, *new_rows]):
-            counts["decided"] += 1
-    if counts["appeals"]:
-        logger.info("remittance file %s answered appeals: %s", file_id, counts)
+        if new_rows:
+            answered.append((appeal, rows, new_rows))
+    if not answered:
+        return counts
+    counts["appeals"] = len(answered)
+    counts["rows"] = sum(len(new_rows) for _, _, new_rows in answered)
+    # One transaction for the file: an unexpected error fails the ingest attempt whole.
+    counts["attached"] = _write_rows([(appeal, new_rows) for appeal, _, new_rows in answered])
+    decisions = [
+        decision
+        for appeal, rows, new_rows in answered
+        if (decision := _decision(appeal, appealed[appeal.pk], [*rows, *new_rows])) is not None
+    ]
+    counts["decided"] = _decide(decisions)
+    logger.info("remittance file %s answered appeals: %s", file_id, counts)
     return counts
 
 
@@ -543,9 +558,10 @@ def _match_line(
     return None
 
 
-def _write_rows(appeal: Appeal, rows: list[_Row]) -> int:
-    """Store the new rows, attach their re-denials to the appeal, audit once. Returns how many
-    re-denials were attached."""
+def _write_rows(answered: list[tuple[Appeal, list[_Row]]]) -> int:
+    """Store the new rows of every answered appeal, attach their re-denials to the appeals,
+    audit once per appeal: one statement each, whatever the number of appeals. Returns how
+    many re-denials were attached."""
     AppealFollowUp.objects.bulk_create(
         [
             AppealFollowUp(
@@ -557,75 +573,88 @@ def _write_rows(appeal: Appeal, rows: list[_Row]) -> int:
                 kind=r.kind,
                 amount=r.amount,
             )
+            for appeal, rows in answered
             for r in rows
         ],
         # A NULL line is not unique in the database: the rows were checked against the
         # stored ones above; the constraint still guards the line rows against a race.
         ignore_conflicts=True,
     )
-    attached = 0
-    for r in rows:
-        if r.redenial_id is None:
-            continue
-        before = Denial.objects.only("status", "version").get(pk=r.redenial_id)
-        after = denial_attach_to_appeal(
-            denial=before,
-            appeal_id=appeal.pk,
-            note=f"Denied again under appeal {appeal.pk}: attached to the appeal, not queued as a fresh denial.",
-        )
-        attached += after.version != before.version
-    audit_record(
-        actor=None,
-        actor_label=ACTOR_LABEL,
-        action="appeal.follow_up",
-        target=appeal,
-        new={
-            "follow_ups": [
-                {
-                    "kind": r.kind,
-                    "amount": str(r.amount),
-                    "claim": r.claim_id,
-                    "line": r.line_id,
-                    "denial": r.denial_id,
-                    "redenial": r.redenial_id,
-                    "remittance_date": str(r.date) if r.date else None,
-                }
-                for r in rows
-            ]
-        },
+    attached = denials_attach_to_appeals(
+        attachments=[
+            Attachment(
+                denial_id=r.redenial_id,
+                appeal_id=appeal.pk,
+                note=f"Denied again under appeal {appeal.pk}: attached to the appeal, not queued as a fresh denial.",
+            )
+            for appeal, rows in answered
+            for r in rows
+            if r.redenial_id is not None
+        ]
     )
-    return attached
+    audit_rows_insert(
+        [
+            audit_row(
+                actor=None,
+                actor_label=ACTOR_LABEL,
+                action="appeal.follow_up",
+                target=appeal,
+                new={
+                    "follow_ups": [
+                        {
+                            "kind": r.kind,
+                            "amount": str(r.amount),
+                            "claim": r.claim_id,
+                            "line": r.line_id,
+                            "denial": r.denial_id,
+                            "redenial": r.redenial_id,
+                            "remittance_date": str(r.date) if r.date else None,
+                        }
+                        for r in rows
+                    ]
+                },
+            )
+            for appeal, rows in answered
+        ]
+    )
+    return len(attached)
 
 
-def _decide(appeal: Appeal, appealed: list[_Appealed], rows: list[_Row]) -> bool:
-    """Decide the appeal when every line has an answer; the latest answer of a line counts
-    for its kind, every row for its net. Returns whether it was decided."""
+def _decision(appeal: Appeal, appealed: list[_Appealed], rows: list[_Row]) -> Decision | None:
+    """The appeal's decision once every line has an answer (None before): the latest answer
+    of a line counts for its kind, every row for its net."""
     answers: dict[int, _Row] = {}
     for r in rows:
         if r.kind != Kind.REVERSED:
             answers[r.denial_id] = r
     if any(item.denial_id not in answers for item in appealed):
-        return False
+        return None
     net = sum((r.amount for r in rows if r.denial_id in {i.denial_id for i in appealed}), ZERO)
     at_stake = sum((i.amount for i in appealed), ZERO)
     outcome, amount = appeal_answer(kinds=[answers[i.denial_id].kind for i in appealed], net=net, at_stake=at_stake)
     dates = [r.date for r in rows if r.new and r.date is not None]
-    decided_on = max(dates) if dates else None
-    from appeals.services import AppealConflict, AppealRefused, appeal_update
-    from denials.services import DenialActionRefused
+    # The version read with the candidates, in this same transaction: a coder's change since
+    # then is a conflict, reported and left for the coder (nothing is saved for that appeal).
+    return Decision(
+        appeal=appeal,
+        expected_version=appeal.version,
+        outcome=outcome,
+        amount_recovered=amount,
+        decided_on=max(dates) if dates else None,
+    )
 
-    changes: dict[str, Any] = {"status": v.STATUS_DECIDED, "outcome": outcome, "amount_recovered": amount}
-    if decided_on is not None:
-        changes["decided_on"] = decided_on
-    try:
-        # The version read with the candidates, in this same transaction: a coder's change
-        # since then is a conflict, reported and left for the coder (nothing is saved).
-        appeal_update(appeal=appeal, expected_version=appeal.version, actor=None, **changes)
-    except (AppealRefused, AppealConflict, DenialActionRefused) as exc:
-        # The rows stay recorded (and re-denials attached); a coder decides by hand.
-        logger.warning("appeal %s answered by a remittance but not decided: %s", appeal.pk, exc)
-        return False
-    return True
+
+def _decide(decisions: list[Decision]) -> int:
+    """Decide the answered appeals at once (``appeals_decide_many``); an appeal refused or
+    changed meanwhile keeps its rows (and attached re-denials) and is left for a coder.
+    Returns how many were decided."""
+    decided = 0
+    for decision, result in zip(decisions, appeals_decide_many(decisions=decisions, actor=None), strict=True):
+        if isinstance(result, Exception):
+            logger.warning("appeal %s answered by a remittance but not decided: %s", decision.appeal.pk, result)
+        else:
+            decided += 1
+    return decided
 
 
 def follow_ups_for(appeal: Appeal) -> list[AppealFollowUp]:
@@ -639,12 +668,10 @@ def follow_ups_for(appeal: Appeal) -> list[AppealFollowUp]:
 
 __all__ = [
     "LineKey",
-    "NextLevel",
     "appeal_answer",
     "follow_ups_for",
     "follow_ups_record",
     "line_answer",
     "lines_match",
-    "next_level_for",
     "on_remittance_file_stored",
 ]

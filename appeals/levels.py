@@ -151,8 +151,6 @@ SHIPPED_LEVEL_RULES: tuple[LevelRow, ...] = (
 )
 #: The shipped rows as a table: what ``table=None`` means.
 SHIPPED_TABLE = LevelTable.from_rows(SHIPPED_LEVEL_RULES)
-#: The shipped ladders by payer kind (an older name a test still reads; not the live table).
-LEVELS_BY_PAYER_KIND = SHIPPED_TABLE.ladders
 
 
 class UnknownLevel(ValueError):

@@ -80,9 +80,7 @@ class Appeal(models.Model):
         """Past its due date and still not sent (the daily task also stamps ``overdue_since``)."""
         from django.utils import timezone
 
-        return (
-            self.status in v.UNSENT_STATUSES and self.due_date is not None and self.due_date < timezone.localdate()
-        )
+        return self.status in v.UNSENT_STATUSES and self.due_date is not None and self.due_date < timezone.localdate()
 
 
 class AppealLevelRule(models.Model):
@@ -117,6 +115,8 @@ class AppealLevelRule(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        # The admin lists it as Appeals > Level rules (``levels.ADMIN_PLACE`` names that place).
+        verbose_name = "level rule"
         ordering = ["payer_kind", "rank", "level"]
         constraints = [
             models.UniqueConstraint(fields=["payer_kind", "level"], name="appeal_level_rule_once"),

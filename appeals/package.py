@@ -41,23 +41,13 @@ from django.utils import timezone
 from appeals import vocabulary as v
 from appeals.models import Appeal
 from denials import vocabulary as denial_words
+from denials.vocabulary import EVIDENCE_KIND_MODIFIERS
 from ncci import ptp
 
 # --- Rules ------------------------------------------------------------------------------------
 
-#: The modifier each evidence kind supports (``denials.models.Evidence.Kind``), as CMS defines
-#: the X{EPSU} modifiers: a separate encounter (XE), structure (XS), practitioner (XP), or an
-#: unusual non-overlapping service (XU). 59 is for a distinct service none of these describes.
-#: Kept here because no other module maps evidence kinds to modifiers as a rule: the denial
-#: page's ``evidence_kind_short`` filter (``denials.templatetags.overturn``) holds the same pairs
-#: as a display label; /tmp/merge/package.md proposes moving this table to
-#: ``denials.vocabulary`` so both read one home.
-EVIDENCE_KIND_MODIFIERS: dict[str, str] = {
-    "separate-session": "XE",
-    "separate-site": "XS",
-    "separate-practitioner": "XP",
-    "non-overlapping": "XU",
-}
+#: The modifier for a distinct service none of the X modifiers describes (the X modifier each
+#: evidence kind supports is ``denials.vocabulary.EVIDENCE_KIND_MODIFIERS``).
 DISTINCT_PROCEDURAL_SERVICE = "59"
 
 #: Categories whose appeal argues from the clinical record, so a saved passage is expected:
@@ -346,13 +336,14 @@ def denial_package(*, denial: Any) -> Package:
     """The package one denial would have as a new appeal of its own (the letter preview in the
     admin): its payer kind's first level, no appeal id and no due date."""
     from appeals import levels
+    from appeals.level_table import level_table
     from denials.models import Denial
 
     return _package(
         claim_id=denial.claim_id,
         denials=Denial.objects.filter(pk=denial.pk),
         appeal_id=0,
-        level=levels.first_level(payer_kind=denial.payer.kind),
+        level=levels.first_level(payer_kind=denial.payer.kind, table=level_table()),
         status=v.STATUS_DRAFT,
         due_date=None,
         with_content=False,

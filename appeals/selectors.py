@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from appeals import levels
 from appeals import vocabulary as v
+from appeals.level_table import level_table
 from appeals.models import Appeal, AppealFollowUp
 from denials.models import MONEY_DIGITS, MONEY_PLACES, AuditEvent, Denial
 from denials.selectors import denials_visible_to
@@ -131,13 +132,53 @@ def appeals_for_denial(*, denial: Denial) -> list[Appeal]:
     return list(denial.appeals.select_related("previous").order_by("-created_at", "-id"))  # type: ignore[attr-defined]
 
 
-def _level_table() -> Any:
-    """The admin-edited level table when that module exists, else None (the shipped table)."""
-    try:
-        from appeals.level_table import level_table  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - before the admin-edited table lands
+@dataclass(frozen=True)
+class NextLevel:
+    """The level an upheld or partially paid appeal may go to next, and by when."""
+
+    level: str
+    label: str
+    due_date: dt.date | None
+    #: Why the level would not hear it ("" when it would): Medicare's minimum amounts.
+    refusal: str = ""
+
+
+def next_level_suggestion(*, appeal: Appeal, table: levels.LevelTable | None = None) -> NextLevel | None:
+    """The level suggested for appealing a decision, with its deadline counted from the
+    decision date and Medicare's amount-in-controversy refusal, read from the admin-edited
+    level rules (``table``: the caller's ``level_table()``, else read here).
+
+    None when there is nothing to suggest: an appeal not decided, or decided overturned or
+    withdrawn; the top of the ladder or a route beside it; levels no longer set up for the
+    payer kind (the suggestion is advice: it never fails a page or an ingest). The amount in
+    controversy is the amount at stake (``amount_at_stake`` when the appeal row carries it)
+    less what was recovered."""
+    if appeal.status != v.STATUS_DECIDED or appeal.outcome not in (v.OUTCOME_UPHELD, v.OUTCOME_PARTIALLY_PAID):
         return None
-    return level_table()
+    table = level_table() if table is None else table
+    payer = appeal.claim.payer
+    try:
+        level = levels.next_level(payer_kind=payer.kind, level=appeal.level, table=table)
+        if level is None:
+            return None
+        due = None
+        if appeal.decided_on is not None:
+            due = levels.appeal_due_date(
+                payer_kind=payer.kind,
+                level=level,
+                decision_date=appeal.decided_on,
+                payer_window_days=payer.appeal_window_days,
+                table=table,
+            )
+        at_stake = getattr(appeal, "amount_at_stake", None)
+        if at_stake is None:
+            at_stake = appeal.denials.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+        refusal = levels.amount_in_controversy_refusal(
+            payer_kind=payer.kind, level=level, amount=at_stake - appeal.amount_recovered, table=table
+        )
+    except levels.UnknownLevel:
+        return None
+    return NextLevel(level=level, label=v.label(v.LEVELS, level), due_date=due, refusal=refusal)
 
 
 @dataclass(frozen=True)
@@ -159,6 +200,7 @@ class AppealPage:
     next_level: str | None
     next_level_label: str
     next_level_refusal: str
+    next_level_due: dt.date | None
     follow_ups: list[AppealFollowUp]
     history: list[HistoryItem]
     transitions: list[tuple[str, str]]
@@ -182,23 +224,15 @@ def appeal_page(*, appeal: Appeal) -> AppealPage:
     """The appeal page's reads: its lines, the payer kind's ladder with this level marked and
     the next level suggested (once upheld or partly paid), follow-ups, history."""
     kind = appeal.claim.payer.kind
-    table = _level_table()
-    kwargs: dict[str, Any] = {"table": table} if table is not None else {}
+    table = level_table()
+    suggestion = next_level_suggestion(appeal=appeal, table=table)
+    suggested = suggestion.level if suggestion is not None else None
     ladder: list[LadderStep] = []
-    suggested: str | None = None
-    refusal = ""
     try:
-        ladder_levels = levels.levels_for(payer_kind=kind, **kwargs)
-        routes = set(ladder_levels) - set(_ladder_only(kind, kwargs))
-        if appeal.status == v.STATUS_DECIDED and appeal.outcome in (v.OUTCOME_UPHELD, v.OUTCOME_PARTIALLY_PAID):
-            suggested = levels.next_level(payer_kind=kind, level=appeal.level, **kwargs)
-            if suggested:
-                in_controversy = (getattr(appeal, "amount_at_stake", None) or Decimal("0")) - appeal.amount_recovered
-                refusal = levels.amount_in_controversy_refusal(
-                    payer_kind=kind, level=suggested, amount=in_controversy, **kwargs
-                )
+        ladder_levels = levels.levels_for(payer_kind=kind, table=table)
+        routes = set(ladder_levels) - set(_ladder_only(kind, table))
         for level in ladder_levels:
-            rule = levels.level_rule(payer_kind=kind, level=level, **kwargs)
+            rule = levels.level_rule(payer_kind=kind, level=level, table=table)
             ladder.append(
                 LadderStep(
                     level=level,
@@ -209,7 +243,7 @@ def appeal_page(*, appeal: Appeal) -> AppealPage:
                     route=level in routes,
                 )
             )
-    except (levels.UnknownLevel, ValueError, getattr(levels, "NoLevelsSetUp", ValueError)):
+    except levels.UnknownLevel:
         ladder = []  # the page says the levels are not set up for this payer kind
     events = list(
         AuditEvent.objects.filter(
@@ -220,8 +254,9 @@ def appeal_page(*, appeal: Appeal) -> AppealPage:
         denials=list(appeal.denials.select_related("line", "assignee", "claim").order_by("line__sequence", "pk")),
         ladder=ladder,
         next_level=suggested,
-        next_level_label=v.label(v.LEVELS, suggested) if suggested else "",
-        next_level_refusal=refusal,
+        next_level_label=suggestion.label if suggestion is not None else "",
+        next_level_refusal=suggestion.refusal if suggestion is not None else "",
+        next_level_due=suggestion.due_date if suggestion is not None else None,
         follow_ups=list(appeal.follow_ups.select_related("line", "redenial", "claim__remittance")),
         history=appeal_history(events),
         transitions=[(s, v.label(v.STATUSES, s)) for s in v.STATUSES if s in v.TRANSITIONS.get(appeal.status, ())],
@@ -229,13 +264,13 @@ def appeal_page(*, appeal: Appeal) -> AppealPage:
     )
 
 
-def _ladder_only(kind: str, kwargs: dict[str, Any]) -> tuple[str, ...]:
+def _ladder_only(kind: str, table: levels.LevelTable) -> tuple[str, ...]:
     """The payer kind's ladder without the routes beside it (the ladder is what ``next_level`` climbs)."""
     ladder: list[str] = []
-    level: str | None = levels.first_level(payer_kind=kind, **kwargs)
+    level: str | None = levels.first_level(payer_kind=kind, table=table)
     while level is not None and level not in ladder:
         ladder.append(level)
-        level = levels.next_level(payer_kind=kind, level=level, **kwargs)
+        level = levels.next_level(payer_kind=kind, level=level, table=table)
     return tuple(ladder)
 
 
@@ -285,11 +320,9 @@ def starting_routes(*, denial: Denial) -> list[Route]:
     from denials import vocabulary as denial_words
 
     kind = denial.claim.payer.kind
-    table = _level_table()
-    kwargs: dict[str, Any] = {"table": table} if table is not None else {}
     try:
-        starts = levels.starting_levels(payer_kind=kind, **kwargs)
-    except (levels.UnknownLevel, ValueError, getattr(levels, "NoLevelsSetUp", ValueError)):
+        starts = levels.starting_levels(payer_kind=kind, table=level_table())
+    except levels.UnknownLevel:  # no levels set up for the payer kind: the page says so
         return []
     missing_modifier = denial.category == denial_words.BUNDLING_MODIFIER_MAY_APPLY
     if len(starts) == 1:

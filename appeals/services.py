@@ -5,7 +5,8 @@ decision is handed back to the denials through ``denials.services.appeal_outcome
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,14 +19,20 @@ from appeals import levels
 from appeals import vocabulary as v
 from appeals.level_table import level_table
 from appeals.models import Appeal
+from appeals.recovery import recovered_shares
 from denials import vocabulary as denial_words
 from denials.models import Denial
 from denials.selectors import denials_visible_to
-from denials.services import audit_record
+from denials.services import DenialActionRefused, audit_record
 from denials.services.appeal_outcomes import (
-    denial_record_appeal_outcome,
+    AppealOutcome,
+    audit_row,
+    audit_rows_insert,
+    changed_copy,
+    denials_record_appeal_outcomes,
     denials_return_from_appeal,
     denials_send_to_appeal,
+    versioned_rows_update,
 )
 
 
@@ -233,8 +240,9 @@ def _money(value: Any) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def _validate(*, appeal: Appeal, changes: dict[str, Any]) -> dict[str, Any]:
-    """The changes as they will be stored, or ``AppealRefused`` naming the first broken rule."""
+def _validate(*, appeal: Appeal, changes: dict[str, Any], at_stake: Decimal | None = None) -> dict[str, Any]:
+    """The changes as they will be stored, or ``AppealRefused`` naming the first broken rule.
+    ``at_stake``: the appeal's amount at stake when the caller read it already (else read here)."""
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
         raise AppealRefused(unknown[0], f"{unknown[0]!r} cannot be changed on an appeal.")
@@ -268,7 +276,8 @@ def _validate(*, appeal: Appeal, changes: dict[str, Any]) -> dict[str, Any]:
         amount = changes["amount_recovered"] = _money(changes["amount_recovered"])
         if amount < 0:
             raise AppealRefused("amount_recovered", f"The amount recovered is {amount}; it cannot be negative.")
-        at_stake = appeal_amount_at_stake(appeal=appeal)
+        if at_stake is None:
+            at_stake = appeal_amount_at_stake(appeal=appeal)
         if amount > at_stake:
             raise AppealRefused(
                 "amount_recovered", f"The amount recovered ({amount}) is more than the {at_stake} at stake."
@@ -322,15 +331,126 @@ def appeal_update(*, appeal: Appeal, expected_version: int, actor: User | None, 
         return fresh
 
 
+def _decision_outcomes(*, appeal: Appeal, denials: Iterable[tuple[int, Decimal]]) -> list[AppealOutcome]:
+    """What a decided appeal hands to each of its denials (``(id, amount)``): the outcome and
+    its share of the amount recovered (``recovery.recovered_shares``: largest first, none
+    beyond its own amount)."""
+    shares = recovered_shares(recovered=appeal.amount_recovered, lines=((pk, amount, pk) for pk, amount in denials))
+    return [
+        AppealOutcome(group=appeal.pk, denial_id=denial_id, outcome=appeal.outcome, amount=share)
+        for denial_id, share in shares.items()
+    ]
+
+
 def _hand_outcome_to_denials(*, appeal: Appeal, actor: User | None) -> None:
-    """Each denial gets the appeal's outcome and its share of the amount recovered: the
-    largest denials are filled first, none beyond its own amount, so the shares add up to
-    the appeal's amount exactly."""
-    left = appeal.amount_recovered
-    for denial in appeal.denials.order_by("-amount", "pk"):
-        share = min(left, denial.amount)
-        left -= share
-        denial_record_appeal_outcome(denial=denial, outcome=appeal.outcome, amount=share, actor=actor)
+    """Each denial gets the appeal's outcome and its share of the amount recovered
+    (``_decision_outcomes``); a refusal undoes the decision (the caller's transaction)."""
+    denials = appeal.denials.values_list("pk", "amount")
+    refused = denials_record_appeal_outcomes(outcomes=_decision_outcomes(appeal=appeal, denials=denials), actor=actor)
+    if appeal.pk in refused:
+        raise refused[appeal.pk]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A payer's decision on a submitted appeal, for ``appeals_decide_many``."""
+
+    appeal: Appeal
+    expected_version: int
+    outcome: str
+    amount_recovered: Decimal
+    decided_on: dt.date | None = None
+
+
+#: What deciding writes on an appeal (the fields ``_validate`` may set for a decision).
+_DECISION_FIELDS = ("status", "outcome", "amount_recovered", "decided_on", "submitted_on")
+
+
+def appeals_decide_many(
+    *, decisions: Sequence[Decision], actor: User | None
+) -> list[Appeal | AppealRefused | AppealConflict | DenialActionRefused]:
+    """Record many payer decisions at once (a remittance answering many appeals): the same
+    rules, version bumps and audit rows as ``appeal_update(status="decided", outcome=...,
+    amount_recovered=..., decided_on=...)`` for each in turn, and the same hand-off to the
+    denials, in a fixed number of queries however many decisions.
+
+    The appeals are locked (``select_for_update``); a decision whose expected version is not
+    the stored one is refused (``AppealConflict``), never merged; a broken rule
+    (``AppealRefused``) or a refusal on one of its denials (``DenialActionRefused``) leaves
+    that appeal and its denials unwritten. Returns, for each decision in order, the appeal as
+    now stored or why it was not decided; the others are written (one conditional UPDATE per
+    table, one INSERT of audit rows).
+    """
+    results: list[Appeal | AppealRefused | AppealConflict | DenialActionRefused | None] = [None] * len(decisions)
+    if not decisions:
+        return []
+    with transaction.atomic():
+        ids = sorted({d.appeal.pk for d in decisions})
+        locked = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        read_version = {pk: a.version for pk, a in locked.items()}
+        covered: dict[int, list[tuple[int, Decimal]]] = {pk: [] for pk in ids}
+        for appeal_id, denial_id, amount in (
+            Appeal.denials.through.objects.filter(appeal_id__in=ids)
+            .order_by("appeal_id", "denial_id")
+            .values_list("appeal_id", "denial_id", "denial__amount")
+        ):
+            covered[appeal_id].append((denial_id, amount))
+        now = timezone.now()
+        planned: dict[int, tuple[Appeal, tuple[Any, ...]]] = {}  # decision index -> (appeal, audit row)
+        for i, decision in enumerate(decisions):
+            current = locked.get(decision.appeal.pk)
+            if current is None:
+                results[i] = AppealRefused("appeal", f"Appeal {decision.appeal.pk} no longer exists.")
+                continue
+            if current.version != decision.expected_version:
+                results[i] = AppealConflict(current)
+                continue
+            changes: dict[str, Any] = {
+                "status": v.STATUS_DECIDED,
+                "outcome": decision.outcome,
+                "amount_recovered": decision.amount_recovered,
+            }
+            if decision.decided_on is not None:
+                changes["decided_on"] = decision.decided_on
+            at_stake = sum((amount for _, amount in covered[current.pk]), Decimal("0")).quantize(Decimal("0.01"))
+            try:
+                changes = _validate(appeal=current, changes=changes, at_stake=at_stake)
+            except AppealRefused as exc:
+                results[i] = exc
+                continue
+            if not changes:
+                results[i] = current
+                continue
+            fresh = changed_copy(current, changes, now=now)
+            locked[current.pk] = fresh
+            action = f"appeal.{changes['status']}" if "status" in changes else "appeal.updated"
+            row = audit_row(
+                actor=actor,
+                action=action,
+                target=fresh,
+                old=_snapshot(current, changes),
+                new=_snapshot(fresh, changes),
+            )
+            planned[i] = (fresh, row)
+        outcomes = [
+            outcome
+            for fresh, _ in planned.values()
+            if fresh.status == v.STATUS_DECIDED
+            for outcome in _decision_outcomes(appeal=fresh, denials=covered[fresh.pk])
+        ]
+        refused = denials_record_appeal_outcomes(outcomes=outcomes, actor=actor)
+        written: dict[int, Appeal] = {}
+        audit = []
+        for i, (fresh, row) in planned.items():
+            if fresh.pk in refused:
+                results[i] = refused[fresh.pk]
+                continue
+            written[fresh.pk] = fresh  # the last decision of an appeal named twice holds its final state
+            audit.append(row)
+            results[i] = fresh
+        versioned_rows_update(Appeal, [(a, read_version[pk]) for pk, a in written.items()], _DECISION_FIELDS)
+        audit_rows_insert(audit)
+    return [r for r in results if r is not None]
 
 
 def appeal_next_level(*, appeal: Appeal, actor: User) -> Appeal:

@@ -8,10 +8,11 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from appeals import analytics_api
 from appeals import api_urls as appeals_api_urls
 from config.health import healthz
+from config.home import home
 from denials import api as denials_api
-from denials import views as denials_views
 from ncci import api_urls as ncci_api_urls
 
 router = DefaultRouter()
@@ -70,7 +71,7 @@ def account_urls() -> list[URLPattern | URLResolver]:
 
 
 urlpatterns = [
-    path("", denials_views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include(account_urls())),
     path("admin/", admin.site.urls),
@@ -80,7 +81,12 @@ urlpatterns = [
     path("api/", include((_api_urls(router.urls), "api"), namespace="api")),
     path("api/", include((_api_urls(ncci_api_urls.urlpatterns), "ncci_api"), namespace="ncci_api")),
     path("api/", include((_api_urls(appeals_api_urls.urlpatterns), "appeals_api"), namespace="appeals_api")),
+    path(
+        "api/analytics/",
+        include((_api_urls(analytics_api.urlpatterns), "analytics_api"), namespace="analytics_api"),
+    ),
     path("", include("denials.urls")),
     path("ncci/", include("ncci.urls")),
     path("appeals/", include("appeals.urls")),
+    path("analytics/", include("appeals.analytics_urls")),
 ]

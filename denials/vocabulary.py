@@ -195,6 +195,23 @@ OUTCOME_STATUSES: dict[str, str] = {action: status for action, (_label, status) 
 
 
 # ---------------------------------------------------------------------------------------
+# Evidence kinds: the modifier a saved passage supports
+# ---------------------------------------------------------------------------------------
+
+#: The modifier each evidence kind supports (``denials.models.Evidence.Kind``), as CMS defines
+#: the X{EPSU} modifiers: a separate encounter (XE), structure (XS), practitioner (XP), or an
+#: unusual non-overlapping service (XU). "other" supports none of them (59 is the modifier for
+#: a distinct service none of these describes). The appeal package's corrected line and the
+#: denial page's short label both read this table.
+EVIDENCE_KIND_MODIFIERS: dict[str, str] = {
+    "separate-session": "XE",
+    "separate-site": "XS",
+    "separate-practitioner": "XP",
+    "non-overlapping": "XU",
+}
+
+
+# ---------------------------------------------------------------------------------------
 # Django choices
 # ---------------------------------------------------------------------------------------
 

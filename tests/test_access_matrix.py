@@ -127,6 +127,19 @@ def ncci_admin(ok: Statuses = (200,), *, norole: Statuses = (403,)) -> Expect:
     )
 
 
+def manager_page(ok: Statuses = (200,)) -> Expect:
+    """Managers' figures (issue 11): managers and admins, scoped by the selectors; coders 404 (the
+    page does not exist for them), no role 403."""
+    return Expect(anonymous=(302,), norole=(403,), member=ok, outsider=ok, admin=ok, coder=(404,), writers=frozenset())
+
+
+def manager_api(ok: Statuses = (200,)) -> Expect:
+    """The managers' figures as JSON: coders 403, like every role-forbidden API call."""
+    return Expect(
+        anonymous=(401,), norole=(403, 404), member=ok, outsider=ok, admin=ok, coder=(403,), writers=frozenset()
+    )
+
+
 #: Django admin: staff in the admin group; everyone else is sent to the admin's sign-in page.
 ADMIN_SITE = Expect(
     anonymous=(302,),
@@ -332,6 +345,14 @@ def _with_team_appeal(world: World, team: TeamData) -> dict[str, Any]:
     return {}
 
 
+def _with_both_teams_appeals(world: World) -> dict[str, Any]:
+    """Figures across teams (no team in the URL): each team's appeal exists, so a manager's page
+    has the other team's numbers to leak, and must not."""
+    for team in world.teams.values():
+        _team_appeal(world, team)
+    return {}
+
+
 def _appeal_create(world: World, team: TeamData | None) -> dict[str, Any]:
     assert team is not None
     return {"denials": [team.denial.pk]}
@@ -493,6 +514,17 @@ ENTRIES: dict[str, Entry] = {
     "appeals:next_level": Entry((POST(team_page((400,)), _appeal_version),), kwargs=_appeal_page_kwargs),
     "appeals:package": Entry((GET(team_page(shows=SHOWS)),), kwargs=_appeal_page_kwargs),
     "appeals:package_pdf": Entry((GET(team_page()),), kwargs=_appeal_page_kwargs),
+    # Managers' dashboard and figures (issue 11): aggregates only; the owning team's appeal exists.
+    "analytics:dashboard": Entry(
+        (
+            GET(manager_page()),
+            GET(manager_page(), label="GET-csv", query="?format=csv&table=appeal-success-edit"),
+            GET(manager_page((400,)), label="GET-bad-filter", query="?from=not-a-date"),
+        ),
+        fixed=_with_both_teams_appeals,
+    ),
+    "analytics_api:appeal-success": Entry((GET(manager_api(), query="?by=edit"),), fixed=_with_both_teams_appeals),
+    "analytics_api:denials": Entry((GET(manager_api(), query="?by=category"),)),
     "ncci_api:ptp-list": Entry((GET(api(), query="?column1=17000"),)),
     "ncci_api:mue-list": Entry((GET(api(), query="?code=17000"),)),
     "ncci_api:scrub": Entry((POST(api(), _scrub_api, json=True),)),

@@ -5,16 +5,19 @@ check marks overdue appeals and lists appeal windows about to close."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
 from appeals import followups, services
 from appeals import vocabulary as v
-from appeals.followups import LineKey, appeal_answer, line_answer, lines_match, next_level_for
+from appeals.followups import LineKey, appeal_answer, line_answer, lines_match
 from appeals.models import Appeal, AppealFollowUp
+from appeals.selectors import next_level_suggestion
 from appeals.tasks import DAILY_CHECK, appeals_daily_check
 from denials.models import ACTIVE_STATUSES, AuditEvent, Denial, Payer, RemittanceFile
 
@@ -272,7 +275,7 @@ def test_paid_at_the_allowed_amount_overturns_the_appeal_and_the_denial_learns_i
     assert (denial.outcome, denial.recovered_amount, denial.status) == ("overturned", Decimal("80.00"), "resolved")
     # The other denial, never appealed, is untouched.
     assert Denial.objects.get(pk=denials["99213"].pk).outcome == ""
-    assert next_level_for(appeal) is None
+    assert next_level_suggestion(appeal=appeal) is None
 
 
 def test_coinsurance_on_the_paid_line_still_counts_as_paid_at_the_allowed_amount(ingest, received, coder):
@@ -336,7 +339,7 @@ def test_denied_again_upholds_the_appeal_attaches_the_redenial_and_suggests_the_
     )
     assert list(queued.values_list("pk", flat=True)) == [denials["11102"].pk]
     assert Denial.objects.get(pk=denials["11102"].pk).outcome == "upheld"
-    suggestion = next_level_for(appeal)
+    suggestion = next_level_suggestion(appeal=appeal)
     assert suggestion is not None and suggestion.level == v.LEVEL_SECOND
     window = Payer.objects.get(payer_key="2U:LAKE1").appeal_window_days
     assert suggestion.due_date == dt.date(2026, 11, 5) + dt.timedelta(days=window)
@@ -598,6 +601,150 @@ def test_the_decision_is_audited_and_each_follow_up_recorded(ingest, received, c
     )
     assert ("appeal.follow_up", "835 follow-up") in actions
     assert actions[-1][0] == "appeal.decided"
+
+
+# --- Many appeals answered by one file: batched, the same rules and audit rows -----------------------
+def _many_submitted(ingest, coder, n: int, serial: int) -> list[Appeal]:
+    """``n`` claims (PCN{serial}-{i}) each with 11102 denied CO-97 $100, each under a submitted appeal."""
+    claims = [
+        Claim(
+            f"P{serial}-{i}", [PAID_17000, Line("11102", "100.00", "0", [("CO", "97", "100.00")])], icn=f"O{serial}{i}"
+        )
+        for i in range(n)
+    ]
+    file = ingest(build_835(serial, claims, date=ORIGINAL_DATE), name=f"original-{serial}.835")
+    assert file.status == RemittanceFile.Status.INGESTED, file.error
+    denials = Denial.objects.filter(claim__remittance__file=file, line__procedure_code="11102").order_by("pk")
+    return [submitted([d], coder) for d in denials]
+
+
+def _answers(serial: int, n: int) -> bytes:
+    """Every other claim paid at the allowed amount, the rest denied again."""
+    claims = [
+        Claim(
+            f"P{serial}-{i}",
+            [Line("11102", "100.00", "80.00", [("CO", "45", "20.00")], allowed="80.00")]
+            if i % 2 == 0
+            else [Line("11102", "100.00", "0", [("CO", "97", "100.00")])],
+            icn=f"N{serial}{i}",
+        )
+        for i in range(n)
+    ]
+    return build_835(serial + 50, claims, date=FOLLOW_UP_DATE)
+
+
+def _queries_to_decide(ingest, coder, n: int, serial: int) -> int:
+    """Ingest a file answering ``n`` submitted appeals with the appeals held back (ready), then
+    run the receiver on it with them submitted: the receiver's own queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    appeals = _many_submitted(ingest, coder, n, serial)
+    ids = [a.pk for a in appeals]
+    Appeal.objects.filter(pk__in=ids).update(status="ready")
+    file = follow_up_file = ingest(_answers(serial, n), name=f"answers-{serial}.835")
+    assert follow_up_file.status == RemittanceFile.Status.INGESTED
+    Appeal.objects.filter(pk__in=ids).update(status="submitted")
+    with CaptureQueriesContext(connection) as captured:
+        counts = followups.follow_ups_record(file_id=file.pk)
+    assert counts == {"appeals": n, "rows": n, "decided": n, "attached": n // 2}
+    decided = Appeal.objects.filter(pk__in=ids)
+    assert sorted(decided.values_list("outcome", flat=True)) == sorted(
+        ["overturned"] * ((n + 1) // 2) + ["upheld"] * (n // 2)
+    )
+    return len(captured.captured_queries)
+
+
+def test_deciding_many_appeals_in_one_file_costs_the_same_queries_as_deciding_two(ingest, team_queue, coder):
+    two = _queries_to_decide(ingest, coder, 2, 7300)
+    eight = _queries_to_decide(ingest, coder, 8, 7400)
+    assert eight == two
+
+
+@pytest.mark.parametrize("n", [2, 9])
+def test_a_file_answering_n_appeals_decides_them_in_a_bounded_number_of_queries(
+    ingest, team_queue, coder, n, django_assert_max_num_queries
+):
+    appeals = _many_submitted(ingest, coder, n, 7500 + n)
+    ids = [a.pk for a in appeals]
+    Appeal.objects.filter(pk__in=ids).update(status="ready")
+    file = ingest(_answers(7500 + n, n), name="answers.835")
+    Appeal.objects.filter(pk__in=ids).update(status="submitted")
+    # 34 on SQLite (savepoints included), for 2 appeals as for 9: none of it is per appeal.
+    with django_assert_max_num_queries(36):
+        assert followups.follow_ups_record(file_id=file.pk)["decided"] == n
+
+
+def _audit_trail(appeal: Appeal) -> list[tuple]:
+    """The appeal's and its denials' audit rows from its decision on, as (target, action, who,
+    old, new, note), with ids and the claim's name left out (they differ between two appeals)."""
+    appeal_type = ContentType.objects.get_for_model(Appeal)
+    denial_type = ContentType.objects.get_for_model(Denial)
+    denial_ids = [str(pk) for pk in appeal.denials.values_list("pk", flat=True)]
+    events = AuditEvent.objects.filter(action__in=["appeal.decided", "denial.appeal_outcome"]).filter(
+        Q(target_type=appeal_type, target_id=str(appeal.pk)) | Q(target_type=denial_type, target_id__in=denial_ids)
+    )
+    return sorted(
+        (e.target_type_id, e.action, e.actor_id, e.actor_label, json.dumps(e.old), json.dumps(e.new), e.note)
+        for e in events
+    )
+
+
+@pytest.mark.parametrize("outcome,amount", [("overturned", "100.00"), ("partially-paid", "35.50"), ("upheld", "0")])
+def test_the_batched_decision_writes_what_appeal_update_writes(ingest, team_queue, coder, outcome, amount):
+    one, other = _many_submitted(ingest, coder, 2, 7600)
+    day = dt.date(2026, 11, 5)
+    single = services.appeal_update(
+        appeal=one,
+        expected_version=one.version,
+        actor=coder,
+        status="decided",
+        outcome=outcome,
+        amount_recovered=Decimal(amount),
+        decided_on=day,
+    )
+    [batched] = services.appeals_decide_many(
+        decisions=[services.Decision(other, other.version, outcome, Decimal(amount), day)], actor=coder
+    )
+    assert isinstance(batched, Appeal)
+    stored = Appeal.objects.get(pk=other.pk)
+    for appeal in (single, batched, stored):
+        assert (appeal.status, appeal.outcome, appeal.amount_recovered, appeal.decided_on, appeal.version) == (
+            "decided",
+            outcome,
+            Decimal(amount),
+            day,
+            single.version,
+        )
+    a, b = Denial.objects.get(appeals=single), Denial.objects.get(appeals=other)
+    assert (a.status, a.outcome, a.recovered_amount, a.version) == (b.status, b.outcome, b.recovered_amount, b.version)
+    assert _audit_trail(single) == _audit_trail(stored) and len(_audit_trail(stored)) == 2
+
+
+def test_a_batched_decision_at_a_stale_version_is_refused_and_the_others_are_written(ingest, team_queue, coder):
+    stale, fresh = _many_submitted(ingest, coder, 2, 7700)
+    services.appeal_update(appeal=stale, expected_version=stale.version, actor=coder, notes="called the payer")
+    day = dt.date(2026, 11, 5)
+    results = services.appeals_decide_many(
+        decisions=[
+            services.Decision(stale, stale.version, "overturned", Decimal("100.00"), day),
+            services.Decision(fresh, fresh.version, "overturned", Decimal("100.00"), day),
+            services.Decision(fresh, fresh.version, "upheld", Decimal("0"), day),  # the same appeal again: now stale
+        ],
+        actor=None,
+    )
+    assert isinstance(results[0], services.AppealConflict) and isinstance(results[2], services.AppealConflict)
+    assert isinstance(results[1], Appeal) and results[1].version == fresh.version + 1
+    stale_now = Appeal.objects.get(pk=stale.pk)
+    assert (stale_now.status, stale_now.version) == ("submitted", stale.version + 1)  # only the note
+    assert Denial.objects.get(appeals=stale).outcome == ""
+    assert Appeal.objects.get(pk=fresh.pk).outcome == "overturned"
+    # A rule still refuses: more than the amount at stake, named by field; nothing written.
+    [refused] = services.appeals_decide_many(
+        decisions=[services.Decision(stale_now, stale_now.version, "overturned", Decimal("100.01"), day)], actor=None
+    )
+    assert isinstance(refused, services.AppealRefused) and refused.field == "amount_recovered"
+    assert Appeal.objects.get(pk=stale.pk).version == stale_now.version
 
 
 # --- The daily check --------------------------------------------------------------------------------

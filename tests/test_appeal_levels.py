@@ -296,3 +296,15 @@ def test_appeal_create_and_next_level_use_the_edited_rows(seeded, team_files, co
     upper = services.appeal_next_level(appeal=appeal, actor=coder)
     assert upper.level == v.LEVEL_RECONSIDERATION
     assert upper.due_date == appeal.decided_on + dt.timedelta(days=5 + 150)
+
+
+def test_the_admin_lists_the_level_rules_where_the_refusal_says():
+    from django.contrib import admin
+
+    from appeals.models import Appeal
+
+    assert AppealLevelRule in admin.site._registry
+    place = (
+        f"{Appeal._meta.app_config.verbose_name} \u203a {str(AppealLevelRule._meta.verbose_name_plural).capitalize()}"
+    )
+    assert place == levels.ADMIN_PLACE == "Appeals \u203a Level rules"

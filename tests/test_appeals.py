@@ -570,7 +570,7 @@ def test_payer_kinds_are_the_kinds_the_level_table_knows():
     from appeals import levels
 
     assert dict(Payer.Kind.choices) == v.PAYER_KINDS
-    assert set(levels.LEVELS_BY_PAYER_KIND) == set(Payer.Kind.values)
+    assert set(levels.SHIPPED_TABLE.ladders) == set(Payer.Kind.values)
     assert Payer._meta.get_field("kind").default == v.PAYER_COMMERCIAL
 
 

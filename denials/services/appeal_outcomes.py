@@ -7,16 +7,20 @@ same versioned, audited write path the worklist uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from denials.models import Denial
-from denials.services.worklist import DenialActionRefused, _denial_update
+from denials.bulk import insert_values
+from denials.models import AuditEvent, Denial
+from denials.services.worklist import DenialActionRefused, _denial_update, _snapshot
 
 #: Where each payer decision leaves the denial. Paid (in full or in part): resolved. Upheld or
 #: withdrawn: back among the work still to do, for the next level, a corrected claim or a write-off.
@@ -28,31 +32,38 @@ OUTCOME_STATUS: dict[str, str] = {
 }
 
 
-def denial_record_appeal_outcome(*, denial: Denial, outcome: str, amount: Decimal, actor: User | None) -> Denial:
-    """Record a payer's decision on an appealed denial: its outcome, the amount recovered on
-    it and the status that follows (see ``OUTCOME_STATUS``; an unassigned denial sent back to
-    work is open rather than in progress).
-
-    The caller is deciding the appeal in the same transaction, so this reads the denial's
-    current version under a row lock instead of asking the caller for the one a page showed:
-    the decision is the payer's, and a coder's concurrent edit must not make it fail.
-    """
+def appeal_outcome_changes(*, denial: Denial, outcome: str, amount: Decimal) -> dict[str, Any]:
+    """What a payer's decision on an appeal does to one denial it covered: its outcome, the
+    amount recovered on it and the status that follows (``OUTCOME_STATUS``; an unassigned
+    denial sent back to work is open rather than in progress). The one home of the rule: the
+    single write and the batched one both apply it. ``DenialActionRefused`` names what is wrong."""
     if outcome not in OUTCOME_STATUS:
         raise DenialActionRefused(
             f"Unknown appeal outcome {outcome!r}; expected one of {', '.join(str(o) for o in OUTCOME_STATUS)}."
         )
     if amount < 0:
         raise DenialActionRefused(f"The amount recovered is {amount}; it cannot be negative.")
+    amount = amount.quantize(Decimal("0.01"))  # as stored: a batched write records what a re-read shows
+    if amount > denial.amount:
+        raise DenialActionRefused(
+            f"The amount recovered ({amount}) is more than the {denial.amount} at stake on this denial."
+        )
+    status: str = OUTCOME_STATUS[outcome]
+    if status == Denial.Status.IN_PROGRESS and denial.assignee_id is None:
+        status = Denial.Status.OPEN
+    return {"outcome": outcome, "recovered_amount": amount, "status": status}
+
+
+def denial_record_appeal_outcome(*, denial: Denial, outcome: str, amount: Decimal, actor: User | None) -> Denial:
+    """Record a payer's decision on an appealed denial (``appeal_outcome_changes``).
+
+    The caller is deciding the appeal in the same transaction, so this reads the denial's
+    current version under a row lock instead of asking the caller for the one a page showed:
+    the decision is the payer's, and a coder's concurrent edit must not make it fail.
+    """
     with transaction.atomic():
         current = Denial.objects.select_for_update().get(pk=denial.pk)
-        if amount > current.amount:
-            raise DenialActionRefused(
-                f"The amount recovered ({amount}) is more than the {current.amount} at stake on this denial."
-            )
-        status = OUTCOME_STATUS[outcome]
-        if status == Denial.Status.IN_PROGRESS and current.assignee_id is None:
-            status = Denial.Status.OPEN
-        changes: dict[str, Any] = {"outcome": outcome, "recovered_amount": amount, "status": status}
+        changes = appeal_outcome_changes(denial=current, outcome=outcome, amount=amount)
         return _denial_update(
             denial=current,
             expected_version=current.version,
@@ -61,6 +72,210 @@ def denial_record_appeal_outcome(*, denial: Denial, outcome: str, amount: Decima
             note=f"Appeal {outcome}",
             **changes,
         )
+
+
+# --- Many at once: a remittance deciding many appeals -----------------------------------------
+#: The audit columns a batched write fills (``denials.bulk.insert_values``); ``at`` is now.
+AUDIT_COLUMNS = (
+    "actor_id",
+    "actor_label",
+    "action",
+    "target_type_id",
+    "target_id",
+    "target_repr",
+    "old",
+    "new",
+    "note",
+)
+
+
+def audit_row(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model,
+    old: Any = None,
+    new: Any = None,
+    note: str = "",
+    actor_label: str = "",
+) -> tuple[Any, ...]:
+    """The row ``audit_record`` would write, as values in ``AUDIT_COLUMNS`` order, for a write
+    of many rows at once (``audit_rows_insert``)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    return (
+        actor.pk if actor is not None and actor.is_authenticated else None,
+        actor_label or ("" if actor is not None else "system"),
+        action,
+        ContentType.objects.get_for_model(target).pk,
+        str(target.pk),
+        str(target)[:200],
+        old,
+        new,
+        note,
+    )
+
+
+def audit_rows_insert(rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert audit rows made by ``audit_row``: one statement however many (inside the
+    transaction that makes the changes)."""
+    insert_values(AuditEvent, AUDIT_COLUMNS, rows)
+
+
+#: Rows per ``UPDATE ... FROM (VALUES ...)`` statement (PostgreSQL takes 65,535 parameters).
+VALUES_ROWS = 2000
+
+
+def versioned_rows_update(model: type[models.Model], rows: Sequence[tuple[Any, int]], fields: Sequence[str]) -> None:
+    """Write ``fields``, ``version`` and ``updated_at`` of each ``(instance, version read)``
+    in one statement, each row only if it is still at the version read. The caller holds the
+    rows' locks (``select_for_update`` in this transaction), so every row matches; if one does
+    not, the version moved under the lock, and the whole write is refused (``RuntimeError``:
+    the caller's transaction rolls back), never merged.
+
+    PostgreSQL: one ``UPDATE ... FROM (VALUES ...)`` (the values cast to the columns' types);
+    elsewhere one prepared UPDATE run for every row."""
+    if not rows:
+        return
+    names = [*fields, "version", "updated_at"]
+    columns = [model._meta.get_field(name) for name in names]
+    table = model._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    params = [
+        (
+            obj.pk,
+            version,
+            # PostgreSQL takes the plain values (str, Decimal, date, datetime) as they are.
+            *(
+                getattr(obj, f.attname) if postgres else f.get_db_prep_save(getattr(obj, f.attname), connection)  # type: ignore[union-attr]
+                for f in columns
+            ),
+        )
+        for obj, version in rows
+    ]
+    matched = 0
+    with connection.cursor() as cursor:
+        if postgres:
+            quoted = [f'"{f.column}"' for f in columns]  # type: ignore[union-attr]
+            sets = ", ".join(
+                f"{c} = CAST(v.{c} AS {f.db_type(connection)})"  # type: ignore[union-attr]
+                for c, f in zip(quoted, columns, strict=True)
+            )
+            row_marks = "(" + ", ".join(["%s"] * (len(columns) + 2)) + ")"
+            for start in range(0, len(params), VALUES_ROWS):
+                chunk = params[start : start + VALUES_ROWS]
+                cursor.execute(
+                    f'UPDATE "{table}" AS t SET {sets} FROM (VALUES {", ".join([row_marks] * len(chunk))}) '  # noqa: S608
+                    f'AS v("id", "read_version", {", ".join(quoted)}) '
+                    f'WHERE t."id" = v."id" AND t."version" = v."read_version"',
+                    [value for row in chunk for value in row],
+                )
+                matched += cursor.rowcount
+        else:
+            assignments = ", ".join(f'"{f.column}" = %s' for f in columns)  # type: ignore[union-attr]
+            cursor.executemany(
+                f'UPDATE "{table}" SET {assignments} WHERE "id" = %s AND "version" = %s',  # noqa: S608
+                [(*row[2:], row[0], row[1]) for row in params],
+            )
+            matched = cursor.rowcount
+    if matched != len(rows):
+        raise RuntimeError(
+            f"{len(rows) - matched} of {len(rows)} {model._meta.verbose_name_plural} changed under their row lock; "
+            f"nothing was saved."
+        )
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def changed_copy(instance: M, changes: dict[str, Any], *, now: dt.datetime) -> M:
+    """A copy of a locked row with ``changes`` applied, one version up and updated ``now``: the
+    row as a batched write (``versioned_rows_update``) stores it, for its audit row."""
+    fresh = instance.__class__.__new__(instance.__class__)
+    fresh.__dict__.update(instance.__dict__)  # a shallow copy (``copy.copy`` of a model pickles it: slow)
+    for name, value in changes.items():
+        setattr(fresh, name, value)
+    fresh.version = instance.version + 1  # type: ignore[attr-defined]
+    fresh.updated_at = now  # type: ignore[attr-defined]
+    return fresh
+
+
+def denials_lock(ids: Iterable[int]) -> dict[int, Denial]:
+    """The denials by id, locked until the transaction ends (their rows only, not their
+    claims'), with the claim their audit rows name. Call inside ``transaction.atomic()``."""
+    return {
+        d.pk: d
+        for d in Denial.objects.select_for_update(of=("self",))
+        .select_related("claim")
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    }
+
+
+@dataclass(frozen=True)
+class AppealOutcome:
+    """One denial's share of an appeal's decision. ``group``: what the denial is decided with
+    (the appeal): a refusal on any denial of a group leaves the whole group unwritten."""
+
+    group: Hashable
+    denial_id: int
+    outcome: str
+    amount: Decimal
+
+
+def denials_record_appeal_outcomes(
+    *, outcomes: Sequence[AppealOutcome], actor: User | None
+) -> dict[Hashable, DenialActionRefused]:
+    """Record many payer decisions at once, with the same rule (``appeal_outcome_changes``),
+    version bumps and audit rows as ``denial_record_appeal_outcome`` applied one by one in
+    order, in a fixed number of queries: the denials locked (``select_for_update``), one
+    conditional UPDATE, one INSERT of the audit rows.
+
+    All or nothing per group: a refused outcome (or a denial that no longer exists) leaves its
+    group's denials unwritten and is returned by group; the other groups are written.
+    """
+    if not outcomes:
+        return {}
+    refused: dict[Hashable, DenialActionRefused] = {}
+    with transaction.atomic():
+        ids = sorted({o.denial_id for o in outcomes})
+        locked = denials_lock(ids)
+        read_version = {pk: d.version for pk, d in locked.items()}
+        by_group: dict[Hashable, list[AppealOutcome]] = defaultdict(list)
+        for o in outcomes:
+            by_group[o.group].append(o)
+        now = timezone.now()
+        audit: list[tuple[Any, ...]] = []
+        for group, items in by_group.items():
+            trial: dict[int, Denial] = {}
+            rows: list[tuple[Any, ...]] = []
+            try:
+                for item in items:
+                    if item.denial_id not in locked:
+                        raise DenialActionRefused(f"Denial {item.denial_id} no longer exists.")
+                    current = trial.get(item.denial_id) or locked[item.denial_id]
+                    changes = appeal_outcome_changes(denial=current, outcome=item.outcome, amount=item.amount)
+                    fresh = changed_copy(current, changes, now=now)
+                    trial[item.denial_id] = fresh
+                    rows.append(
+                        audit_row(
+                            actor=actor,
+                            action="denial.appeal_outcome",
+                            target=fresh,
+                            old=_snapshot(current),
+                            new=_snapshot(fresh),
+                            note=f"Appeal {item.outcome}",
+                        )
+                    )
+            except DenialActionRefused as exc:
+                refused[group] = exc
+                continue
+            locked.update(trial)
+            audit.extend(rows)
+        changed = [(d, read_version[pk]) for pk, d in locked.items() if d.version != read_version[pk]]
+        versioned_rows_update(Denial, changed, ("outcome", "recovered_amount", "status"))
+        audit_rows_insert(audit)
+    return refused
 
 
 def _appeal_status_change(*, denials: Iterable[Denial], actor: User | None, target: str | None, note: str) -> int:

@@ -152,13 +152,8 @@ def percent(value: Any) -> str:
         return ""
 
 
-EVIDENCE_KIND_SHORT = {
-    "separate-site": "XS",
-    "separate-session": "XE",
-    "separate-practitioner": "XP",
-    "non-overlapping": "XU",
-    "other": "other",
-}
+#: The short label of an evidence kind in a dense row: the modifier it supports, or "other".
+EVIDENCE_KIND_SHORT = {**vocabulary.EVIDENCE_KIND_MODIFIERS, "other": "other"}
 
 
 @register.filter

@@ -1,0 +1,125 @@
+"""The managers' dashboard (``/analytics/``, namespace ``analytics``): the manager's and admin's home
+page. Filters in the query string (a GET form; no patient data in them); charts drawn by
+``static/js/analytics.js`` with the vendored Chart.js from data blocks on the page (the CSP allows
+no inline script); each chart beside its table; every table as CSV (``?format=csv&table=<id>``,
+recorded as an export). Coders get 404: the page does not exist for them.
+
+Every figure comes from ``appeals.analytics_tables``, which the CSV reads too.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any, cast
+
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from appeals import analytics_tables as tables
+from appeals.analytics import APPEAL_GROUPINGS, GROUPING_LABELS
+from appeals.reference_lines import reference_lines
+from denials import analytics as denial_figures
+from denials.access import role_required
+from denials.models import AccessEvent, Payer
+from denials.roles import is_manager
+from denials.services import access_record
+
+#: "The same by CARC, category...": the groupings the selector offers beside the edit table.
+OTHER_GROUPINGS = tuple(by for by in APPEAL_GROUPINGS if by != "edit")
+DEFAULT_GROUPING = "carc"
+
+
+def _require_manager(request: HttpRequest) -> None:
+    """The one permission check of the dashboard: managers and admins; anyone else 404."""
+    if not is_manager(request.user):
+        raise Http404("No such page")
+
+
+def _csv(request: HttpRequest, filters: denial_figures.Filters) -> HttpResponse:
+    table_id = str(request.GET.get("table") or "")
+    if table_id not in tables.table_ids():
+        return HttpResponse(
+            f"table: {table_id!r} is not a table of the dashboard; use one of {', '.join(tables.table_ids())}.",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    table = tables.build_table(table_id=table_id, user=request.user, filters=filters)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="overturn-{table_id}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([c.heading for c in table.columns])
+    for row in table.rows:
+        writer.writerow([tables.csv_value(cell, column) for cell, column in zip(row, table.columns, strict=True)])
+    # The export names no patient: the row records who exported which table with which filters (the path).
+    access_record(
+        actor=request.user,
+        action=AccessEvent.Action.EXPORT,
+        target=cast(Model, request.user),
+        path=request.get_full_path(),
+    )
+    return response
+
+
+@require_GET
+@role_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    user = request.user
+    try:
+        filters = denial_figures.filters_parse(params=request.GET, user=user)
+        error = None
+    except denial_figures.FilterError as exc:
+        filters, error = denial_figures.Filters(), exc
+    group = str(request.GET.get("group") or DEFAULT_GROUPING)
+    if error is None and group not in OTHER_GROUPINGS:
+        error = denial_figures.FilterError(
+            "group", f"{group!r} is not a grouping; use one of {', '.join(OTHER_GROUPINGS)}."
+        )
+    context: dict[str, Any] = {
+        "active_nav": "analytics",
+        "error": error,
+        "values": {name: request.GET.get(name, "") for name in (*denial_figures.FILTER_PARAMS, "group")},
+        "payers": Payer.objects.order_by("name"),
+        "teams": denial_figures.teams_for(user=user),
+        "settings": _settings(),
+        "specialties": denial_figures.specialty_names(),
+        "groupings": [(by, GROUPING_LABELS[by]) for by in OTHER_GROUPINGS],
+        "group": group,
+        "references": reference_lines(),
+    }
+    if error is not None:
+        return render(request, "analytics/dashboard.html", context, status=400)
+    if request.GET.get("format") == "csv":
+        return _csv(request, filters)
+    built = {
+        table_id: tables.build_table(table_id=table_id, user=user, filters=filters)
+        for table_id in (
+            "appeal-success-edit",
+            f"appeal-success-{group}",
+            "bundling-first-level",
+            "recovered",
+            "denial-trend",
+            "denials-category",
+            "denials-payer",
+            "denial-rate",
+            "aging",
+            "write-offs",
+            "days-to-resolve",
+            "prevention",
+        )
+    }
+    params = filters.as_params()
+    if group != DEFAULT_GROUPING:
+        params["group"] = group
+    context.update(
+        tables=built, group_table=f"appeal-success-{group}", filter_params=params, filtered=bool(filters.as_params())
+    )
+    return render(request, "analytics/dashboard.html", context)
+
+
+def _settings() -> list[tuple[str, str]]:
+    from ncci.models import Setting
+
+    return list(Setting.choices)

@@ -1,0 +1,546 @@
+"""Denial figures for the managers' dashboard and ``/api/analytics/denials/``, from stored rows
+only, aggregated in the database (one GROUP BY per figure). ``appeals.analytics`` holds the
+appeal figures; this module never imports ``appeals``.
+
+Definitions (each figure has one home, here):
+
+- **Which denials**: the ones the user may see (``denials_visible_to``: a manager's teams,
+  an admin's all), narrowed by the filters below.
+- **Date** of a denial: its **remittance date** (the 835's payment date, else its production
+  date: ``Remittance.remittance_date``), the day the payer told us. The date range and the
+  month use it, as the worklist's "age" does. A denial whose remittance has neither date is
+  left out of date-filtered figures and shown under "no date" in monthly ones.
+- **Filters**: ``from``/``to`` (remittance date, inclusive), ``payer`` (the denial's payer),
+  ``team`` (the team owning the denial's work queue), ``setting`` (the NCCI setting triage
+  recorded: only bundling denials have one), ``specialty`` (of the denied line's procedure
+  code by ``ncci.specialties.specialty_for`` over the admin-edited ranges; a claim-level
+  denial has no line and is "Unmapped").
+- **Denial rate** (``denial_rate``): denied over billed, for claims answered in the period.
+  By count: claim payments with at least one counted denial over claim payments received;
+  by dollars: the counted denials' amounts over the claim payments' billed charges.
+  Claim payments are CLP loops, reversals (status 22) excluded; a claim the payer answered
+  twice counts twice. The numerator honours every filter and the user's teams; the
+  denominator is every claim payment of the period, honouring only the filters a claim has
+  (dates, payer; specialty: its lines of that specialty, by count of claims and by line
+  charges), because a claim nobody denied sits in no team's queue. So a manager reads "the
+  denials my teams work, as a share of everything billed"; with every team in scope it is
+  the organisation's denial rate, the figure the reference lines compare with.
+- **Write-offs**: denials written off, by the reason the coder gave (as typed, trimmed).
+- **Days to resolve**: for denials finished (corrected claim, written off, billed to the
+  patient, resolved: paid on appeal), days from the remittance date to when the outcome was
+  recorded (``worked_at``); the average over those with both dates.
+- **Aging**: work still to do (``ACTIVE_STATUSES``) by days since the remittance date:
+  0-30, 31-60, 61-90, over 90 (the worklist's "age" buckets, so a bucket links to its rows).
+- **Prevention**: ``bundling-not-appealable`` and ``bundling-modifier-may-apply`` denials by
+  NCCI pair and rendering provider (name and NPI from the claim), in dollars: what a scrubber
+  rule or a documentation prompt would have saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.utils import timezone
+
+from denials import vocabulary
+from denials.models import ClaimPayment, Denial, Payer, ServiceLine, Team
+from denials.selectors import AGE_BUCKETS, denials_visible_to
+
+ZERO = Decimal("0")
+#: Statuses where the work on a denial is finished (days to resolve reads these).
+FINISHED_STATUSES: tuple[str, ...] = (
+    vocabulary.STATUS_CORRECTED,
+    vocabulary.STATUS_WRITTEN_OFF,
+    vocabulary.STATUS_BILLED_PATIENT,
+    vocabulary.STATUS_RESOLVED,
+)
+#: The categories prevention reports: what a scrubber rule (indicator 0) or a documentation
+#: prompt (indicator 1, the modifier was missing) would have saved.
+PREVENTION_CATEGORIES: tuple[str, ...] = (
+    vocabulary.BUNDLING_NOT_APPEALABLE,
+    vocabulary.BUNDLING_MODIFIER_MAY_APPLY,
+)
+#: Claim status code of a reversal: not a claim billed.
+REVERSAL_STATUS = "22"
+DENIAL_GROUPINGS: tuple[str, ...] = ("category", "payer", "month", "carc")
+NO_DATE = "no date"
+#: The longest date range a request may ask for (monthly figures are filled month by month).
+MAX_MONTHS = 240
+
+
+# --- Filters ----------------------------------------------------------------------------------
+class FilterError(ValueError):
+    """A bad filter value: ``param`` names the query parameter, the message says why."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    payer_id: int | None = None
+    team_id: int | None = None
+    setting: str = ""
+    specialty: str = ""
+
+    def as_params(self) -> dict[str, str]:
+        """The filters as query parameters (for links and the form), only those set."""
+        params = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "payer": str(self.payer_id) if self.payer_id else "",
+            "team": str(self.team_id) if self.team_id else "",
+            "setting": self.setting,
+            "specialty": self.specialty,
+        }
+        return {k: v for k, v in params.items() if v}
+
+
+FILTER_PARAMS: tuple[str, ...] = ("from", "to", "payer", "team", "setting", "specialty")
+
+
+def _date(params: Mapping[str, Any], name: str) -> dt.date | None:
+    text = str(params.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise FilterError(name, f"{text!r} is not a date; use YYYY-MM-DD, e.g. 2026-01-31.") from None
+
+
+def _id(params: Mapping[str, Any], name: str) -> int | None:
+    text = str(params.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise FilterError(name, f"{text!r} is not an id (a positive whole number).")
+    return int(text)
+
+
+def teams_for(*, user: Any) -> QuerySet[Team]:
+    """The teams whose figures the user may read: an admin's all, a manager's own."""
+    from denials.roles import is_admin
+
+    teams = Team.objects.order_by("name")
+    return teams if is_admin(user) else teams.filter(members=user)
+
+
+def filters_parse(*, params: Mapping[str, Any], user: Any) -> Filters:
+    """Read the dashboard's and the API's filters; ``FilterError`` names the first bad one."""
+    from ncci.models import Setting
+
+    date_from, date_to = _date(params, "from"), _date(params, "to")
+    if date_from and date_to and date_to < date_from:
+        raise FilterError("to", f"{date_to.isoformat()} is before the start date {date_from.isoformat()}.")
+    if date_from and date_to and (date_to.year - date_from.year) * 12 + date_to.month - date_from.month >= MAX_MONTHS:
+        raise FilterError("to", f"the range is longer than {MAX_MONTHS // 12} years.")
+    payer_id = _id(params, "payer")
+    if payer_id is not None and not Payer.objects.filter(pk=payer_id).exists():
+        raise FilterError("payer", f"no payer has id {payer_id}.")
+    team_id = _id(params, "team")
+    if team_id is not None and not teams_for(user=user).filter(pk=team_id).exists():
+        raise FilterError("team", f"{team_id} is not one of the teams you may see.")
+    setting = str(params.get("setting") or "").strip().lower()
+    if setting and setting not in Setting.values:
+        raise FilterError("setting", f"{setting!r} is not an NCCI setting; use one of {', '.join(Setting.values)}.")
+    specialty = str(params.get("specialty") or "").strip()
+    if specialty:
+        known = specialty_names()
+        match = next((name for name in known if name.lower() == specialty.lower()), None)
+        if match is None:
+            raise FilterError("specialty", f"{specialty!r} is not a specialty; use one of {', '.join(known)}.")
+        specialty = match
+    return Filters(date_from, date_to, payer_id, team_id, setting, specialty)
+
+
+# --- Specialty: the pure rule over the admin-edited ranges, applied to the codes present -----
+def specialty_names() -> list[str]:
+    """Every specialty the ranges name, and "Unmapped" (a code no range holds)."""
+    from ncci.selectors import specialty_ranges
+    from ncci.specialties import UNMAPPED
+
+    return [*sorted({r.specialty for r in specialty_ranges()}), UNMAPPED]
+
+
+def specialties_of(codes: Iterable[str | None]) -> dict[str, str]:
+    """Each code's specialty by ``ncci.specialties.specialty_for`` (a missing code: "")."""
+    from ncci.selectors import specialty_ranges
+    from ncci.specialties import specialty_for
+
+    ranges = specialty_ranges()
+    return {code or "": specialty_for(code or "", ranges) for code in codes}
+
+
+def specialty_case(code_field: str, mapping: Mapping[str, str]) -> Case:
+    """A SQL expression naming the specialty of ``code_field`` from ``mapping`` (code -> specialty),
+    so the database can GROUP BY it; a code not in the mapping (or none) is "Unmapped"."""
+    from ncci.specialties import UNMAPPED
+
+    by_specialty: dict[str, list[str]] = {}
+    for code, specialty in mapping.items():
+        if code and specialty != UNMAPPED:
+            by_specialty.setdefault(specialty, []).append(code)
+    whens = [
+        When(**{f"{code_field}__in": sorted(codes)}, then=Value(name)) for name, codes in sorted(by_specialty.items())
+    ]
+    if not whens:
+        return Case(default=Value(UNMAPPED), output_field=CharField())
+    return Case(*whens, default=Value(UNMAPPED), output_field=CharField())
+
+
+def codes_of_specialty(codes: Iterable[str | None], specialty: str) -> list[str]:
+    return sorted(code for code, name in specialties_of(codes).items() if name == specialty)
+
+
+# --- The denials behind every figure -----------------------------------------------------------
+def remittance_date_expr() -> Coalesce:
+    return Coalesce("claim__remittance__payment_date", "claim__remittance__production_date", output_field=DateField())
+
+
+def denials_for_figures(*, user: Any, filters: Filters, dates: bool = True) -> QuerySet[Denial]:
+    """The user's denials narrowed by the filters, with ``remit_date`` annotated."""
+    denials = denials_visible_to(user=user).annotate(remit_date=remittance_date_expr())
+    if dates and filters.date_from:
+        denials = denials.filter(remit_date__gte=filters.date_from)
+    if dates and filters.date_to:
+        denials = denials.filter(remit_date__lte=filters.date_to)
+    if filters.payer_id:
+        denials = denials.filter(payer_id=filters.payer_id)
+    if filters.team_id:
+        denials = denials.filter(queue__team_id=filters.team_id)
+    if filters.setting:
+        denials = denials.filter(ncci_setting=filters.setting)
+    if filters.specialty:
+        present = denials.order_by().values_list("line__procedure_code", flat=True).distinct()
+        codes = codes_of_specialty(present, filters.specialty)
+        from ncci.specialties import UNMAPPED
+
+        if filters.specialty == UNMAPPED:
+            denials = denials.filter(Q(line__isnull=True) | Q(line__procedure_code__in=codes))
+        else:
+            denials = denials.filter(line__procedure_code__in=codes)
+    return denials
+
+
+# --- Months --------------------------------------------------------------------------------------
+def month_key(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return NO_DATE
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def months_between(first: dt.date, last: dt.date) -> list[str]:
+    """Every month from ``first`` to ``last`` inclusive, as "YYYY-MM" (empty months included)."""
+    months: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month) and len(months) < MAX_MONTHS:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+#: Without a date range, monthly figures show at most this many months, up to the last month with
+#: data (sample files and old remittances can reach back decades); older months are left out of the
+#: monthly tables only, and the page says so.
+DEFAULT_MONTHS = 24
+
+
+def month_span(filters: Filters, seen: Iterable[str]) -> list[str]:
+    """The months a monthly figure shows: the filter's range when given, else from the first month
+    with data to the last; without a start date at most ``DEFAULT_MONTHS``, the latest ones. Every
+    month in between, so an empty one shows zero."""
+    dated = sorted(m for m in seen if m != NO_DATE)
+    first = filters.date_from or (dt.date.fromisoformat(dated[0] + "-01") if dated else None)
+    last = filters.date_to or (dt.date.fromisoformat(dated[-1] + "-01") if dated else None)
+    if first is None or last is None:
+        return []
+    months = months_between(first, last)
+    return months if filters.date_from else months[-DEFAULT_MONTHS:]
+
+
+# --- Denials by category, payer, month, CARC ------------------------------------------------------
+@dataclass(frozen=True)
+class DenialRow:
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _money(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def denial_counts(*, user: Any, filters: Filters, by: str) -> list[DenialRow]:
+    """Count and dollars of denials per category, payer, month or CARC, largest first (months in
+    order, every month of the range, empty ones zero). One GROUP BY."""
+    if by not in DENIAL_GROUPINGS:
+        raise FilterError("by", f"{by!r} is not a grouping; use one of {', '.join(DENIAL_GROUPINGS)}.")
+    denials = denials_for_figures(user=user, filters=filters).order_by()
+    if by == "month":
+        denials = denials.annotate(k=TruncMonth("remit_date", output_field=DateField()))
+    elif by == "payer":
+        denials = denials.annotate(k=F("payer_id"))
+    else:
+        denials = denials.annotate(k=F(by))
+    rows = list(denials.values("k").annotate(n=Count("*"), total=Sum("amount")))
+    if by == "month":
+        found = {month_key(r["k"]): r for r in rows}
+        months = month_span(filters, found)
+        out = [
+            DenialRow(m, m, found[m]["n"] if m in found else 0, _money(found[m]["total"]) if m in found else ZERO)
+            for m in months
+        ]
+        if NO_DATE in found and not (filters.date_from or filters.date_to):
+            out.append(DenialRow(NO_DATE, "No remittance date", found[NO_DATE]["n"], _money(found[NO_DATE]["total"])))
+        return out
+    if by == "payer":
+        names = dict(Payer.objects.filter(pk__in=[r["k"] for r in rows]).values_list("pk", "name"))
+        out = [DenialRow(str(r["k"]), names.get(r["k"], ""), r["n"], _money(r["total"])) for r in rows]
+    elif by == "category":
+        out = [
+            DenialRow(r["k"] or "", vocabulary.category_label(r["k"] or ""), r["n"], _money(r["total"])) for r in rows
+        ]
+    else:
+        out = [DenialRow(r["k"] or "", r["k"] or "", r["n"], _money(r["total"])) for r in rows]
+    return sorted(out, key=lambda r: (-r.amount, -r.count, r.key))
+
+
+@dataclass(frozen=True)
+class MonthlySeries:
+    """Denials per month and per key (category or payer): ``cells[key][month] = (count, amount)``."""
+
+    months: list[str]
+    keys: list[tuple[str, str]]
+    cells: dict[str, dict[str, tuple[int, Decimal]]]
+
+
+def denial_trend(*, user: Any, filters: Filters, by: str) -> MonthlySeries:
+    """Count and dollars per month for each category (or payer): one GROUP BY (month, key); every
+    month of the range, empty ones zero. Denials without a remittance date are left out."""
+    if by not in ("category", "payer"):
+        raise FilterError("by", f"{by!r} is not a trend grouping; use category or payer.")
+    key = "payer_id" if by == "payer" else "category"
+    rows = list(
+        denials_for_figures(user=user, filters=filters)
+        .filter(remit_date__isnull=False)  # type: ignore[misc]  # annotated by denials_for_figures
+        .order_by()
+        .annotate(m=TruncMonth("remit_date", output_field=DateField()))
+        .values("m", key)
+        .annotate(n=Count("*"), total=Sum("amount"))
+    )
+    cells: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for r in rows:
+        cells.setdefault(str(r[key] or ""), {})[month_key(r["m"])] = (r["n"], _money(r["total"]))
+    months = month_span(filters, {m for per in cells.values() for m in per})
+    if by == "payer":
+        names = dict(Payer.objects.filter(pk__in=[int(k) for k in cells if k]).values_list("pk", "name"))
+        labels = {k: names.get(int(k), "") for k in cells if k}
+    else:
+        labels = {k: vocabulary.category_label(k) for k in cells}
+    totals = {k: sum((a for _n, a in per.values()), ZERO) for k, per in cells.items()}
+    keys = sorted(labels.items(), key=lambda kv: (-totals[kv[0]], kv[1]))
+    return MonthlySeries(months=months, keys=keys, cells=cells)
+
+
+# --- Denial rate ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DenialRate:
+    claims: int
+    denied_claims: int
+    billed: Decimal
+    denied: Decimal
+
+    @property
+    def count_rate(self) -> float | None:
+        return round(self.denied_claims / self.claims, 4) if self.claims else None
+
+    @property
+    def dollar_rate(self) -> float | None:
+        return round(float(self.denied / self.billed), 4) if self.billed > 0 else None
+
+
+def denial_rate(*, user: Any, filters: Filters) -> DenialRate:
+    """Denied over billed (see the module docstring for exactly what is counted): two queries."""
+    claims = ClaimPayment.objects.exclude(status_code=REVERSAL_STATUS).annotate(
+        remit_date=Coalesce("remittance__payment_date", "remittance__production_date", output_field=DateField())
+    )
+    if filters.date_from:
+        claims = claims.filter(remit_date__gte=filters.date_from)
+    if filters.date_to:
+        claims = claims.filter(remit_date__lte=filters.date_to)
+    if filters.payer_id:
+        claims = claims.filter(payer_id=filters.payer_id)
+    if filters.specialty:
+        lines = ServiceLine.objects.filter(claim__in=claims.values("pk"))
+        present = lines.order_by().values_list("procedure_code", flat=True).distinct()
+        lines = lines.filter(procedure_code__in=codes_of_specialty(present, filters.specialty))
+        billed = lines.aggregate(n=Count("claim_id", distinct=True), total=Sum("charge"))
+    else:
+        billed = claims.aggregate(n=Count("*"), total=Sum("charge"))
+    denied = (
+        denials_for_figures(user=user, filters=filters)
+        .exclude(claim__status_code=REVERSAL_STATUS)
+        .aggregate(n=Count("claim_id", distinct=True), total=Sum("amount"))
+    )
+    return DenialRate(
+        claims=billed["n"] or 0,
+        denied_claims=denied["n"] or 0,
+        billed=_money(billed["total"]),
+        denied=_money(denied["total"]),
+    )
+
+
+# --- Write-offs, days to resolve, aging, prevention ------------------------------------------------
+def write_offs(*, user: Any, filters: Filters) -> list[DenialRow]:
+    """Denials written off, by the reason given (count and dollars), largest first."""
+    rows = (
+        denials_for_figures(user=user, filters=filters)
+        .filter(status=vocabulary.STATUS_WRITTEN_OFF)
+        .order_by()
+        .values("resolution_reason")
+        .annotate(n=Count("*"), total=Sum("amount"))
+    )
+    merged: dict[str, tuple[int, Decimal]] = {}
+    for r in rows:  # "Duplicate " and "Duplicate" are one reason
+        reason = " ".join((r["resolution_reason"] or "").split())
+        n, total = merged.get(reason, (0, ZERO))
+        merged[reason] = (n + r["n"], total + _money(r["total"]))
+    out = [DenialRow(reason, reason or "No reason recorded", n, total) for reason, (n, total) in merged.items()]
+    return sorted(out, key=lambda r: (-r.amount, -r.count, r.key))
+
+
+@dataclass(frozen=True)
+class DaysToResolve:
+    denials: int
+    average_days: float | None
+
+
+def days_to_resolve(*, user: Any, filters: Filters) -> DaysToResolve:
+    """Average days from the remittance date to the recorded outcome, over finished denials."""
+    done = (
+        denials_for_figures(user=user, filters=filters)
+        .filter(status__in=FINISHED_STATUSES, worked_at__isnull=False, remit_date__isnull=False)  # type: ignore[misc]
+        .annotate(done_on=TruncDate("worked_at"))
+        .annotate(took=ExpressionWrapper(F("done_on") - F("remit_date"), output_field=DurationField()))
+    )
+    found = done.aggregate(n=Count("*"), average=Avg("took", output_field=DurationField()))
+    average = found["average"]
+    days = round(average.total_seconds() / 86400, 1) if average is not None else None
+    return DaysToResolve(denials=found["n"] or 0, average_days=days)
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    key: str
+    label: str
+    count: int
+    amount: Decimal
+
+
+AGING_LABELS: dict[str, str] = {
+    "0-30": "0 to 30 days",
+    "31-60": "31 to 60 days",
+    "61-90": "61 to 90 days",
+    "91-": "Over 90 days",
+}
+
+
+def aging(*, user: Any, filters: Filters, today: dt.date | None = None) -> list[AgingBucket]:
+    """Work still to do by days since its remittance date, in the worklist's age buckets; one query.
+    Work with no remittance date is a bucket of its own ("no date")."""
+    today = today or timezone.localdate()
+    active = denials_for_figures(user=user, filters=filters).filter(status__in=vocabulary.ACTIVE_STATUSES)
+    aggregates: dict[str, Any] = {}
+    for key, (low, high) in AGE_BUCKETS.items():
+        q = Q()
+        if low is not None:
+            q &= Q(remit_date__lte=today - dt.timedelta(days=low))
+        if high is not None:
+            q &= Q(remit_date__gte=today - dt.timedelta(days=high))
+        aggregates[f"n{key}"] = Count("pk", filter=q)
+        aggregates[f"a{key}"] = Sum("amount", filter=q)
+    aggregates["nnone"] = Count("pk", filter=Q(remit_date__isnull=True))
+    aggregates["anone"] = Sum("amount", filter=Q(remit_date__isnull=True))
+    found = active.aggregate(**aggregates)
+    buckets = [
+        AgingBucket(key, AGING_LABELS[key], found[f"n{key}"] or 0, _money(found[f"a{key}"])) for key in AGE_BUCKETS
+    ]
+    if found["nnone"]:
+        buckets.append(AgingBucket(NO_DATE, "No remittance date", found["nnone"], _money(found["anone"])))
+    return buckets
+
+
+@dataclass(frozen=True)
+class PreventionRow:
+    category: str
+    category_label: str
+    column1: str
+    column2: str
+    setting: str
+    provider_name: str
+    provider_npi: str
+    count: int
+    amount: Decimal
+
+
+def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list[PreventionRow]:
+    """Indicator-0 and missing-modifier bundling denials by NCCI pair and rendering provider, in
+    dollars, largest first."""
+    rows = (
+        denials_for_figures(user=user, filters=filters)
+        .filter(category__in=PREVENTION_CATEGORIES)
+        .order_by()
+        .values(
+            "category",
+            "ncci_column1",
+            "ncci_column2",
+            "ncci_setting",
+            "claim__rendering_provider_name",
+            "claim__rendering_provider_npi",
+        )
+        .annotate(n=Count("*"), total=Sum("amount"))
+        .order_by("-total", "-n", "ncci_column1", "ncci_column2", "claim__rendering_provider_name")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    return [
+        PreventionRow(
+            category=r["category"],
+            category_label=vocabulary.category_label(r["category"]),
+            column1=r["ncci_column1"],
+            column2=r["ncci_column2"],
+            setting=r["ncci_setting"],
+            provider_name=r["claim__rendering_provider_name"],
+            provider_npi=r["claim__rendering_provider_npi"],
+            count=r["n"],
+            amount=_money(r["total"]),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,662 @@
+"""Managers' figures (issue 11): every figure computed by hand from a known set of rows and
+compared with the selectors, the API and the CSV export; the counting rules (an appeal of two
+lines counts once, a denial appealed at two levels counts twice, empty months are zero); team
+scoping; coders refused.
+
+The rows (remittance dates; amounts are the denied amounts):
+
+Team A (queue QA), payer P1 (remitted 2026-01-10):
+  C1 charge 1000: D1 11102 CO-97 modifier-may-apply 17000/11102 practitioner, Dr Ames, $200, modifier XS
+                  D2 11103 CO-97 modifier-may-apply 17000/11103 practitioner, Dr Ames, $150
+  C2 charge 500:  D3 99213 CO-16 missing-information $500, written off "Timely filing limit passed" on 01-31
+  C8 charge 120:  D7 99214 CO-16 missing-information $120, open
+  C7 a reversal (status 22) of C1: never billed, never counted
+Team A, payer P2 (remitted 2026-03-05):
+  C3 charge 400:  D4 20610 CO-97 not-appealable 20605/20610 hospital, Dr Bell, $400, open
+  C4 charge 300:  paid, no denial
+  C5 charge 250:  D5 64483 CO-50 medical-necessity $250
+Team B (queue QB), payer P1 (remitted 2026-01-12):
+  C6 charge 800:  D6 93308 CO-97 appealable 93306/93308 practitioner, Dr Cole, $800
+
+Appeals:
+  A1 (team A) D1+D2, first level, started 2026-01-20, decided 2026-02-15 partially paid $250
+     (shares, largest line first: D1 $200, D2 $50)
+  A2 (team A) D5, first level, started 2026-03-10, decided 2026-03-30 upheld
+  A3 (team A) D5 again, second level (from A2), started 2026-04-15, pending
+  A4 (team B) D6, first level, started 2026-01-25, decided 2026-02-20 overturned $800
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from appeals import analytics as appeal_figures
+from appeals import services as appeal_services
+from appeals.recovery import recovered_share_sql, recovered_shares
+from denials import analytics as denial_figures
+from denials import vocabulary as words
+from denials.analytics import FilterError, Filters, filters_parse
+from denials.models import (
+    AccessEvent,
+    ClaimPayment,
+    Denial,
+    Payer,
+    Provider,
+    Remittance,
+    RemittanceFile,
+    ServiceLine,
+    WorkQueue,
+)
+from tests.factories import PayerFactory
+
+pytestmark = pytest.mark.django_db
+
+JAN, MAR, JAN_B = dt.date(2026, 1, 10), dt.date(2026, 3, 5), dt.date(2026, 1, 12)
+TODAY = dt.date(2026, 4, 30)
+D = Decimal
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(12, 0)))
+
+
+class Rows:
+    """The world of the module docstring, built through the models and the appeals services."""
+
+    def __init__(self, *, team: Any, other_team: Any, manager: Any, other_manager: Any, admin: Any) -> None:
+        self.team, self.other_team = team, other_team
+        self.manager, self.other_manager, self.admin = manager, other_manager, admin
+        self.p1: Payer = PayerFactory(name="Lakeshore Health")  # type: ignore[assignment]
+        self.p2: Payer = PayerFactory(name="Prairie Mutual")  # type: ignore[assignment]
+        self.qa = WorkQueue.objects.create(name="QA", team=team)
+        self.qb = WorkQueue.objects.create(name="QB", team=other_team)
+        self.payee = Provider.objects.create(name="Riverside Clinic", npi="1234567893")
+        self.file = RemittanceFile.objects.create(original_name="t.835", content=b"", sha256="0" * 64, source="command")
+        r1 = self._remittance(self.p1, JAN, "r1")
+        r2 = self._remittance(self.p2, MAR, "r2")
+        r3 = self._remittance(self.p1, JAN_B, "r3")
+        c1 = self._claim(r1, 1, "1000", provider=("Dr Ames", "111"))
+        self.d1 = self._denial(
+            c1,
+            "11102",
+            "200",
+            "97",
+            words.BUNDLING_MODIFIER_MAY_APPLY,
+            self.qa,
+            edit=("17000", "11102", "practitioner"),
+        )
+        self.d2 = self._denial(
+            c1,
+            "11103",
+            "150",
+            "97",
+            words.BUNDLING_MODIFIER_MAY_APPLY,
+            self.qa,
+            edit=("17000", "11103", "practitioner"),
+        )
+        Denial.objects.filter(pk=self.d1.pk).update(chosen_modifier="XS")
+        c2 = self._claim(r1, 2, "500")
+        self.d3 = self._denial(c2, "99213", "500", "16", words.MISSING_INFORMATION, self.qa)
+        Denial.objects.filter(pk=self.d3.pk).update(
+            status=words.STATUS_WRITTEN_OFF,
+            resolution_reason="Timely filing limit passed",
+            worked_at=_at(dt.date(2026, 1, 31)),
+        )
+        c8 = self._claim(r1, 8, "120")
+        self.d7 = self._denial(c8, "99214", "120", "16", words.MISSING_INFORMATION, self.qa)
+        reversal = self._claim(r1, 7, "-1000", status="22")
+        assert reversal.status_code == "22"
+        c3 = self._claim(r2, 3, "400", provider=("Dr Bell", "222"))
+        self.d4 = self._denial(
+            c3, "20610", "400", "97", words.BUNDLING_NOT_APPEALABLE, self.qa, edit=("20605", "20610", "hospital")
+        )
+        self._claim(r2, 4, "300")
+        c5 = self._claim(r2, 5, "250")
+        self.d5 = self._denial(c5, "64483", "250", "50", words.MEDICAL_NECESSITY, self.qa)
+        c6 = self._claim(r3, 6, "800", provider=("Dr Cole", "333"))
+        self.d6 = self._denial(
+            c6, "93308", "800", "97", words.BUNDLING_APPEALABLE, self.qb, edit=("93306", "93308", "practitioner")
+        )
+
+        self.a1 = self._decided([self.d1, self.d2], dt.date(2026, 1, 20), dt.date(2026, 2, 15), "partially-paid", "250")
+        self.a2 = self._decided([self.d5], dt.date(2026, 3, 10), dt.date(2026, 3, 30), "upheld", "0")
+        self.a3 = appeal_services.appeal_next_level(appeal=self.a2, actor=self.manager)
+        type(self.a3).objects.filter(pk=self.a3.pk).update(created_at=_at(dt.date(2026, 4, 15)))
+        self.a4 = self._decided(
+            [self.d6], dt.date(2026, 1, 25), dt.date(2026, 2, 20), "overturned", "800", actor=self.other_manager
+        )
+        # Paid on appeal: the outcome was recorded the day the payer decided.
+        Denial.objects.filter(pk__in=[self.d1.pk, self.d2.pk]).update(worked_at=_at(dt.date(2026, 2, 15)))
+
+    def _remittance(self, payer: Payer, day: dt.date, key: str) -> Remittance:
+        return Remittance.objects.create(
+            file=self.file, dedupe_key=key, payer=payer, payee=self.payee, payment_amount=D("0"), payment_date=day
+        )
+
+    def _claim(
+        self, remittance: Remittance, seq: int, charge: str, *, status: str = "1", provider: tuple[str, str] = ("", "")
+    ) -> ClaimPayment:
+        return ClaimPayment.objects.create(
+            remittance=remittance,
+            sequence=seq,
+            payer=remittance.payer,
+            patient_control_number=f"PCN{seq}",
+            status_code=status,
+            charge=D(charge),
+            paid=D("0"),
+            rendering_provider_name=provider[0],
+            rendering_provider_npi=provider[1],
+        )
+
+    def _denial(
+        self,
+        claim: ClaimPayment,
+        code: str,
+        amount: str,
+        carc: str,
+        category: str,
+        queue: WorkQueue,
+        *,
+        edit: tuple[str, str, str] = ("", "", ""),
+    ) -> Denial:
+        line = ServiceLine.objects.create(
+            claim=claim, sequence=claim.service_lines.count() + 1, procedure_code=code, charge=D(amount), paid=D("0")
+        )
+        return Denial.objects.create(
+            claim=claim,
+            line=line,
+            payer=claim.payer,
+            kind=Denial.Kind.LINE_DENIED,
+            group_code="CO",
+            carc=carc,
+            amount=D(amount),
+            category=category,
+            queue=queue,
+            ncci_column1=edit[0],
+            ncci_column2=edit[1],
+            ncci_setting=edit[2],
+        )
+
+    def _decided(
+        self, denials: list[Denial], started: dt.date, decided: dt.date, outcome: str, amount: str, actor: Any = None
+    ) -> Any:
+        actor = actor or self.manager
+        appeal = appeal_services.appeal_create(denials=denials, actor=actor)
+        type(appeal).objects.filter(pk=appeal.pk).update(created_at=_at(started))
+        appeal.refresh_from_db()
+        for changes in (
+            {"status": "ready"},
+            {"status": "submitted", "submitted_on": started, "method": "portal"},
+            {"status": "decided", "outcome": outcome, "amount_recovered": D(amount), "decided_on": decided},
+        ):
+            appeal = appeal_services.appeal_update(
+                appeal=appeal, expected_version=appeal.version, actor=actor, **changes
+            )
+        return appeal
+
+
+@pytest.fixture
+def rows(team, other_team, manager, other_manager, admin_user, db):
+    return Rows(team=team, other_team=other_team, manager=manager, other_manager=other_manager, admin=admin_user)
+
+
+def _api(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def _csv(client: Any, table: str, query: str = "") -> list[dict[str, str]]:
+    response = client.get(f"/analytics/?format=csv&table={table}{query}")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+
+def _success(rows: list[Any]) -> dict[str, tuple]:
+    """label -> (appeals, won, partial, lost, pending, success_rate, at stake, recovered)."""
+    return {
+        r.label: (r.appeals, r.won, r.partial, r.lost, r.pending, r.success_rate, r.amount_at_stake, r.amount_recovered)
+        for r in rows
+    }
+
+
+# --- The recovered share: one rule, its SQL form, and what the denials stored ----------------------
+def test_recovered_shares_fill_the_largest_line_first_and_add_up_to_the_amount():
+    shares = recovered_shares(recovered=D("250"), lines=[("a", D("150"), 2), ("b", D("200"), 1), ("c", D("150"), 1)])
+    assert shares == {"b": D("200"), "c": D("50"), "a": D("0")}
+    assert sum(shares.values()) == D("250")
+    with pytest.raises(ValueError, match="negative"):
+        recovered_shares(recovered=D("-1"), lines=[])
+
+
+def test_the_sql_share_agrees_with_the_pure_rule_and_with_what_the_denials_stored(rows):
+    through = type(rows.a1).denials.through.objects.filter(appeal_id=rows.a1.pk)
+    sql = {
+        r["denial_id"]: r["share"] for r in through.annotate(share=recovered_share_sql()).values("denial_id", "share")
+    }
+    pure = recovered_shares(
+        recovered=rows.a1.amount_recovered, lines=[(d.pk, d.amount, d.pk) for d in (rows.d1, rows.d2)]
+    )
+    stored = dict(Denial.objects.filter(pk__in=[rows.d1.pk, rows.d2.pk]).values_list("pk", "recovered_amount"))
+    assert {k: D(v) for k, v in sql.items()} == pure == stored == {rows.d1.pk: D("200"), rows.d2.pk: D("50")}
+
+
+# --- Appeal success: every grouping by hand ------------------------------------------------------------
+EXPECTED_MANAGER_A = {
+    # label: (appeals, won, partial, lost, pending, success_rate, at stake, recovered)
+    "edit": {
+        "17000 / 11102": (1, 0, 1, 0, 0, 1.0, D("200"), D("200")),
+        "17000 / 11103": (1, 0, 1, 0, 0, 1.0, D("150"), D("50")),
+    },
+    # A1 covers two CO-97 lines: one appeal, the money of both lines.
+    "carc": {
+        "CO-97": (1, 0, 1, 0, 0, 1.0, D("350"), D("250")),
+        "CO-50": (2, 0, 0, 1, 1, 0.0, D("500"), D("0")),
+    },
+    "category": {
+        "Bundling: modifier may apply": (1, 0, 1, 0, 0, 1.0, D("350"), D("250")),
+        "Medical necessity": (2, 0, 0, 1, 1, 0.0, D("500"), D("0")),
+    },
+    "payer": {
+        "Lakeshore Health": (1, 0, 1, 0, 0, 1.0, D("350"), D("250")),
+        "Prairie Mutual": (2, 0, 0, 1, 1, 0.0, D("500"), D("0")),
+    },
+    # D1 carries XS; D2 and D5 none: A1 counts once in each group it has lines in.
+    "modifier": {
+        "XS": (1, 0, 1, 0, 0, 1.0, D("200"), D("200")),
+        "No modifier recorded": (3, 0, 1, 1, 1, 0.5, D("650"), D("50")),
+    },
+    # D5 appealed at two levels: two appeals, each counted once.
+    "level": {
+        "First-level appeal": (2, 0, 1, 1, 0, 0.5, D("600"), D("250")),
+        "Second-level appeal": (1, 0, 0, 0, 1, None, D("250"), D("0")),
+    },
+    "specialty": {
+        "Dermatology": (1, 0, 1, 0, 0, 1.0, D("350"), D("250")),
+        "Pain management": (2, 0, 0, 1, 1, 0.0, D("500"), D("0")),
+    },
+    # Started in January, March and April: February is there, with zeros.
+    "month": {
+        "2026-01": (1, 0, 1, 0, 0, 1.0, D("350"), D("250")),
+        "2026-02": (0, 0, 0, 0, 0, None, D("0"), D("0")),
+        "2026-03": (1, 0, 0, 1, 0, 0.0, D("250"), D("0")),
+        "2026-04": (1, 0, 0, 0, 1, None, D("250"), D("0")),
+    },
+}
+
+
+@pytest.mark.parametrize("by", sorted(EXPECTED_MANAGER_A))
+def test_appeal_success_by_each_grouping_matches_the_figures_worked_by_hand(rows, by):
+    found = appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by=by)
+    assert _success(found) == EXPECTED_MANAGER_A[by]
+
+
+def test_appeal_success_by_coder_names_who_started_the_appeals(rows):
+    found = appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="coder")
+    assert _success(found) == {rows.manager.username: (3, 0, 1, 1, 1, 0.5, D("850"), D("250"))}
+
+
+def test_months_are_listed_in_order_with_the_empty_month_as_zero(rows):
+    found = appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="month")
+    assert [r.label for r in found] == ["2026-01", "2026-02", "2026-03", "2026-04"]
+    ranged = appeal_figures.appeal_success(
+        user=rows.manager, filters=Filters(date_from=dt.date(2025, 12, 1), date_to=dt.date(2026, 2, 28)), by="month"
+    )
+    assert [(r.label, r.appeals) for r in ranged] == [("2025-12", 0), ("2026-01", 1), ("2026-02", 0)]
+
+
+def test_an_admin_sees_every_team_and_a_manager_only_their_own(rows):
+    admin = _success(appeal_figures.appeal_success(user=rows.admin, filters=Filters(), by="payer"))
+    assert admin["Lakeshore Health"] == (2, 1, 1, 0, 0, 1.0, D("1150"), D("1050"))
+    other = _success(appeal_figures.appeal_success(user=rows.other_manager, filters=Filters(), by="payer"))
+    assert other == {"Lakeshore Health": (1, 1, 0, 0, 0, 1.0, D("800"), D("800"))}
+    team_b_only = appeal_figures.appeal_success(user=rows.admin, filters=Filters(team_id=rows.other_team.pk), by="edit")
+    assert _success(team_b_only) == {"93306 / 93308": (1, 1, 0, 0, 0, 1.0, D("800"), D("800"))}
+
+
+def test_a_withdrawn_appeal_is_neither_pending_nor_decided(rows):
+    appeal = appeal_services.appeal_create(denials=[rows.d7], actor=rows.manager)
+    appeal_services.appeal_update(
+        appeal=appeal, expected_version=appeal.version, actor=rows.manager, status="withdrawn"
+    )
+    row = appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="category")
+    missing = next(r for r in row if r.keys == {"category": words.MISSING_INFORMATION})
+    assert (missing.appeals, missing.withdrawn, missing.pending, missing.decided, missing.success_rate) == (
+        1,
+        1,
+        0,
+        0,
+        None,
+    )
+
+
+def test_recovered_by_month_of_decision_and_the_yield(rows):
+    months = appeal_figures.recovered_by_month(user=rows.manager, filters=Filters())
+    assert [(m.month, m.appeals_decided, m.amount_recovered, m.decided_at_stake) for m in months] == [
+        ("2026-02", 1, D("250"), D("350")),
+        ("2026-03", 1, D("0"), D("250")),
+    ]
+    assert months[0].recovery_yield == round(250 / 350, 4)
+    totals = appeal_figures.appeal_totals(user=rows.manager, filters=Filters())
+    assert (totals.appeals, totals.amount_recovered, totals.decided_at_stake) == (3, D("250"), D("600"))
+    assert totals.recovery_yield == round(250 / 600, 4)
+
+
+def test_bundling_first_level_success_counts_first_level_bundling_appeals_only(rows):
+    mine = appeal_figures.bundling_first_level_success(user=rows.manager, filters=Filters())
+    assert (mine.appeals, mine.partial, mine.success_rate) == (1, 1, 1.0)
+    every = appeal_figures.bundling_first_level_success(user=rows.admin, filters=Filters())
+    assert (every.appeals, every.won, every.partial) == (2, 1, 1)
+
+
+# --- Denial figures by hand ------------------------------------------------------------------------------
+def _counts(found: list[Any]) -> dict[str, tuple[int, Decimal]]:
+    return {r.label: (r.count, r.amount) for r in found}
+
+
+def test_denials_by_category_payer_month_and_carc(rows):
+    f, m = Filters(), rows.manager
+    assert _counts(denial_figures.denial_counts(user=m, filters=f, by="category")) == {
+        "Missing information": (2, D("620")),
+        "Bundling: not appealable": (1, D("400")),
+        "Bundling: modifier may apply": (2, D("350")),
+        "Medical necessity": (1, D("250")),
+    }
+    assert _counts(denial_figures.denial_counts(user=m, filters=f, by="payer")) == {
+        "Lakeshore Health": (4, D("970")),
+        "Prairie Mutual": (2, D("650")),
+    }
+    months = denial_figures.denial_counts(user=m, filters=f, by="month")
+    assert [(r.label, r.count, r.amount) for r in months] == [
+        ("2026-01", 4, D("970")),
+        ("2026-02", 0, D("0")),
+        ("2026-03", 2, D("650")),
+    ]
+    assert _counts(denial_figures.denial_counts(user=m, filters=f, by="carc")) == {
+        "97": (3, D("750")),
+        "16": (2, D("620")),
+        "50": (1, D("250")),
+    }
+
+
+def test_filters_narrow_the_denials(rows):
+    m = rows.manager
+    by_payer = denial_figures.denial_counts(user=m, filters=Filters(payer_id=rows.p2.pk), by="category")
+    assert _counts(by_payer) == {"Bundling: not appealable": (1, D("400")), "Medical necessity": (1, D("250"))}
+    hospital = denial_figures.denial_counts(user=m, filters=Filters(setting="hospital"), by="carc")
+    assert _counts(hospital) == {"97": (1, D("400"))}
+    derm = denial_figures.denial_counts(user=m, filters=Filters(specialty="Dermatology"), by="category")
+    assert _counts(derm) == {"Bundling: modifier may apply": (2, D("350"))}
+    march = denial_figures.denial_counts(
+        user=m, filters=Filters(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 31)), by="month"
+    )
+    assert [(r.label, r.count) for r in march] == [("2026-03", 2)]
+
+
+def test_denial_rate_is_denied_over_billed_by_claims_and_by_dollars(rows):
+    # Billed: C1 1000, C2 500, C8 120, C3 400, C4 300, C5 250, C6 800 (the reversal C7 is not a claim billed).
+    mine = denial_figures.denial_rate(user=rows.manager, filters=Filters())
+    assert (mine.claims, mine.billed, mine.denied_claims, mine.denied) == (7, D("3370"), 5, D("1620"))
+    assert mine.count_rate == round(5 / 7, 4) and mine.dollar_rate == round(1620 / 3370, 4)
+    every = denial_figures.denial_rate(user=rows.admin, filters=Filters())
+    assert (every.claims, every.denied_claims, every.denied) == (7, 6, D("2420"))
+    # By specialty, billed means that specialty's lines: Dermatology is C1's two denied lines.
+    derm = denial_figures.denial_rate(user=rows.manager, filters=Filters(specialty="Dermatology"))
+    assert (derm.claims, derm.billed, derm.denied_claims, derm.denied) == (1, D("350"), 1, D("350"))
+
+
+def test_write_offs_days_to_resolve_and_aging(rows):
+    m, f = rows.manager, Filters()
+    assert _counts(denial_figures.write_offs(user=m, filters=f)) == {"Timely filing limit passed": (1, D("500"))}
+    # D3: Jan 10 -> Jan 31 = 21 days; D1 and D2: Jan 10 -> Feb 15 = 36 days each.
+    days = denial_figures.days_to_resolve(user=m, filters=f)
+    assert (days.denials, days.average_days) == (3, 31.0)
+    # Open on 2026-04-30: D4 (remitted Mar 5: 56 days) and D7 (Jan 10: 110 days); D5 is under appeal.
+    buckets = denial_figures.aging(user=m, filters=f, today=TODAY)
+    assert [(b.key, b.count, b.amount) for b in buckets] == [
+        ("0-30", 0, D("0")),
+        ("31-60", 1, D("400")),
+        ("61-90", 0, D("0")),
+        ("91-", 1, D("120")),
+    ]
+
+
+def test_prevention_lists_indicator_0_and_missing_modifier_denials_by_pair_and_provider(rows):
+    found = denial_figures.prevention(user=rows.manager, filters=Filters())
+    assert [(r.category, r.column1, r.column2, r.provider_name, r.count, r.amount) for r in found] == [
+        (words.BUNDLING_NOT_APPEALABLE, "20605", "20610", "Dr Bell", 1, D("400")),
+        (words.BUNDLING_MODIFIER_MAY_APPLY, "17000", "11102", "Dr Ames", 1, D("200")),
+        (words.BUNDLING_MODIFIER_MAY_APPLY, "17000", "11103", "Dr Ames", 1, D("150")),
+    ]
+    # Team B's appealable bundling denial is not a prevention row, and never a manager A's.
+    assert all(r.provider_name != "Dr Cole" for r in denial_figures.prevention(user=rows.admin, filters=Filters()))
+
+
+# --- Filters ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("params", "param", "why"),
+    [
+        ({"from": "2026-13-01"}, "from", "not a date"),
+        ({"from": "2026-03-01", "to": "2026-02-01"}, "to", "before the start"),
+        ({"payer": "abc"}, "payer", "not an id"),
+        ({"payer": "999999"}, "payer", "no payer"),
+        ({"setting": "moon"}, "setting", "not an NCCI setting"),
+        ({"specialty": "Astrology"}, "specialty", "not a specialty"),
+    ],
+)
+def test_bad_filters_name_the_parameter_and_why(rows, params, param, why):
+    with pytest.raises(FilterError) as error:
+        filters_parse(params=params, user=rows.manager)
+    assert error.value.param == param and why in error.value.message
+
+
+def test_a_manager_cannot_ask_for_another_teams_figures(rows):
+    with pytest.raises(FilterError, match="not one of the teams"):
+        filters_parse(params={"team": str(rows.other_team.pk)}, user=rows.manager)
+    assert filters_parse(params={"team": str(rows.other_team.pk)}, user=rows.admin).team_id == rows.other_team.pk
+    assert filters_parse(params={"specialty": "dermatology"}, user=rows.manager).specialty == "Dermatology"
+
+
+# --- The API, the page and the CSV agree with the selectors ------------------------------------------------
+def test_the_appeal_success_api_answers_the_selectors_figures(rows):
+    response = _api(rows.manager).get("/api/analytics/appeal-success/?by=edit")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["by"] == "edit"
+    assert body["results"] == [
+        {
+            "column1": "17000",
+            "column2": "11102",
+            "label": "17000 / 11102",
+            "appeals": 1,
+            "won": 0,
+            "partial": 1,
+            "lost": 0,
+            "pending": 0,
+            "withdrawn": 0,
+            "decided": 1,
+            "success_rate": 1.0,
+            "amount_at_stake": "200.00",
+            "decided_at_stake": "200.00",
+            "amount_recovered": "200.00",
+            "recovery_yield": 1.0,
+        },
+        {
+            "column1": "17000",
+            "column2": "11103",
+            "label": "17000 / 11103",
+            "appeals": 1,
+            "won": 0,
+            "partial": 1,
+            "lost": 0,
+            "pending": 0,
+            "withdrawn": 0,
+            "decided": 1,
+            "success_rate": 1.0,
+            "amount_at_stake": "150.00",
+            "decided_at_stake": "150.00",
+            "amount_recovered": "50.00",
+            "recovery_yield": round(50 / 150, 4),
+        },
+    ]
+
+
+@pytest.mark.parametrize("by", sorted(EXPECTED_MANAGER_A))
+def test_api_and_csv_agree_with_the_selectors_for_every_grouping(rows, client, by):
+    expected = EXPECTED_MANAGER_A[by]
+    results = _api(rows.manager).get(f"/api/analytics/appeal-success/?by={by}").json()["results"]
+    assert {
+        r["label"]: (
+            r["appeals"],
+            r["won"],
+            r["partial"],
+            r["lost"],
+            r["pending"],
+            r["success_rate"],
+            D(r["amount_at_stake"]),
+            D(r["amount_recovered"]),
+        )
+        for r in results
+    } == expected
+    client.force_login(rows.manager)
+    table = _csv(client, f"appeal-success-{by}")
+    first = "Column 1" if by == "edit" else next(iter(table[0])) if table else ""
+    assert len(table) == len(expected)
+    for line in table:
+        label = f"{line['Column 1']} / {line['Column 2']}" if by == "edit" else line[first]
+        appeals, won, partial, lost, pending, rate, at_stake, recovered = expected[label]
+        assert (int(line["Appeals"]), int(line["Won"]), int(line["Partly won"]), int(line["Lost"])) == (
+            appeals,
+            won,
+            partial,
+            lost,
+        )
+        assert int(line["Pending"]) == pending
+        assert line["Success rate"] == ("" if rate is None else str(rate))
+        assert D(line["At stake"]) == at_stake and D(line["Recovered"]) == recovered
+
+
+def test_the_denials_api_and_csv_agree(rows, client):
+    results = _api(rows.manager).get("/api/analytics/denials/?by=month").json()["results"]
+    assert [(r["month"], r["count"], r["amount"]) for r in results] == [
+        ("2026-01", 4, "970.00"),
+        ("2026-02", 0, "0.00"),
+        ("2026-03", 2, "650.00"),
+    ]
+    payers = _api(rows.manager).get("/api/analytics/denials/?by=payer").json()["results"]
+    assert payers[0] == {"payer_id": rows.p1.pk, "label": "Lakeshore Health", "count": 4, "amount": "970.00"}
+    client.force_login(rows.manager)
+    lines = _csv(client, "denials-month")
+    assert [(r["Month (remittance date)"], r["Denials"], r["Dollars"]) for r in lines] == [
+        ("2026-01", "4", "970.00"),
+        ("2026-02", "0", "0.00"),
+        ("2026-03", "2", "650.00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("by=colour", "by"),
+        ("", "by"),
+        ("by=edit&from=yesterday", "from"),
+        ("by=edit&payer=x", "payer"),
+        ("by=edit&colour=red", "colour"),
+    ],
+)
+def test_the_api_answers_400_naming_the_bad_parameter(rows, query, param):
+    response = _api(rows.manager).get(f"/api/analytics/appeal-success/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [param]
+
+
+def test_the_api_refuses_coders_and_scopes_managers(rows, coder):
+    assert _api(coder).get("/api/analytics/appeal-success/?by=edit").status_code == 403
+    assert _api(coder).get("/api/analytics/denials/?by=month").status_code == 403
+    other = _api(rows.other_manager).get("/api/analytics/denials/?by=category").json()["results"]
+    assert other == [
+        {"category": words.BUNDLING_APPEALABLE, "label": "Bundling: appealable", "count": 1, "amount": "800.00"}
+    ]
+    refused = _api(rows.manager).get(f"/api/analytics/denials/?by=category&team={rows.other_team.pk}")
+    assert refused.status_code == 400 and list(refused.json()["errors"]) == ["team"]
+
+
+def test_the_dashboard_shows_the_figures_and_links_them_to_their_rows(rows, client):
+    client.force_login(rows.manager)
+    response = client.get("/analytics/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "17000" in page and "11102" in page
+    assert "/appeals/?column1=17000&amp;column2=11102" in page
+    assert "/worklist/?queue=all&amp;status=all&amp;category=missing-information" in page
+    assert "/worklist/?queue=all&amp;age=91-" in page
+    assert "/ncci/scrub/?line-0-code=20605&amp;line-1-code=20610&amp;setting=hospital" in page
+    assert "Change Healthcare" in page and "Premier" in page
+    assert "vendor/chartjs/chart.umd.min.js" in page and "<script>" not in page
+    # Team B's numbers are nowhere on team A's page.
+    assert "93308" not in page and "Dr Cole" not in page
+
+
+def test_the_page_and_the_csv_show_the_same_rows(rows, client):
+    client.force_login(rows.manager)
+    tables_shown = client.get("/analytics/").context["tables"]
+    for table_id in ("appeal-success-edit", "denials-category", "aging", "prevention", "recovered", "denial-rate"):
+        table = tables_shown[table_id]
+        lines = _csv(client, table_id)
+        assert len(lines) == len(table.rows) > 0, table_id
+        for line, row in zip(lines, table.rows, strict=True):
+            from appeals.analytics_tables import csv_value
+
+            assert list(line.values()) == [csv_value(c, col) for c, col in zip(row, table.columns, strict=True)]
+
+
+def test_a_csv_export_is_recorded_as_an_export(rows, client):
+    client.force_login(rows.manager)
+    before = AccessEvent.objects.filter(action=AccessEvent.Action.EXPORT).count()
+    _csv(client, "prevention")
+    events = AccessEvent.objects.filter(action=AccessEvent.Action.EXPORT)
+    assert events.count() == before + 1
+    latest = events.order_by("-id").first()
+    assert latest is not None and "table=prevention" in latest.path
+    assert client.get("/analytics/?format=csv&table=nope").status_code == 400
+
+
+def test_the_page_names_a_bad_filter(rows, client):
+    client.force_login(rows.manager)
+    response = client.get("/analytics/?from=2026-99-01")
+    assert response.status_code == 400
+    assert "from" in response.content.decode() and "not a date" in response.content.decode()
+
+
+def test_coders_get_404_and_managers_land_on_the_dashboard(rows, client, coder):
+    client.force_login(coder)
+    assert client.get("/analytics/").status_code == 404
+    assert client.get("/analytics/?format=csv&table=prevention").status_code == 404
+    assert client.get("/")["Location"] != "/analytics/"
+    client.force_login(rows.manager)
+    assert client.get("/")["Location"] == "/analytics/"
+    client.force_login(rows.admin)
+    assert client.get("/")["Location"] == "/analytics/"
+
+
+def test_another_teams_manager_sees_none_of_team_as_numbers(rows, client):
+    client.force_login(rows.other_manager)
+    page = client.get("/analytics/").content.decode()
+    assert "93308" in page
+    for team_a_only in ("11102", "20610", "Dr Ames", "Dr Bell", "Timely filing"):
+        assert team_a_only not in page, team_a_only
+
+
+def test_the_dashboard_reads_in_a_bounded_number_of_queries(rows, client, django_assert_max_num_queries):
+    client.force_login(rows.manager)
+    with django_assert_max_num_queries(30):  # 23 today: one GROUP BY per table, plus session and names
+        assert client.get("/analytics/").status_code == 200
