@@ -96,7 +96,7 @@ from appeals import vocabulary as v
 from appeals.models import Appeal, AppealFollowUp
 from appeals.services import Decision, appeals_decide_many
 from denials.models import Adjustment, ClaimPayment, Denial, ServiceLine
-from denials.services.appeal_outcomes import audit_row, audit_rows_insert
+from denials.services.audit import audit_row, audit_rows_insert
 from denials.services.follow_ups import Attachment, denials_attach_to_appeals
 
 logger = logging.getLogger(__name__)

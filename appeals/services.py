@@ -21,19 +21,17 @@ from appeals.level_table import level_table
 from appeals.models import Appeal
 from appeals.recovery import recovered_shares
 from denials import vocabulary as denial_words
+from denials.bulk import changed_copy, versioned_rows_update
 from denials.models import Denial
 from denials.selectors import denials_visible_to
 from denials.services import DenialActionRefused, audit_record
 from denials.services.appeal_outcomes import (
     AppealOutcome,
-    audit_row,
-    audit_rows_insert,
-    changed_copy,
     denials_record_appeal_outcomes,
     denials_return_from_appeal,
     denials_send_to_appeal,
-    versioned_rows_update,
 )
+from denials.services.audit import audit_row, audit_rows_insert
 
 
 class AppealRefused(Exception):

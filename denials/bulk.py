@@ -171,3 +171,78 @@ def insert_values(model: type[models.Model], names: Sequence[str], rows: Sequenc
             marks = ", ".join(["%s"] * (len(given) + len(rest) + 1))
             cursor.executemany(f'INSERT INTO "{table}" ("id", {columns}) VALUES ({marks})', prepared)  # noqa: S608
     return ids
+
+
+#: Rows per ``UPDATE ... FROM (VALUES ...)`` statement (PostgreSQL takes 65,535 parameters).
+VALUES_ROWS = 2000
+
+
+def versioned_rows_update(model: type[models.Model], rows: Sequence[tuple[Any, int]], fields: Sequence[str]) -> None:
+    """Write ``fields``, ``version`` and ``updated_at`` of each ``(instance, version read)``
+    in one statement, each row only if it is still at the version read. The caller holds the
+    rows' locks (``select_for_update`` in this transaction), so every row matches; if one does
+    not, the version moved under the lock, and the whole write is refused (``RuntimeError``:
+    the caller's transaction rolls back), never merged.
+
+    PostgreSQL: one ``UPDATE ... FROM (VALUES ...)`` (the values cast to the columns' types);
+    elsewhere one prepared UPDATE run for every row."""
+    if not rows:
+        return
+    names = [*fields, "version", "updated_at"]
+    columns = [model._meta.get_field(name) for name in names]
+    table = model._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    params = [
+        (
+            obj.pk,
+            version,
+            # PostgreSQL takes the plain values (str, Decimal, date, datetime) as they are.
+            *(
+                getattr(obj, f.attname) if postgres else f.get_db_prep_save(getattr(obj, f.attname), connection)  # type: ignore[union-attr]
+                for f in columns
+            ),
+        )
+        for obj, version in rows
+    ]
+    matched = 0
+    with connection.cursor() as cursor:
+        if postgres:
+            quoted = [f'"{f.column}"' for f in columns]  # type: ignore[union-attr]
+            sets = ", ".join(
+                f"{c} = CAST(v.{c} AS {f.db_type(connection)})"  # type: ignore[union-attr]
+                for c, f in zip(quoted, columns, strict=True)
+            )
+            row_marks = "(" + ", ".join(["%s"] * (len(columns) + 2)) + ")"
+            for start in range(0, len(params), VALUES_ROWS):
+                chunk = params[start : start + VALUES_ROWS]
+                cursor.execute(
+                    f'UPDATE "{table}" AS t SET {sets} FROM (VALUES {", ".join([row_marks] * len(chunk))}) '  # noqa: S608
+                    f'AS v("id", "read_version", {", ".join(quoted)}) '
+                    f'WHERE t."id" = v."id" AND t."version" = v."read_version"',
+                    [value for row in chunk for value in row],
+                )
+                matched += cursor.rowcount
+        else:
+            assignments = ", ".join(f'"{f.column}" = %s' for f in columns)  # type: ignore[union-attr]
+            cursor.executemany(
+                f'UPDATE "{table}" SET {assignments} WHERE "id" = %s AND "version" = %s',  # noqa: S608
+                [(*row[2:], row[0], row[1]) for row in params],
+            )
+            matched = cursor.rowcount
+    if matched != len(rows):
+        raise RuntimeError(
+            f"{len(rows) - matched} of {len(rows)} {model._meta.verbose_name_plural} changed under their row lock; "
+            f"nothing was saved."
+        )
+
+
+def changed_copy(instance: M, changes: dict[str, Any], *, now: dt.datetime) -> M:
+    """A copy of a locked row with ``changes`` applied, one version up and updated ``now``: the
+    row as a batched write (``versioned_rows_update``) stores it, for its audit row."""
+    fresh = instance.__class__.__new__(instance.__class__)
+    fresh.__dict__.update(instance.__dict__)  # a shallow copy (``copy.copy`` of a model pickles it: slow)
+    for name, value in changes.items():
+        setattr(fresh, name, value)
+    fresh.version = instance.version + 1  # type: ignore[attr-defined]
+    fresh.updated_at = now  # type: ignore[attr-defined]
+    return fresh

@@ -136,9 +136,7 @@ def test_worklist_and_denial_pages_require_sign_in(client, worked):
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_home_sends_coders_to_their_worklist_and_managers_and_admins_to_the_dashboard(
-    coder, admin_user, client_for
-):
+def test_home_sends_coders_to_their_worklist_and_managers_and_admins_to_the_dashboard(coder, admin_user, client_for):
     """A coder on a team starts at the worklist; managers and admins at the dashboard (issue 11)."""
     assert client_for(coder).get("/")["Location"] == reverse("denials:worklist")
     assert client_for(admin_user).get("/")["Location"] == reverse("analytics:dashboard")

@@ -16,14 +16,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from denials.bulk import changed_copy, versioned_rows_update
 from denials.models import Denial
-from denials.services.appeal_outcomes import (
-    audit_row,
-    audit_rows_insert,
-    changed_copy,
-    denials_lock,
-    versioned_rows_update,
-)
+from denials.services.appeal_outcomes import denials_lock
+from denials.services.audit import audit_row, audit_rows_insert
 from denials.services.worklist import _snapshot
 
 
