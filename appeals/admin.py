@@ -8,6 +8,8 @@
 - Letter templates: edit with history, and a **preview** that writes the letter with a real
   appeal or denial the admin may see, showing a template error in plain words.
 - Follow-ups: read-only (written by the 835 ingest).
+- Reference lines: the published figures the managers' dashboard shows beside the team's own;
+  edit the wording, figure or source, or untick "shown" to hide one (with history).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from appeals import services
 from appeals.letters import LetterTemplateError, context_help, letter_render
-from appeals.models import Appeal, AppealFollowUp, AppealLevelRule, LetterTemplate
+from appeals.models import Appeal, AppealFollowUp, AppealLevelRule, LetterTemplate, ReferenceLine
 from appeals.package import appeal_package, denial_package
 from appeals.selectors import appeals_visible_to
 from denials.admin import RecordsViews
@@ -149,6 +151,17 @@ def _preview_record(request: HttpRequest, *, appeal_id: str, denial_id: str) -> 
         return None, f"“{denial_id}” is not a denial number."
     denial = denials_visible_to(user=request.user).filter(pk=int(denial_id)).select_related("payer").first()
     return (denial, "") if denial else (None, f"No denial {denial_id} that you may see.")
+
+
+@admin.register(ReferenceLine)
+class ReferenceLineAdmin(SimpleHistoryAdmin):
+    list_display = ("label", "measures", "low", "high", "source", "shown", "position")
+    list_editable = ("shown", "position")
+    list_filter = ("measures", "shown")
+    search_fields = ("label", "source")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("key",) if obj is not None else ()
 
 
 @admin.register(AppealFollowUp)

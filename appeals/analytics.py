@@ -26,11 +26,11 @@ Definitions:
   the same for decided appeals only; **amount_recovered**: each line's share of its appeal's
   recovered amount (``appeals.recovery``: largest line first, the rule that hands outcomes to the
   denials), decided appeals only. **Recovery yield** = recovered / decided_at_stake.
-- **Modifier used**: the modifier stored on the denial for the corrected line
-  (``Denial.chosen_modifier``); blank is "No modifier recorded". The package's choice
-  (``appeals.package.corrected_line_modifier``) also reads saved passages, which the database
-  cannot group by without re-deriving the rule: /tmp/merge/analytics.md asks for the package's
-  modifier to be stored when an appeal is sent.
+- **Modifier used**: for an appeal that was sent, the modifier its package asked the payer to
+  read on that line's corrected line, kept when it was sent (``appeals.models.SentModifier``);
+  for one not sent yet (or sent before those were kept), the modifier the team chose on the
+  denial (``Denial.chosen_modifier``, which the package takes first). Blank is "No modifier
+  recorded". ``modifier_used_sql`` is the one expression; the appeals list filters on it.
 """
 
 from __future__ import annotations
@@ -123,6 +123,18 @@ class SuccessRow:
         return round(float(self.amount_recovered / self.decided_at_stake), 4) if self.decided_at_stake > 0 else None
 
 
+def modifier_used_sql(appeal: str = "appeal_id", denial: str = "denial_id") -> Any:
+    """ "Modifier used" of one appeal's line (see the module docstring), as SQL over rows naming the
+    appeal and the denial (``Appeal.denials.through`` by default)."""
+    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from appeals.models import SentModifier
+
+    sent = SentModifier.objects.filter(appeal_id=OuterRef(appeal), denial_id=OuterRef(denial)).values("modifier")[:1]
+    return Coalesce(Subquery(sent, output_field=CharField()), F("denial__chosen_modifier"), output_field=CharField())
+
+
 def appeal_lines_for_figures(*, user: Any, filters: Filters, by_decision: bool = False) -> QuerySet[Any]:
     """The appeals' lines behind every appeal figure: visible, filtered denials' through rows,
     of appeals started (or, ``by_decision``, decided) in the date range."""
@@ -187,7 +199,8 @@ def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = 
     elif by == "category":
         fields = ("denial__category",)
     elif by == "modifier":
-        fields = ("denial__chosen_modifier",)
+        lines = lines.annotate(modifier_used=modifier_used_sql())
+        fields = ("modifier_used",)
     elif by == "payer":
         fields = ("appeal__claim__payer_id",)
     elif by == "level":
@@ -226,7 +239,7 @@ def _keys_and_label(by: str, r: dict[str, Any]) -> tuple[dict[str, Any], str]:
         slug = r["denial__category"] or ""
         return {"category": slug}, denial_words.category_label(slug)
     if by == "modifier":
-        modifier = r["denial__chosen_modifier"] or ""
+        modifier = r["modifier_used"] or ""
         return {"modifier": modifier}, modifier or "No modifier recorded"
     if by == "payer":
         return {"payer_id": r["appeal__claim__payer_id"]}, ""

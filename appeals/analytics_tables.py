@@ -89,31 +89,73 @@ class Table:
 
 
 # --- Links -------------------------------------------------------------------------------------
-def _unfilterable(filters: Filters, supported: set[str]) -> bool:
-    used = set(filters.as_params())
-    return bool(used - supported)
+def _clip(filters: Filters, first: dt.date | None, last: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
+    """A group's own date range (a month) inside the filter's range."""
+    low = max((d for d in (first, filters.date_from) if d is not None), default=None)
+    high = min((d for d in (last, filters.date_to) if d is not None), default=None)
+    return low, high
+
+
+def month_range(month: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of "YYYY-MM" (None for anything else, e.g. "no date")."""
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        return None
+    following = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, following - dt.timedelta(days=1)
 
 
 def worklist_link(
-    filters: Filters, *, active_only: bool = False, params: dict[str, str] | None = None, **more: str
+    filters: Filters,
+    *,
+    active_only: bool = False,
+    params: dict[str, str] | None = None,
+    dates: tuple[dt.date | None, dt.date | None] | None = None,
+    **more: str,
 ) -> str:
-    """The worklist with these filters (every queue the user may see), or "" when a filter in
-    force has no worklist equivalent."""
-    if _unfilterable(filters, {"payer"}):
-        return ""
+    """The worklist showing exactly the denials a number counts: every queue the user may see,
+    any status (``active_only``: the work still to do), the dashboard's filters (remittance
+    dates, payer, team, setting, specialty) and the group's own keys. ``dates``: the group's
+    own remittance-date range (a month), kept inside the filter's."""
+    low, high = _clip(filters, *(dates or (None, None)))
     query = {"queue": "all", **({} if active_only else {"status": "all"})}
-    if filters.payer_id:
-        query["payer"] = str(filters.payer_id)
-    query.update({k: v for k, v in {**(params or {}), **more}.items() if v})
-    return f"{reverse('denials:worklist')}?{urlencode(query)}"
+    query.update(
+        {
+            "remitted_from": low.isoformat() if low else "",
+            "remitted_to": high.isoformat() if high else "",
+            "payer": str(filters.payer_id) if filters.payer_id else "",
+            "team": str(filters.team_id) if filters.team_id else "",
+            "setting": filters.setting,
+            "specialty": filters.specialty,
+        }
+    )
+    query.update({**(params or {}), **more})
+    return f"{reverse('denials:worklist')}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
-def appeals_link(filters: Filters, **params: str) -> str:
-    """The appeals list with these filters, or "" when one has no equivalent there."""
-    if _unfilterable(filters, {"payer"}):
-        return ""
-    query = {"payer": str(filters.payer_id)} if filters.payer_id else {}
-    query.update({k: v for k, v in params.items() if v})
+def appeals_link(
+    filters: Filters,
+    *,
+    by_decision: bool = False,
+    dates: tuple[dt.date | None, dt.date | None] | None = None,
+    **params: str,
+) -> str:
+    """The appeals list showing exactly the appeals a number counts: the dashboard's filters
+    (start date, or with ``by_decision`` the decision date; payer, team, setting, specialty) and
+    the group's own keys (``appeals.filters``)."""
+    low, high = _clip(filters, *(dates or (None, None)))
+    prefix = "decided" if by_decision else "started"
+    query = {
+        f"{prefix}_from": low.isoformat() if low else "",
+        f"{prefix}_to": high.isoformat() if high else "",
+        "payer": str(filters.payer_id) if filters.payer_id else "",
+        "team": str(filters.team_id) if filters.team_id else "",
+        "setting": filters.setting,
+        "specialty": filters.specialty,
+        **params,
+    }
+    query = {k: v for k, v in query.items() if v}
     return f"{reverse('appeals:list')}?{urlencode(query)}" if query else reverse("appeals:list")
 
 
@@ -139,29 +181,56 @@ SUCCESS_COLUMNS = [
 ]
 
 
-def _appeal_link_params(by: str, row: SuccessRow) -> dict[str, str] | None:
-    """The appeals list's filters for one group, or None when the list has no such filter."""
+def _appeal_link_params(by: str, row: SuccessRow) -> dict[str, Any] | None:
+    """The appeals list's filters for one group, or None for a group no list can show (an appeal
+    nobody is recorded as starting; a month with no date)."""
+    keys = row.keys
     if by == "edit":
-        return {"column1": row.keys["column1"], "column2": row.keys["column2"]}
+        return {"column1": keys["column1"], "column2": keys["column2"]}
+    if by == "carc":
+        return {"carc": f"{keys['group_code']}-{keys['carc']}" if keys["group_code"] else keys["carc"]}
+    if by == "category":
+        return {"category": keys["category"]} if keys["category"] else None
+    if by == "modifier":
+        return {"modifier": keys["modifier"] or "none"}
     if by == "payer":
-        return {"payer": str(row.keys["payer_id"])}
+        return {"payer": str(keys["payer_id"])}
     if by == "level":
-        return {"level": row.keys["level"]}
-    return None  # CARC, category, modifier, specialty, month; "coder" there also means assignee
+        return {"level": keys["level"]}
+    if by == "coder":
+        return {"created_by": str(keys["coder_id"])} if keys["coder_id"] is not None else None
+    if by == "specialty":
+        return {"specialty": keys["specialty"]}
+    span = month_range(keys["month"])
+    return {"dates": span} if span is not None else None
 
 
-def _success_cells(row: SuccessRow, href: str) -> list[Cell]:
+def _success_cells(row: SuccessRow, link: Any) -> list[Cell]:
+    """``link(outcome)``: the list behind a cell ("" for none); rates and recovered money count
+    the decided appeals, at stake every appeal of the group."""
     return [
-        Cell(row.appeals, href),
-        Cell(row.won),
-        Cell(row.partial),
-        Cell(row.lost),
-        Cell(row.pending),
-        Cell(row.withdrawn),
-        Cell(row.success_rate),
-        Cell(row.amount_at_stake),
-        Cell(row.amount_recovered),
+        Cell(row.appeals, link("")),
+        Cell(row.won, link("overturned")),
+        Cell(row.partial, link("partially-paid")),
+        Cell(row.lost, link("upheld")),
+        Cell(row.pending, link("pending")),
+        Cell(row.withdrawn, link("withdrawn")),
+        Cell(row.success_rate, link("decided")),
+        Cell(row.amount_at_stake, link("")),
+        Cell(row.amount_recovered, link("decided")),
     ]
+
+
+def _success_link(filters: Filters, params: dict[str, Any] | None) -> Any:
+    def link(outcome: str) -> str:
+        if params is None:
+            return ""
+        extra = {k: v for k, v in params.items() if k != "dates"}
+        if outcome:
+            extra["outcome"] = outcome
+        return appeals_link(filters, dates=params.get("dates"), **extra)
+
+    return link
 
 
 def appeal_success_table(*, user: Any, filters: Filters, by: str) -> Table:
@@ -179,10 +248,9 @@ def appeal_success_table(*, user: Any, filters: Filters, by: str) -> Table:
         note=_months_note(filters) if by == "month" else "",
     )
     for row in rows:
-        params = _appeal_link_params(by, row)
-        href = appeals_link(filters, **params) if params is not None else ""
+        link = _success_link(filters, _appeal_link_params(by, row))
         key_cells = [Cell(row.keys["column1"]), Cell(row.keys["column2"])] if by == "edit" else [Cell(row.label)]
-        table.rows.append([*key_cells, *_success_cells(row, href)])
+        table.rows.append([*key_cells, *_success_cells(row, link)])
     shown = rows[: table.page_limit] if table.page_limit else rows
     table.chart = {
         "type": "bar",
@@ -218,12 +286,11 @@ def denials_table(*, user: Any, filters: Filters, by: str) -> Table:
     )
     for row in rows:
         if by == "month":
-            href = ""
+            span = month_range(row.key)
+            href = worklist_link(filters, dates=span) if span is not None else ""
         else:
             param = {"category": "category", "payer": "payer", "carc": "carc"}[by]
             href = worklist_link(filters, params={param: row.key}) if row.key else ""
-            if by == "payer" and filters.payer_id and str(filters.payer_id) != row.key:
-                href = ""
         table.rows.append([Cell(row.label), Cell(row.count, href), Cell(row.amount, href)])
     table.chart = {
         "type": "bar",
@@ -249,9 +316,19 @@ def denial_trend_table(*, user: Any, filters: Filters) -> Table:
         ],
         note=_months_note(filters),
     )
+    links: dict[tuple[str, str], str] = {}
     for month in series.months:
+        span = month_range(month)
+        for key, _label in series.keys:
+            links[(key, month)] = worklist_link(filters, dates=span, category=key) if key else ""
         amounts = [series.cells.get(key, {}).get(month, zero)[1] for key, _label in series.keys]
-        table.rows.append([Cell(month), *(Cell(a) for a in amounts), Cell(sum(amounts, Decimal("0")))])
+        table.rows.append(
+            [
+                Cell(month),
+                *(Cell(a, links[(key, month)]) for a, (key, _label) in zip(amounts, series.keys, strict=True)),
+                Cell(sum(amounts, Decimal("0")), worklist_link(filters, dates=span)),
+            ]
+        )
     table.chart = {
         "type": "bar",
         "stacked": True,
@@ -261,18 +338,26 @@ def denial_trend_table(*, user: Any, filters: Filters) -> Table:
             {"label": label, "data": [str(series.cells.get(key, {}).get(m, zero)[1]) for m in series.months]}
             for key, label in series.keys
         ],
-        "links": [],
+        # One list per dataset (category), one link per month.
+        "links": [[links[(key, m)] for m in series.months] for key, _label in series.keys],
     }
     return table
 
 
-def _reference_words(figure: str) -> str:
-    lines = reference_lines.for_figure(figure)
-    return "; ".join(f"{line.words}: {line.label} ({line.source})" for line in lines)
+def _reference_words(figure: str, shown: list[reference_lines.ReferenceLine]) -> str:
+    """The published figures for a cell: short ("about 15%"); the table's note names them."""
+    return "; ".join(line.words for line in reference_lines.for_figure(figure, shown))
+
+
+def _reference_note(figures: list[str], shown: list[reference_lines.ReferenceLine]) -> str:
+    """What each published figure is and who published it, for a table's note."""
+    lines = [line for figure in figures for line in reference_lines.for_figure(figure, shown)]
+    return " ".join(f"Published {line.words}: {line.label} ({line.source})." for line in lines)
 
 
 def denial_rate_table(*, user: Any, filters: Filters) -> Table:
     rate = denial_figures.denial_rate(user=user, filters=filters)
+    denied = worklist_link(filters)
     table = Table(
         id="denial-rate",
         title="Denial rate",
@@ -291,20 +376,27 @@ def denial_rate_table(*, user: Any, filters: Filters) -> Table:
             "payers answered in the period (reversals excluded), whichever team works it."
         ),
     )
+    shown = reference_lines.reference_lines()
+    table.note += " " + _reference_note(
+        [reference_lines.DENIAL_RATE_CLAIMS, reference_lines.DENIAL_RATE_DOLLARS], shown
+    )
     table.rows.append(
         [
-            Cell(rate.denied_claims),
+            Cell(rate.denied_claims),  # claims, not the list's rows (denials): the dollars link
             Cell(rate.claims),
             Cell(rate.count_rate),
-            Cell(rate.denied),
+            Cell(rate.denied, denied),
             Cell(rate.billed),
             Cell(rate.dollar_rate),
-            Cell(_reference_words("denial-rate-claims")),
-            Cell(_reference_words("denial-rate-dollars")),
+            Cell(_reference_words(reference_lines.DENIAL_RATE_CLAIMS, shown)),
+            Cell(_reference_words(reference_lines.DENIAL_RATE_DOLLARS, shown)),
         ]
     )
-    published = {line.figure: line for line in reference_lines.reference_lines()}
-    claims_ref, dollars_ref = published.get("denial-rate-claims"), published.get("denial-rate-dollars")
+    published = {line.figure: line for line in shown}
+    claims_ref, dollars_ref = (
+        published.get(reference_lines.DENIAL_RATE_CLAIMS),
+        published.get(reference_lines.DENIAL_RATE_DOLLARS),
+    )
     table.chart = {
         "type": "bar",
         "format": "rate",
@@ -332,7 +424,8 @@ def write_offs_table(*, user: Any, filters: Filters) -> Table:
         ],
     )
     for row in denial_figures.write_offs(user=user, filters=filters):
-        table.rows.append([Cell(row.label), Cell(row.count), Cell(row.amount)])
+        href = worklist_link(filters, status="written-off", reason_given=row.key) if row.key else ""
+        table.rows.append([Cell(row.label), Cell(row.count, href), Cell(row.amount, href)])
     return table
 
 
@@ -345,7 +438,8 @@ def days_table(*, user: Any, filters: Filters) -> Table:
         note="From the remittance date to the day the outcome was recorded: corrected, written off, "
         "billed to the patient, or paid on appeal.",
     )
-    table.rows.append([Cell(days.denials), Cell(days.average_days)])
+    href = worklist_link(filters, status="finished")
+    table.rows.append([Cell(days.denials, href), Cell(days.average_days, href)])
     return table
 
 
@@ -389,13 +483,15 @@ def recovered_table(*, user: Any, filters: Filters) -> Table:
         + _months_note(filters),
     )
     for m in months:
+        span = month_range(m.month)
+        href = appeals_link(filters, by_decision=True, dates=span, outcome="decided") if span else ""
         table.rows.append(
             [
                 Cell(m.month),
-                Cell(m.appeals_decided),
-                Cell(m.amount_recovered),
-                Cell(m.decided_at_stake),
-                Cell(m.recovery_yield),
+                Cell(m.appeals_decided, href),
+                Cell(m.amount_recovered, href),
+                Cell(m.decided_at_stake, href),
+                Cell(m.recovery_yield, href),
             ]
         )
     table.chart = {
@@ -403,7 +499,7 @@ def recovered_table(*, user: Any, filters: Filters) -> Table:
         "format": "money",
         "labels": [m.month for m in months],
         "datasets": [{"label": "Recovered", "data": [str(m.amount_recovered) for m in months]}],
-        "links": [],
+        "links": [row[1].href for row in table.rows],
     }
     return table
 
@@ -431,7 +527,14 @@ def prevention_table(*, user: Any, filters: Filters) -> Table:
     setting_words = dict(Setting.choices)
     for row in denial_figures.prevention(user=user, filters=filters):
         scrub = scrubber_link(column1=row.column1, column2=row.column2, setting=row.setting) if row.column1 else ""
-        listed = worklist_link(filters, category=row.category, column1=row.column1, column2=row.column2)
+        listed = worklist_link(
+            filters,
+            category=row.category,
+            column1=row.column1,
+            column2=row.column2,
+            setting=row.setting,
+            npi=row.provider_npi or "none",
+        )
         table.rows.append(
             [
                 Cell(row.category_label),
@@ -449,13 +552,18 @@ def prevention_table(*, user: Any, filters: Filters) -> Table:
 
 def bundling_table(*, user: Any, filters: Filters) -> Table:
     row = appeal_figures.bundling_first_level_success(user=user, filters=filters)
-    lines = reference_lines.for_figure("appeal-success-bundling-first-level")
+    shown = reference_lines.reference_lines()
+    lines = reference_lines.for_figure(reference_lines.BUNDLING_FIRST_LEVEL_SUCCESS, shown)
     table = Table(
         id="bundling-first-level",
         title="First-level appeals of bundling denials",
         columns=[*SUCCESS_COLUMNS, Column("reference", "Published figure")],
+        note=_reference_note([reference_lines.BUNDLING_FIRST_LEVEL_SUCCESS], shown),
     )
-    table.rows.append([*_success_cells(row, ""), Cell(_reference_words("appeal-success-bundling-first-level"))])
+    link = _success_link(filters, {"bundling": "true", "first_level": "true"})
+    table.rows.append(
+        [*_success_cells(row, link), Cell(_reference_words(reference_lines.BUNDLING_FIRST_LEVEL_SUCCESS, shown))]
+    )
     ref = lines[0] if lines else None
     table.chart = {
         "type": "bar",

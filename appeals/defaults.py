@@ -9,6 +9,9 @@ overwritten and a row an admin deleted is not brought back):
   matched on (payer kind, level).
 - ``letter-templates``: one ``LetterTemplate`` per entry of ``appeals.letters.SHIPPED_LETTERS``
   (for every payer), matched on (category, name).
+- ``reference-lines``: one ``ReferenceLine`` per entry of
+  ``appeals.reference_lines.SHIPPED_REFERENCE_LINES`` (the published figures the managers'
+  dashboard shows beside the team's own), matched on ``key``.
 
 How it is wired (``denials`` never imports ``appeals``): ``AppealsConfig.ready()`` calls
 ``appeal_defaults_connect(self)``, which registers ``appeal_default_sets`` with denials'
@@ -29,8 +32,8 @@ from django.apps import AppConfig
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models.signals import post_migrate
 
-from appeals import levels
-from appeals.models import AppealLevelRule, LetterTemplate
+from appeals import levels, reference_lines
+from appeals.models import AppealLevelRule, LetterTemplate, ReferenceLine
 from denials.services.defaults import DefaultSet, default_set_apply, default_sets_register
 
 LEVEL_RULES_SET = "appeal-level-rules"
@@ -43,8 +46,18 @@ LETTERS_VERSION = 1
 #: (category, name) -> the version that first shipped it; unlisted: 1.
 LETTERS_ADDED_IN: dict[tuple[str, str], int] = {}
 
+REFERENCE_LINES_SET = "reference-lines"
+REFERENCE_LINES_VERSION = 1
+#: key -> the version that first shipped it; unlisted: 1.
+REFERENCE_LINES_ADDED_IN: dict[str, int] = {}
+
 #: The tables the sets write; a migrate that stops before them leaves the defaults alone.
-_DEFAULTS_NEED = (("denials", "ShippedDefaults"), ("appeals", "AppealLevelRule"), ("appeals", "LetterTemplate"))
+_DEFAULTS_NEED = (
+    ("denials", "ShippedDefaults"),
+    ("appeals", "AppealLevelRule"),
+    ("appeals", "LetterTemplate"),
+    ("appeals", "ReferenceLine"),
+)
 
 
 def _apply_level_rules(since: int) -> int:
@@ -116,9 +129,40 @@ def _apply_letters(since: int) -> int:
     return len(new)
 
 
+def _apply_reference_lines(since: int) -> int:
+    """Add the shipped reference lines an install lacks (by key): a line an admin edited or hid
+    stays as the admin left it, and one the admin deleted is not brought back."""
+    from decimal import Decimal
+
+    from simple_history.utils import bulk_create_with_history
+
+    existing = set(ReferenceLine.objects.values_list("key", flat=True))
+    new = []
+    for line in reference_lines.SHIPPED_REFERENCE_LINES:
+        if REFERENCE_LINES_ADDED_IN.get(line.key, 1) <= since or line.key in existing:
+            continue
+        row = ReferenceLine(
+            key=line.key,
+            measures=line.figure,
+            label=line.label,
+            low=Decimal(str(line.low)),
+            high=Decimal(str(line.high)) if line.high != line.low else None,
+            source=line.source,
+            position=line.position,
+        )
+        row.full_clean(validate_unique=False)
+        new.append(row)
+    if new:
+        bulk_create_with_history(new, ReferenceLine)
+    return len(new)
+
+
 def appeal_default_sets() -> list[DefaultSet]:
     """The appeals app's shipped sets (the letters only once ``appeals.letters`` ships some)."""
-    sets = [DefaultSet(LEVEL_RULES_SET, LEVEL_RULES_VERSION, _apply_level_rules)]
+    sets = [
+        DefaultSet(LEVEL_RULES_SET, LEVEL_RULES_VERSION, _apply_level_rules),
+        DefaultSet(REFERENCE_LINES_SET, REFERENCE_LINES_VERSION, _apply_reference_lines),
+    ]
     if shipped_letters() is not None:
         sets.append(DefaultSet(LETTERS_SET, LETTERS_VERSION, _apply_letters))
     return sets
@@ -137,7 +181,7 @@ def appeal_defaults_apply(*, actor_label: str = "ensure_defaults") -> dict[str, 
 def appeal_defaults_after_migrate(
     *, using: str = DEFAULT_DB_ALIAS, apps: Any = None, verbosity: int = 1, **kwargs: Any
 ) -> None:
-    """``post_migrate`` for the appeals app: seed its level rules and letters."""
+    """``post_migrate`` for the appeals app: seed its level rules, letters and reference lines."""
     if using != DEFAULT_DB_ALIAS:  # the shipped defaults live in the one database the app uses
         return
     if apps is not None:

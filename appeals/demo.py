@@ -11,15 +11,33 @@ What the demo sets on the demo payers (fictitious, from ``denials.demo.parties``
 an appeals address (the payer's own address, "Attn: Appeals"), and, for Cedar Ridge Benefit
 Administrators, a 30-day appeal window, so one demo appeal is overdue.
 
+Then **history** (``demo_history_load``), so a manager's dashboard has months of appeals with
+outcomes on first sign-in: about two thirds of the demo's remaining appealable denials remitted
+in the ``HISTORY_MONTHS`` months up to the demo's latest remittance get an appeal (a claim's two
+denied lines sometimes share one), started 3-20 days after the remittance, sent 1-10 days later
+and, when that day is past, decided 20-60 days after sending: bundling denials whose edit a
+modifier may bypass win more often (about 7 in 10, as the published 50-70% with supporting
+documentation) than the rest (about 4 in 10); a few are withdrawn; the newest stay pending.
+About half of the indicator-0, duplicate and timely-filing denials of those months are written
+off, with the reason a coder would give. Every step goes through the services
+(``appeals.services``; the worklist's write-off); sent on and decided on are the appeal
+service's own fields. Only what the services stamp with the current time is then moved back to
+the story's dates by a direct update, demo data only: the appeal's ``created_at`` (the day it
+was started: the role appeals above get the same, 3 days after the remittance) and, for a
+denial paid on appeal or written off, ``worked_at`` (the day its outcome was recorded). The
+draws are seeded by the claim or denial (the same demo gives the same history).
+
 Idempotent: each demo appeal is tagged in its notes (``Demo appeal (<role>)``); a role
-already there is not created again, and the follow-up file is built only while its appeal
-is still submitted (the same bytes again would be refused as a duplicate anyway).
+already there is not created again, the history is made only while no history appeal exists, and
+the follow-up file is built only while its appeal is still submitted (the same bytes again would
+be refused as a duplicate anyway).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +45,8 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from appeals import services
@@ -63,10 +82,16 @@ class DemoReport:
     payers_updated: int
     follow_up_file: str
     follow_up_decided: bool
+    history: dict[str, int] | None = None
 
     def lines(self) -> list[str]:
         made = ", ".join(f"{role} (appeal {pk})" for role, pk in self.created.items()) or "none (already there)"
         said = [f"Demo appeals created: {made}", f"Demo payers given appeal details: {self.payers_updated}"]
+        if self.history:
+            counts = ", ".join(f"{n} {what}" for what, n in self.history.items() if what != "months")
+            said.append(f"Demo appeal history: {counts}, over {self.history.get('months', 0)} months")
+        elif self.history is not None:
+            said.append("Demo appeal history: already there (or no denial left to appeal)")
         if self.follow_up_file:
             outcome = "decided the appeal" if self.follow_up_decided else "did not decide the appeal"
             said.append(f"Demo follow-up 835 {self.follow_up_file}: {outcome}")
@@ -119,7 +144,9 @@ def _candidates(actor: User) -> list[Denial]:
         .exclude(claim__appeals__isnull=False)
         .filter(Q(claim__remittance__payment_date__isnull=False) | Q(claim__remittance__production_date__isnull=False))
         .select_related("claim__remittance", "claim__payer", "line")
-        .order_by("claim__remittance__payment_date", "pk")
+        # The newest first: the dashboard's months are the recent ones, and the sample files
+        # reach back to 2004.
+        .order_by(F("claim__remittance__payment_date").desc(nulls_last=True), "pk")
     )
     per_claim: dict[int, Denial] = {}
     for denial in found:
@@ -141,6 +168,16 @@ def _pick(pool: list[Denial], *, payer_id: str | None = None, before: dt.date | 
     return None
 
 
+def _oldest_past_window(pool: list[Denial], today: dt.date) -> Denial | None:
+    """The oldest denial remitted over a year ago (any payer's window has passed): the overdue
+    draft when the short-window payer's denials are all too recent (the pool is newest first)."""
+    for denial in reversed(pool):
+        if denial.claim.remittance.remittance_date + dt.timedelta(days=366) < today:
+            pool.remove(denial)
+            return denial
+    return None
+
+
 def _move(appeal: Appeal, actor: User, **changes: object) -> Appeal:
     return services.appeal_update(appeal=appeal, expected_version=appeal.version, actor=actor, **changes)
 
@@ -153,8 +190,16 @@ def _dates(denial: Denial, today: dt.date) -> tuple[dt.date, dt.date]:
     return submitted, min(today, submitted + dt.timedelta(days=21))
 
 
+def _started(appeal: Appeal, day: dt.date) -> None:
+    """Demo data only: the day the appeal was started (the service stamps "now"), so the
+    dashboard's "month started" agrees with the dates sent and decided."""
+    Appeal.objects.filter(pk=appeal.pk).update(created_at=_at_noon(day))
+
+
 def _make(role: str, denial: Denial, actor: User, today: dt.date) -> Appeal:
     appeal = services.appeal_create(denials=[denial], actor=actor)
+    if role not in ("draft", "overdue", "ready"):
+        _started(appeal, min(today, denial.claim.remittance.remittance_date + dt.timedelta(days=3)))
     appeal = _move(appeal, actor, notes=f"{TAG.format(role=role)}: made by the demo loader.")
     if role in ("draft", "overdue"):
         return appeal
@@ -177,6 +222,7 @@ def _make(role: str, denial: Denial, actor: User, today: dt.date) -> Appeal:
     appeal = _move(appeal, actor, status=v.STATUS_DECIDED, outcome=outcome, amount_recovered=amount, decided_on=decided)
     if role == "upheld":
         upper = services.appeal_next_level(appeal=appeal, actor=actor)
+        _started(upper, min(today, decided + dt.timedelta(days=1)))
         _move(upper, actor, notes=f"{TAG.format(role='next-level')}: the upheld demo appeal, one level up.")
     return appeal
 
@@ -305,7 +351,7 @@ def demo_appeals_load(*, today: dt.date | None = None) -> DemoReport:
         if _tagged(role) is not None:
             continue
         if role == "overdue":
-            denial = _pick(pool, payer_id=SHORT_WINDOW_PAYER, before=today)
+            denial = _pick(pool, payer_id=SHORT_WINDOW_PAYER, before=today) or _oldest_past_window(pool, today)
         elif role == "answered":
             # Not the short-window payer, whose denials the overdue appeal needs.
             denial = next((d for d in pool if d.claim.payer.payer_key != f"2U:{SHORT_WINDOW_PAYER}"), None)
@@ -320,4 +366,163 @@ def demo_appeals_load(*, today: dt.date | None = None) -> DemoReport:
     name, decided = "", False
     if answered is not None and answered.status == v.STATUS_SUBMITTED:
         name, decided = _follow_up(answered, today)
-    return DemoReport(created=created, payers_updated=payers, follow_up_file=name, follow_up_decided=decided)
+    history = demo_history_load(actor=actor, today=today)
+    return DemoReport(
+        created=created, payers_updated=payers, follow_up_file=name, follow_up_decided=decided, history=history
+    )
+
+
+# --- History: months of appeals with outcomes, for the managers' dashboard -------------------------
+HISTORY_TAG = "history"
+HISTORY_MONTHS = 12
+#: Share of the appealable denials the history appeals (seeded draw per claim).
+HISTORY_SHARE = 0.7
+#: Categories a team would not appeal: a contract, eligibility or another payer's turn is fixed
+#: upstream, a duplicate is not a denial of payment, an indicator-0 edit cannot be bypassed.
+NOT_APPEALED = frozenset(
+    {
+        denial_words.BUNDLING_NOT_APPEALABLE,
+        "contractual",
+        "eligibility",
+        "coordination-of-benefits",
+        "duplicate",
+    }
+)
+#: (overturned, partially paid, upheld) weights; the remainder of 1 is withdrawn.
+MODIFIER_CASE_ODDS = (0.58, 0.12, 0.27)
+OTHER_ODDS = (0.30, 0.12, 0.54)
+
+
+def _history_candidates(actor: User, today: dt.date) -> dict[int, list[Denial]]:
+    """The demo coder's denials on a line, remitted in the last ``HISTORY_MONTHS`` months, in a
+    category a team appeals, on a claim no appeal touches yet: by claim, in remittance order."""
+    found = (
+        denials_visible_to(user=actor)
+        .filter(line__isnull=False, appeals__isnull=True, claim__appeals__isnull=True)
+        .exclude(category__in=NOT_APPEALED)
+        .select_related("claim__remittance", "line")
+        .order_by("claim__remittance__payment_date", "claim_id", "-amount", "pk")
+    )
+    dated = [(d, d.claim.remittance.remittance_date) for d in found]
+    latest = max((day for _d, day in dated if day is not None and day <= today), default=None)
+    if latest is None:
+        return {}
+    # The demo's months, wherever the calendar is: the last HISTORY_MONTHS up to its latest remittance.
+    since = latest - dt.timedelta(days=HISTORY_MONTHS * 366 // 12)
+    by_claim: dict[int, list[Denial]] = {}
+    for denial, remitted in dated:
+        if remitted is not None and since <= remitted <= today:
+            by_claim.setdefault(denial.claim_id, []).append(denial)
+    return by_claim
+
+
+def _history_outcome(rng: random.Random, denials: list[Denial]) -> str:
+    modifier_case = any(
+        d.category in (denial_words.BUNDLING_MODIFIER_MAY_APPLY, denial_words.BUNDLING_APPEALABLE) for d in denials
+    )
+    won, partial, upheld = MODIFIER_CASE_ODDS if modifier_case else OTHER_ODDS
+    draw = rng.random()
+    if draw < won:
+        return v.OUTCOME_OVERTURNED
+    if draw < won + partial:
+        return v.OUTCOME_PARTIALLY_PAID
+    if draw < won + partial + upheld:
+        return v.OUTCOME_UPHELD
+    return v.OUTCOME_WITHDRAWN
+
+
+def _at_noon(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+
+
+@transaction.atomic  # one commit for the lot: quick on SQLite, and all or nothing
+def demo_history_load(*, actor: User, today: dt.date) -> dict[str, int]:
+    """Months of demo appeals with outcomes (see the module docstring); {} when already there."""
+    if _tagged(HISTORY_TAG) is not None:
+        return {}
+    counts = {"appeals": 0, "won": 0, "partly won": 0, "lost": 0, "pending": 0, "withdrawn": 0}
+    months: set[str] = set()
+    for claim_id, denials in _history_candidates(actor, today).items():
+        rng = random.Random(f"overturn-demo-history-{claim_id}")
+        if rng.random() >= HISTORY_SHARE:
+            continue
+        covered = denials[:2] if len(denials) > 1 and rng.random() < 0.5 else denials[:1]
+        remitted = covered[0].claim.remittance.remittance_date
+        started = remitted + dt.timedelta(days=rng.randint(3, 20))
+        if started > today:
+            continue
+        sent = min(today, started + dt.timedelta(days=rng.randint(1, 10)))
+        decided = sent + dt.timedelta(days=rng.randint(20, 60))
+        outcome = _history_outcome(rng, covered)
+        appeal = services.appeal_create(denials=covered, actor=actor)
+        appeal = _move(appeal, actor, notes=f"{TAG.format(role=HISTORY_TAG)}: made by the demo loader.")
+        appeal = _move(appeal, actor, status=v.STATUS_READY)
+        if outcome == v.OUTCOME_WITHDRAWN:
+            appeal = _move(appeal, actor, status=v.STATUS_WITHDRAWN)
+            counts["withdrawn"] += 1
+        else:
+            method = rng.choice((v.METHOD_PORTAL, v.METHOD_FAX, v.METHOD_MAIL, v.METHOD_CLEARINGHOUSE))
+            appeal = _move(appeal, actor, status=v.STATUS_SUBMITTED, submitted_on=sent, method=method)
+            if decided > today:
+                counts["pending"] += 1
+            else:
+                at_stake = services.appeal_amount_at_stake(appeal=appeal)
+                amount = {
+                    v.OUTCOME_OVERTURNED: at_stake,
+                    v.OUTCOME_PARTIALLY_PAID: (at_stake * Decimal(rng.choice(("0.4", "0.5", "0.6")))).quantize(
+                        Decimal("0.01")
+                    ),
+                    v.OUTCOME_UPHELD: Decimal("0"),
+                }[outcome]
+                appeal = _move(
+                    appeal, actor, status=v.STATUS_DECIDED, outcome=outcome, amount_recovered=amount, decided_on=decided
+                )
+                counts[{v.OUTCOME_OVERTURNED: "won", v.OUTCOME_PARTIALLY_PAID: "partly won"}.get(outcome, "lost")] += 1
+                if outcome != v.OUTCOME_UPHELD:
+                    # Demo data only: the outcome was recorded the day the payer decided.
+                    Denial.objects.filter(pk__in=[d.pk for d in covered]).update(worked_at=_at_noon(decided))
+        # Demo data only: the day the appeal was started (the service stamps "now").
+        Appeal.objects.filter(pk=appeal.pk).update(created_at=_at_noon(started))
+        counts["appeals"] += 1
+        months.add(f"{started:%Y-%m}")
+    counts["written off"] = _history_write_offs(actor=actor, today=today)
+    if counts["appeals"]:
+        counts["months"] = len(months)
+    return counts if counts["appeals"] else {}
+
+
+#: What the demo coder writes off, and why (as a coder would write it).
+WRITE_OFFS = {
+    denial_words.BUNDLING_NOT_APPEALABLE: "NCCI edit, modifier indicator 0: not separately payable",
+    "duplicate": "Duplicate of a claim already paid",
+    "timely-filing": "Timely filing limit passed",
+}
+
+
+def _history_write_offs(*, actor: User, today: dt.date) -> int:
+    """About half of the demo's indicator-0, duplicate and timely-filing denials of the history's
+    months, written off through the worklist's service; ``worked_at`` then moved to 5-30 days
+    after the remittance (demo data only)."""
+    from denials.services import denials_bulk_write_off
+
+    found = (
+        denials_visible_to(user=actor)
+        .filter(category__in=list(WRITE_OFFS), appeals__isnull=True)
+        .select_related("claim__remittance")
+        .order_by("pk")
+    )
+    dated = [(d, d.claim.remittance.remittance_date) for d in found]
+    latest = max((day for _d, day in dated if day is not None and day <= today), default=None)
+    if latest is None:
+        return 0
+    since = latest - dt.timedelta(days=HISTORY_MONTHS * 366 // 12)
+    done = 0
+    for denial, remitted in dated:
+        rng = random.Random(f"overturn-demo-write-off-{denial.pk}")
+        if remitted is None or not since <= remitted <= today or rng.random() >= 0.5:
+            continue
+        if denials_bulk_write_off(denial_ids=[denial.pk], reason=WRITE_OFFS[denial.category], actor=actor):
+            day = min(today, remitted + dt.timedelta(days=rng.randint(5, 30)))
+            Denial.objects.filter(pk=denial.pk).update(worked_at=_at_noon(day))
+            done += 1
+    return done

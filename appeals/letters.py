@@ -275,7 +275,7 @@ def _denial_context(d: Any) -> dict[str, Any]:
         "carc": d.carc.code,
         "carc_words": d.carc.words,
         "rarcs": [{"code": r.code, "words": r.words} for r in d.rarcs],
-        "rarc_text": "; ".join(f"{r.code}: {r.words or 'no description on file'}" for r in d.rarcs),
+        "rarc_text": "; ".join(f"{r.code}: {r.words or 'no description loaded'}" for r in d.rarcs),
         "amount": _money(d.amount),
         "service_date": _date(d.service_date),
         "procedure_code": d.procedure_code,
@@ -464,8 +464,8 @@ TIN {{ provider.tin|default:"[missing]" }}
 _DENIED_LINES = """{% for d in denials %}
 - {% if d.procedure_code %}{{ d.procedure_code }}{% if d.modifiers %} ({{ d.modifiers }}){% endif %}{% else %}\
 The claim{% endif %}{% if d.service_date %} on {{ d.service_date }}{% endif %}, {{ d.amount }}
-  Reason {{ d.code }}: {{ d.carc_words|default:"no description on file" }}{% for r in d.rarcs %}
-  Remark {{ r.code }}: {{ r.words|default:"no description on file" }}{% endfor %}
+  Reason {{ d.code }}: {{ d.carc_words|default:"no description loaded" }}{% for r in d.rarcs %}
+  Remark {{ r.code }}: {{ r.words|default:"no description loaded" }}{% endfor %}
 {% endfor %}"""
 
 _PASSAGES = """{% for p in d.passages %}

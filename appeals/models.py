@@ -203,3 +203,88 @@ class AppealFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"Appeal {self.appeal_id}: {self.get_kind_display()}"
+
+
+class SentModifier(models.Model):
+    """The modifier an appeal asked the payer to read on one covered line's corrected line, as
+    the package had it when the appeal was sent (``appeals.package.corrected_line_modifier``);
+    blank when the package had no corrected line or no modifier for it.
+
+    Written once, by ``appeals.services.appeal_update`` when the appeal moves to submitted; the
+    dashboard's "modifier used" groups by it. Kept on the appeal's side, not on the denial's
+    ``chosen_modifier``, because a denial reopened or corrected later changes that field, and
+    what was sent with an appeal must not change afterwards.
+    """
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="sent_modifiers")
+    denial = models.ForeignKey("denials.Denial", on_delete=models.CASCADE, related_name="+")
+    modifier = models.CharField(max_length=2, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["appeal", "denial"], name="sent_modifier_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appeal {self.appeal_id}, denial {self.denial_id}: {self.modifier or 'no modifier'}"
+
+
+class ReferenceLine(models.Model):
+    """A published figure the dashboard shows beside the team's own, with its source.
+
+    Seeded from ``appeals.reference_lines.SHIPPED_REFERENCE_LINES`` by the shipped defaults
+    (``appeals.defaults``, set ``reference-lines``); admins edit the wording, the figure and the
+    source, or untick "shown" to hide a line. Fractions: 0.5 is 50%.
+    """
+
+    class Measures(models.TextChoices):
+        BUNDLING_FIRST_LEVEL_SUCCESS = "bundling_first_level_success", "Success of first-level bundling appeals"
+        DENIAL_RATE_DOLLARS = "denial_rate_dollars", "Denial rate by dollars"
+        DENIAL_RATE_CLAIMS = "denial_rate_claims", "Denial rate by claims"
+
+    key = models.SlugField(max_length=60, unique=True, help_text="Fixed name the shipped defaults match on")
+    measures = models.CharField(
+        max_length=40, choices=Measures.choices, help_text="The dashboard figure it stands beside"
+    )
+    label = models.CharField(max_length=200)
+    low = models.DecimalField(
+        max_digits=5, decimal_places=4, help_text="The figure, or the low end of a range, as a fraction (0.5 for 50%)"
+    )
+    high = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The high end of a range, as a fraction; empty for a single figure",
+    )
+    source = models.CharField(max_length=300, help_text="Who published it, and when")
+    shown = models.BooleanField(default=True, help_text="Untick to hide it from the dashboard")
+    position = models.PositiveSmallIntegerField(default=100, help_text="Lower first")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(low__gte=0, low__lte=1)
+                & (Q(high__isnull=True) | Q(high__gte=models.F("low"), high__lte=1)),
+                name="reference_line_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors: dict[str, str] = {}
+        if self.low is not None and not (0 <= self.low <= 1):
+            errors["low"] = f"{self.low} is not a fraction between 0 and 1 (write 0.5 for 50%)."
+        if self.high is not None and not (0 <= self.high <= 1):
+            errors["high"] = f"{self.high} is not a fraction between 0 and 1 (write 0.7 for 70%)."
+        elif self.high is not None and self.low is not None and self.high < self.low:
+            errors["high"] = f"The high end ({self.high}) is below the low end ({self.low})."
+        if errors:
+            raise ValidationError(errors)

@@ -389,7 +389,9 @@ def _package(
 
     carcs = {a.reason_code for a in adjustments} | {d.carc for d in denials}
     rarcs = {r.code for r in remarks} | {r for d in denials for r in d.rarc_list}
-    words = code_descriptions(carcs=carcs, rarcs=rarcs, with_group_codes=True)
+    words = {
+        key: str(value) for key, value in code_descriptions(carcs=carcs, rarcs=rarcs, with_group_codes=True).items()
+    }
     codes = {ln.procedure_code for ln in lines} | {c for d in denials for c in (d.ncci_column1, d.ncci_column2) if c}
     procedure_words = {
         code: short or long
@@ -679,7 +681,7 @@ def _checklist(package: Package) -> tuple[ChecklistItem, ...]:
                 bool(denial.carc.words),
                 f"CARC {denial.carc.code}: on file"
                 if denial.carc.words
-                else f"CARC {denial.carc.code} has no description on file",
+                else f"CARC {denial.carc.code} has no description loaded",
             )
         )
         if denial.category in denial_words.BUNDLING_CATEGORIES and denial.category != denial_words.BUNDLING_NO_PTP_PAIR:

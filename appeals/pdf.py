@@ -313,8 +313,8 @@ def _summary_pages(pdf: _PackagePdf, package: Package) -> None:
                 ("Category", d.category_label),
                 ("Date of service", _date(d.service_date)),
                 ("Group code", f"{d.group.code}: {d.group.words}" if d.group.words else d.group.code),
-                ("Reason (CARC)", f"{d.carc.code}: {d.carc.words or 'no description on file'}"),
-                *(("Remark (RARC)", f"{r.code}: {r.words or 'no description on file'}") for r in d.rarcs),
+                ("Reason (CARC)", f"{d.carc.code}: {d.carc.words or 'no description loaded'}"),
+                *(("Remark (RARC)", f"{r.code}: {r.words or 'no description loaded'}") for r in d.rarcs),
             ]
         )
         if d.edit is not None:
@@ -426,15 +426,15 @@ def _eob_pages(pdf: _PackagePdf, package: Package) -> None:
     if eob.claim_adjustments or eob.claim_remarks:
         pdf.subheading("Claim-level adjustments and remarks")
         for a in eob.claim_adjustments:
-            pdf.paragraph(f"{a.group_code}-{a.carc} {_money(a.amount)}: {a.words or 'no description on file'}", size=9)
+            pdf.paragraph(f"{a.group_code}-{a.carc} {_money(a.amount)}: {a.words or 'no description loaded'}", size=9)
         for r in eob.claim_remarks:
-            pdf.paragraph(f"{r.code}: {r.words or 'no description on file'}", size=9)
+            pdf.paragraph(f"{r.code}: {r.words or 'no description loaded'}", size=9)
     legend: dict[str, str] = {}
     for ln in eob.lines:
         for a in ln.adjustments:
-            legend[f"CARC {a.carc}"] = a.words or "no description on file"
+            legend[f"CARC {a.carc}"] = a.words or "no description loaded"
         for r in ln.remarks:
-            legend[f"RARC {r.code}"] = r.words or "no description on file"
+            legend[f"RARC {r.code}"] = r.words or "no description loaded"
     if legend:
         pdf.subheading("What the codes mean")
         for code, words in legend.items():

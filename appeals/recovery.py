@@ -4,12 +4,13 @@ The rule: the largest denials are filled first (ties: the lower denial id first)
 its own amount, so the shares add up to the appeal's amount exactly (the amount recovered is
 never more than the amount at stake: ``appeals.services._validate`` refuses it).
 
-Two forms of the one rule, kept side by side so they cannot drift apart unnoticed (tests in
-``tests/test_analytics.py`` compare them on the same rows, and with what the denials stored):
+This module is the one home of the rule, in two forms kept side by side so they cannot drift
+apart unnoticed (``tests/test_analytics.py`` compares them on the same rows, and with what the
+denials stored through both decision paths):
 
-- ``recovered_shares``: pure, for code that holds an appeal's lines in memory. TEMPORARY
-  second copy: ``appeals.services._hand_outcome_to_denials`` still loops over the denials
-  itself; /tmp/merge/analytics.md asks for it to call this function instead.
+- ``recovered_shares``: pure; ``appeals.services`` calls it when a payer decides an appeal
+  (``appeal_update`` and the batched ``appeals_decide_many``), and hands each share to the
+  denial (``denials.services.appeal_outcomes``).
 - ``recovered_share_sql``: the same rule as a SQL expression over ``Appeal.denials.through``
   rows, so the dashboard can sum shares per group in the database.
 """

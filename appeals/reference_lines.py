@@ -1,18 +1,22 @@
 """Published figures the dashboard shows beside the team's own, each with its source.
 
-Shipped data, pure (no Django). TEMPORARY home: issue 11 wants admins to edit or hide these;
-/tmp/merge/analytics.md proposes the ``ReferenceLine`` model (seeded from this tuple by the
-shipped defaults), and ``reference_lines()`` below is the one function the dashboard calls, so
-only its body changes when the model lands.
+The lines are ``appeals.models.ReferenceLine`` rows, which admins edit or hide; the tuple below is
+what a new install is seeded with (``appeals.defaults``, set ``reference-lines``), matched on
+``key``. ``reference_lines()`` is the one function the dashboard calls.
 
-Each line compares with one dashboard figure (``figure``): ``appeal-success-bundling-first-level``
-(success rate of first-level appeals of bundling denials), ``denial-rate-dollars`` (denied over
-billed charges), ``denial-rate-claims`` (denied claims over claims).
+Each line stands beside one dashboard figure (``figure``, the row's ``measures``):
+``bundling_first_level_success`` (success rate of first-level appeals of bundling denials),
+``denial_rate_dollars`` (denied over billed charges), ``denial_rate_claims`` (denied claims over
+claims).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+BUNDLING_FIRST_LEVEL_SUCCESS = "bundling_first_level_success"
+DENIAL_RATE_DOLLARS = "denial_rate_dollars"
+DENIAL_RATE_CLAIMS = "denial_rate_claims"
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class ReferenceLine:
     low: float
     high: float
     source: str
-    visible: bool = True
+    position: int = 100
 
     @property
     def words(self) -> str:
@@ -36,7 +40,7 @@ class ReferenceLine:
 SHIPPED_REFERENCE_LINES: tuple[ReferenceLine, ...] = (
     ReferenceLine(
         key="bundling-first-level-success",
-        figure="appeal-success-bundling-first-level",
+        figure=BUNDLING_FIRST_LEVEL_SUCCESS,
         label="First-level appeal success on bundling (CARC 97) denials when documentation supports the modifier",
         low=0.50,
         high=0.70,
@@ -44,30 +48,46 @@ SHIPPED_REFERENCE_LINES: tuple[ReferenceLine, ...] = (
         # "First-level appeal success rate when documentation genuinely supports the modifier is
         # typically 50-70%."
         source="Overturn's research notes on CARC 97 denials (industry guidance on modifier-supported appeals)",
+        position=10,
     ),
     ReferenceLine(
         key="initial-denial-rate-charges",
-        figure="denial-rate-dollars",
+        figure=DENIAL_RATE_DOLLARS,
         label="Initial denial rate, share of charges",
         low=0.09,
         high=0.09,
         source="Change Healthcare, Denials Index, 2016",
+        position=20,
     ),
     ReferenceLine(
         key="initial-denial-rate-private-claims",
-        figure="denial-rate-claims",
+        figure=DENIAL_RATE_CLAIMS,
         label="Initial denial rate, share of private-payer claims",
         low=0.15,
         high=0.15,
         source="Premier Inc., survey of providers, 2022",
+        position=30,
     ),
 )
 
 
 def reference_lines() -> list[ReferenceLine]:
-    """The reference lines to show (admin-edited once the model lands; the shipped ones until then)."""
-    return [line for line in SHIPPED_REFERENCE_LINES if line.visible]
+    """The lines an admin left shown, in their order (one query)."""
+    from appeals.models import ReferenceLine as Row
+
+    return [
+        ReferenceLine(
+            key=row.key,
+            figure=row.measures,
+            label=row.label,
+            low=float(row.low),
+            high=float(row.high if row.high is not None else row.low),
+            source=row.source,
+            position=row.position,
+        )
+        for row in Row.objects.filter(shown=True).order_by("position", "key")
+    ]
 
 
-def for_figure(figure: str) -> list[ReferenceLine]:
-    return [line for line in reference_lines() if line.figure == figure]
+def for_figure(figure: str, lines: list[ReferenceLine] | None = None) -> list[ReferenceLine]:
+    return [line for line in (reference_lines() if lines is None else lines) if line.figure == figure]

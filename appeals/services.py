@@ -321,12 +321,35 @@ def appeal_update(*, appeal: Appeal, expected_version: int, actor: User | None, 
         fresh = Appeal.objects.get(pk=current.pk)
         action = f"appeal.{changes['status']}" if "status" in changes else "appeal.updated"
         audit_record(actor=actor, action=action, target=fresh, old=old, new=_snapshot(fresh, changes))
+        if changes.get("status") == v.STATUS_SUBMITTED:
+            appeal_record_sent_modifiers(appeal=fresh)
         if changes.get("status") == v.STATUS_DECIDED:
             _hand_outcome_to_denials(appeal=fresh, actor=actor)
         elif changes.get("status") == v.STATUS_WITHDRAWN:
             # Withdrawn before the payer decided: the denials go back to the work still to do.
             denials_return_from_appeal(denials=list(fresh.denials.all()), actor=actor, appeal_id=fresh.pk)
         return fresh
+
+
+def appeal_record_sent_modifiers(*, appeal: Appeal) -> int:
+    """Keep, for each denial the appeal covers, the modifier its package asked the payer to read on
+    the corrected line (``package.corrected_line_modifier``; blank when none): what the dashboard's
+    "modifier used" reports. Called when the appeal is sent; a row already kept for a denial is
+    never changed (sent is sent). Returns how many rows were added."""
+    from appeals.models import SentModifier
+    from appeals.package import appeal_package
+
+    package = appeal_package(appeal=appeal, with_content=False)
+    kept = set(SentModifier.objects.filter(appeal=appeal).values_list("denial_id", flat=True))
+    new = [
+        SentModifier(
+            appeal=appeal, denial_id=facts.id, modifier=facts.corrected_line.modifier if facts.corrected_line else ""
+        )
+        for facts in package.denials
+        if facts.id not in kept
+    ]
+    SentModifier.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
 
 
 def _decision_outcomes(*, appeal: Appeal, denials: Iterable[tuple[int, Decimal]]) -> list[AppealOutcome]:

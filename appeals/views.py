@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
@@ -67,12 +68,64 @@ def _get_denial_for_user(request: HtmxHttpRequest, denial_id: int) -> Denial:
 
 
 # --- The list ----------------------------------------------------------------------------------
+#: Filters the list's form has no control for (a dashboard link sets them): kept as hidden inputs
+#: and said in words above the rows, so the reader knows what narrows the list.
+EXTRA_FILTERS = (
+    "carc",
+    "category",
+    "modifier",
+    "team",
+    "setting",
+    "specialty",
+    "bundling",
+    "first_level",
+    "created_by",
+    "started_from",
+    "started_to",
+    "decided_from",
+    "decided_to",
+    "outcome",
+)
+
+
+def _extra_filters(filterset: AppealFilter) -> list[tuple[str, str, str]]:
+    """(name, value as sent, in words) for each extra filter in force."""
+    if not filterset.is_bound:
+        return []
+    form = filterset.form
+    data = form.cleaned_data if form.is_valid() else {}
+    found = []
+    for name in EXTRA_FILTERS:
+        raw = str(filterset.data.get(name) or "").strip()
+        if not raw or name in form.errors:
+            continue
+        value = data.get(name)
+        field = form.fields[name]
+        if hasattr(field, "choices") and value not in (None, ""):
+            words = dict(field.choices).get(value, raw)
+        elif name == "team" and value is not None:
+            from denials.models import Team
+
+            words = Team.objects.filter(pk=int(value)).values_list("name", flat=True).first() or raw
+        elif name == "created_by" and value is not None:
+            from django.contrib.auth import get_user_model
+
+            people = get_user_model().objects.filter(pk=int(value))
+            words = people.values_list("username", flat=True).first() or raw
+        elif name in ("bundling", "first_level"):
+            words = "yes" if raw.lower() in ("true", "1", "yes", "on") else "no"
+        else:
+            words = str(value if value not in (None, "") else raw)
+        found.append((name, raw, f"{field.label}: {words}"))
+    return found
+
+
 @require_GET
 @role_required
 def appeal_list(request: HtmxHttpRequest) -> HttpResponse:
     """Appeals the user may see; filters and sort in the URL (no patient data in them)."""
     base = selectors.appeal_list(user=request.user)
-    filterset = AppealFilter(request.GET or None, queryset=base)
+    filterset = AppealFilter(request.GET or None, queryset=base, request=request)
     rows = filterset.qs
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     appeals = selectors.with_days_left(list(page.object_list))
@@ -88,6 +141,8 @@ def appeal_list(request: HtmxHttpRequest) -> HttpResponse:
         "levels": v.choices(v.LEVELS),
         "sort": sort,
         "sorts": [(key, label) for key, (_field, label) in SORTS.items()],
+        "extra_filters": _extra_filters(filterset),
+        "extra_filter_names": EXTRA_FILTERS,
         "active_nav": "appeals",
     }
     template = (
@@ -199,6 +254,7 @@ def _render_appeal(
         "payer": appeal.claim.payer,
         "pg": page,
         "days_left": selectors.days_left(appeal),
+        "today": timezone.localdate(),
         "checklist": _checklist(appeal),
         "saved": saved,
         "conflict": conflict,

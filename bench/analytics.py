@@ -1066,7 +1066,9 @@ def _locate(path: str, names: tuple[str, ...]) -> str | None:
 
 
 def _plan_summary(plan: list[str]) -> dict[str, Any]:
-    """What the plan says in a few words: total time, the biggest scans, sorts on disk."""
+    """What the plan says in a few words: total time, the scans finishing last (a node's "done at"
+    is when its last row came out, counted from the start of the query, so it includes the
+    time of the nodes it waited on), and sorts that spilled to disk."""
     import re
 
     summary: dict[str, Any] = {"execution_ms": None, "scans": [], "disk": []}
@@ -1084,7 +1086,7 @@ def _plan_summary(plan: list[str]) -> dict[str, Any]:
                 (
                     float(m.group(5)),
                     f"{m.group(2)}{m.group(3) or ''} on {m.group(4)}: "
-                    f"{int(m.group(6)) * int(m.group(7)):,} rows, {m.group(5)} ms",
+                    f"{int(m.group(6)) * int(m.group(7)):,} rows, done at {m.group(5)} ms",
                 )
             )
         if "Disk:" in line or "external merge" in line:

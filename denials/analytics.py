@@ -279,6 +279,11 @@ def month_span(filters: Filters, seen: Iterable[str]) -> list[str]:
     last = filters.date_to or (dt.date.fromisoformat(dated[-1] + "-01") if dated else None)
     if first is None or last is None:
         return []
+    if filters.date_from is None:
+        # Only the latest DEFAULT_MONTHS are shown: never walk from a decades-old first month
+        # (months_between stops after MAX_MONTHS, which would cut the latest months off).
+        back = last.year * 12 + last.month - 1 - (DEFAULT_MONTHS - 1)
+        first = max(first, dt.date(back // 12, back % 12 + 1, 1))
     months = months_between(first, last)
     return months if filters.date_from else months[-DEFAULT_MONTHS:]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -119,13 +120,36 @@ FILTER_FIELDS = (
     "due",
     "status",
     "assignee",
+    "remitted_from",
+    "remitted_to",
+    "team",
+    "setting",
+    "specialty",
+    "reason_given",
+    "npi",
     "sort",
     "per_page",
 )
-MORE_FILTERS = ("carc", "rarc", "column1", "column2", "amount_min", "amount_max", "age", "due")
+MORE_FILTERS = (
+    "carc",
+    "rarc",
+    "column1",
+    "column2",
+    "amount_min",
+    "amount_max",
+    "age",
+    "due",
+    "remitted_from",
+    "remitted_to",
+    "team",
+    "setting",
+    "specialty",
+    "reason_given",
+    "npi",
+)
 
 
-def _choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+def _choices(form: forms.Form, name: str, choices: list[Any] | Callable[[], list[Any]]) -> None:
     cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
@@ -178,19 +202,69 @@ class WorklistFilterForm(forms.Form):
     )
     age = forms.ChoiceField(label="Age", choices=AGE_CHOICES, required=False)
     due = forms.ChoiceField(label="Deadline", choices=DUE_CHOICES, required=False)
+    remitted_from = forms.DateField(
+        label="Remitted from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    remitted_to = forms.DateField(label="to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    team = forms.ChoiceField(label="Team", required=False)
+    setting = forms.ChoiceField(label="NCCI setting", required=False)
+    specialty = forms.ChoiceField(label="Specialty", required=False)
+    # Not "reason": the bulk write-off form posts its own reason beside these filters.
+    reason_given = forms.CharField(
+        label="Reason given",
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"placeholder": "as written on the write-off", "size": 16}),
+    )
+    npi = forms.RegexField(
+        label="Rendering NPI",
+        required=False,
+        max_length=15,
+        # As the remittance carried it (an NPI is 10 digits; "none": the claim named no provider).
+        regex=r"^[A-Za-z0-9]+$",
+        error_messages={"invalid": 'Letters and digits only, as on the remittance ("none" for no provider).'},
+        widget=forms.TextInput(attrs={"placeholder": "1234567893", "size": 11}),
+    )
     sort = forms.ChoiceField(label="Sort", choices=SORT_CHOICES, required=False)
     per_page = forms.TypedChoiceField(label="Rows", choices=PAGE_SIZES, coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: Any, queues: list[Any], payers: Any, people: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        queues: list[Any],
+        payers: Any,
+        people: Any,
+        teams: Any = (),
+        specialties: Callable[[], list[str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         from denials.models import Denial
+        from ncci.models import Setting
 
         super().__init__(*args, **kwargs)
         self.queue_summaries = queues
         self.people = list(people)
+        # Read when the field is shown or checked, not on every page that never does.
+        _choices(self, "team", lambda: [("", "Any team"), *((str(t.pk), t.name) for t in teams)])
+        _choices(self, "setting", [("", "Any setting"), *Setting.choices])
+        _choices(
+            self,
+            "specialty",
+            lambda: [("", "Any specialty"), *((n, n) for n in (specialties() if specialties else ()))],
+        )
         _choices(self, "queue", [(q.key, q.name) for q in queues])
         _choices(self, "category", vocabulary.choices(vocabulary.CATEGORIES, blank="Any category"))
         cast(forms.ModelChoiceField, self.fields["payer"]).queryset = payers
-        _choices(self, "status", [("", "Active work"), ("all", "Any status"), *Denial.Status.choices])
+        _choices(
+            self,
+            "status",
+            [
+                ("", "Active work"),
+                ("all", "Any status"),
+                ("finished", "Finished (outcome recorded)"),
+                *Denial.Status.choices,
+            ],
+        )
         _choices(
             self,
             "assignee",
@@ -220,7 +294,19 @@ class WorklistFilterForm(forms.Form):
         kwargs["payer_id"] = data["payer"].pk if data.get("payer") else None
         kwargs["amount_min"] = data.get("amount_min")
         kwargs["amount_max"] = data.get("amount_max")
+        kwargs["remitted_from"] = data.get("remitted_from")
+        kwargs["remitted_to"] = data.get("remitted_to")
+        kwargs["team_id"] = int(data["team"]) if data.get("team") else None
+        for name in ("setting", "specialty", "npi"):
+            kwargs[name] = data.get(name) or ""
+        kwargs["reason"] = data.get("reason_given") or ""
         return kwargs
+
+    def clean_remitted_to(self) -> Any:
+        low, high = self.cleaned_data.get("remitted_from"), self.cleaned_data.get("remitted_to")
+        if low is not None and high is not None and high < low:
+            raise forms.ValidationError("The end date is before the start date.")
+        return high
 
     @property
     def page_size(self) -> int:

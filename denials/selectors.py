@@ -202,23 +202,11 @@ def claim_history(*, claim: ClaimPayment) -> list[ClaimPayment]:
 
 
 def code_descriptions(*, carcs: set[str], rarcs: set[str], with_group_codes: bool = False) -> dict[str, str]:
-    """{'CARC:97': '...', 'RARC:M15': '...', 'GROUP:CO': '...'} for the codes asked, in one query."""
-    from django.db.models import CharField, Value
+    """{'CARC:97': words, 'RARC:M15': ..., 'GROUP:CO': ...} for the codes asked, in one query:
+    Overturn's plain-words summary first, the official description after it (``ncci.selectors.CodeWords``)."""
+    from ncci.selectors import code_words
 
-    from ncci.models import Carc, GroupCode, Rarc
-
-    def tagged(model: Any, kind: str, codes: set[str] | None) -> QuerySet[Any]:
-        rows = model.objects.all() if codes is None else model.objects.filter(code__in=codes)
-        return (
-            rows.order_by()
-            .annotate(kind=Value(kind, output_field=CharField()))
-            .values_list("kind", "code", "description")
-        )
-
-    query = tagged(Carc, "CARC", carcs).union(tagged(Rarc, "RARC", rarcs), all=True)
-    if with_group_codes:
-        query = query.union(tagged(GroupCode, "GROUP", None), all=True)
-    return {f"{kind}:{code}": description for kind, code, description in query}
+    return dict(code_words(carcs=carcs, rarcs=rarcs, with_group_codes=with_group_codes))
 
 
 def audit_events_for(*, target_type_id: int, target_id: int) -> QuerySet[AuditEvent]:
@@ -319,6 +307,50 @@ def worklist_payers(*, user: Any) -> QuerySet[Any]:
     return Payer.objects.order_by("name")
 
 
+#: The worklist's "finished" status: work done, its outcome recorded (the dashboard's "days to
+#: resolve" counts these).
+FINISHED = "finished"
+FINISHED_STATUSES: tuple[str, ...] = (
+    Denial.Status.CORRECTED,
+    Denial.Status.WRITTEN_OFF,
+    Denial.Status.BILLED_PATIENT,
+    Denial.Status.RESOLVED,
+)
+
+
+def worklist_teams(*, user: Any) -> QuerySet[Any]:
+    """Teams for the team filter: an admin's all, anyone else's own."""
+    from denials.models import Team
+    from denials.roles import is_admin
+
+    teams = Team.objects.order_by("name")
+    return teams if is_admin(user) else teams.filter(members=user)
+
+
+def worklist_specialties() -> list[str]:
+    """Specialty names for the specialty filter: every one the admin-edited procedure-code ranges
+    name, and "Unmapped" (``ncci.specialties``)."""
+    from ncci.selectors import specialty_ranges
+    from ncci.specialties import UNMAPPED
+
+    return [*sorted({r.specialty for r in specialty_ranges()}), UNMAPPED]
+
+
+def _with_specialty(denials: QuerySet[Denial], specialty: str) -> QuerySet[Denial]:
+    """Denials whose line's procedure code the ranges put in ``specialty``
+    (``ncci.specialties.specialty_for``, the rule the dashboard counts with); a claim-level
+    denial has no line and is "Unmapped"."""
+    from ncci.selectors import specialty_ranges
+    from ncci.specialties import UNMAPPED, specialty_for
+
+    ranges = specialty_ranges()
+    present = denials.order_by().values_list("line__procedure_code", flat=True).distinct()
+    codes = sorted({code or "" for code in present if specialty_for(code or "", ranges) == specialty})
+    if specialty == UNMAPPED:
+        return denials.filter(Q(line__isnull=True) | Q(line__procedure_code__in=codes))
+    return denials.filter(line__procedure_code__in=codes)
+
+
 def worklist_people(*, user: Any) -> QuerySet[Any]:
     """People the user's work can be assigned to: the members of their teams (everyone on a team, for admins)."""
     from django.contrib.auth import get_user_model
@@ -371,19 +403,32 @@ def denial_worklist(
     due: str = "",
     status: str = "",
     assignee: str = "",
+    remitted_from: dt.date | None = None,
+    remitted_to: dt.date | None = None,
+    team_id: int | None = None,
+    setting: str = "",
+    specialty: str = "",
+    reason: str = "",
+    npi: str = "",
     sort: str = "priority",
     today: dt.date | None = None,
 ) -> QuerySet[Denial]:
     """The rows of a worklist view, with everything a row shows joined in (no query per row).
 
     ``queue``: "" for the user's own work, "all" for every queue they may see, or a queue id.
-    ``status``: "" for active work, "all" for any status, or one status.
+    ``status``: "" for active work, "all" for any status, "finished" (``FINISHED_STATUSES``,
+    outcome recorded), or one status.
     ``assignee``: "" anyone, "me", "none" (unassigned) or a user id.
+    ``remitted_from``/``remitted_to``: the remittance date (payment date, else production date),
+    inclusive. ``team_id``: the team of the denial's work queue. ``setting``: the NCCI setting
+    triage recorded. ``specialty``: of the line's procedure code (``_with_specialty``).
+    ``reason``: the reason given (a write-off's), whole. ``npi``: the claim's rendering provider
+    NPI ("none": the remittance named none).
     A ``search`` looks through everything the user may see, whatever the queue and status.
     """
     today = today or timezone.localdate()
     denials = denials_visible_to(user=user).select_related("claim__remittance", "line", "payer", "queue", "assignee")
-    if age in AGE_BUCKETS or sort == "age":
+    if age in AGE_BUCKETS or sort == "age" or remitted_from or remitted_to:
         # Only then: the annotation joins claims and remittances into the page's COUNT too.
         denials = denials.annotate(
             remit_date=Coalesce("claim__remittance__payment_date", "claim__remittance__production_date")
@@ -397,6 +442,8 @@ def denial_worklist(
             denials = denials.filter(queue_id=int(queue))
         if status == "":
             denials = denials.filter(status__in=ACTIVE_STATUSES)
+        elif status == FINISHED:
+            denials = denials.filter(status__in=FINISHED_STATUSES, worked_at__isnull=False)
         elif status != "all":
             denials = denials.filter(status=status)
     filters: dict[str, Any] = {}
@@ -426,6 +473,18 @@ def denial_worklist(
             filters["remit_date__lte"] = today - dt.timedelta(days=low)
         if high is not None:
             filters["remit_date__gte"] = today - dt.timedelta(days=high)
+    if remitted_from:
+        filters["remit_date__gte"] = remitted_from
+    if remitted_to:
+        filters["remit_date__lte"] = remitted_to
+    if team_id:
+        filters["queue__team_id"] = team_id
+    if setting:
+        filters["ncci_setting"] = setting
+    if reason.strip():
+        filters["resolution_reason"] = " ".join(reason.split())
+    if npi:
+        filters["claim__rendering_provider_npi"] = "" if npi == "none" else npi.strip()
     if due in DUE_WINDOWS:
         low, high = DUE_WINDOWS[due]
         if low is not None:
@@ -435,6 +494,8 @@ def denial_worklist(
     denials = denials.filter(**filters)
     if rarc:
         denials = denials.filter(_with_rarc(rarc.strip().upper()))
+    if specialty:
+        denials = _with_specialty(denials, specialty)
     return denials.order_by(*WORKLIST_SORTS.get(sort, WORKLIST_SORTS["priority"]))
 
 

@@ -41,6 +41,7 @@ from denials.forms import (
 )
 from denials.models import AccessEvent, ClaimPayment, ClinicalDocument, Denial, Evidence, RemittanceFile
 from denials.roles import is_manager
+from ncci.selectors import procedure_descriptions
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -241,6 +242,7 @@ def claim_detail(request: HtmxHttpRequest, claim_id: int) -> HttpResponse:
     carcs |= {d.carc for d in denials}
     rarcs = {r.code for r in claim.remarks.all()} | {r for d in denials for r in d.rarc_list}
     descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs)
+    procedures = procedure_descriptions(codes=[ln.procedure_code for ln in lines])
     history = selectors.claim_history(claim=claim)
     _record_view(request, claim)
     return render(
@@ -252,6 +254,7 @@ def claim_detail(request: HtmxHttpRequest, claim_id: int) -> HttpResponse:
             "history": history,
             "openable": selectors.claim_ids_visible_to(user=request.user, claim_ids=[h.pk for h in history]),
             "descriptions": descriptions,
+            "procedure_descriptions": procedures,
             "claim_remarks": [r for r in claim.remarks.all() if r.line_id is None],
             "denials": denials,
             # Who looked at this patient's claim: for the people who answer for the team.
@@ -279,6 +282,8 @@ def _filter_form(request: HtmxHttpRequest, data: Any) -> WorklistFilterForm:
         queues=selectors.worklist_queues(user=request.user),
         payers=selectors.worklist_payers(user=request.user),
         people=selectors.worklist_people(user=request.user),
+        teams=selectors.worklist_teams(user=request.user),
+        specialties=selectors.worklist_specialties,
     )
 
 

@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ncci.models import Carc, GroupCode, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, SpecialtyRange
+from ncci.models import (
+    Carc,
+    CodeListImport,
+    GroupCode,
+    Modifier,
+    Mue,
+    NcciImport,
+    ProcedureCode,
+    PtpEdit,
+    Rarc,
+    SpecialtyRange,
+)
 
 
 class CodeAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     """Retiring a code means setting its stop date; rows are kept for old remittances."""
 
-    list_display: tuple[str, ...] = ("code", "description", "start_date", "stop_date")
-    search_fields: tuple[str, ...] = ("code", "description")
+    list_display: tuple[str, ...] = ("code", "summary", "description", "start_date", "stop_date")
+    search_fields: tuple[str, ...] = ("code", "summary", "description")
     list_filter: tuple[str, ...] = ("stop_date",)
 
 
 @admin.register(Carc)
 class CarcAdmin(CodeAdmin):
-    list_display = ("code", "description", "default_category", "start_date", "stop_date")
+    list_display = ("code", "summary", "description", "default_category", "start_date", "stop_date")
     list_filter = ("default_category",)
 
 
@@ -76,6 +89,28 @@ class NcciImportAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "table", "setting", "quarter")
     readonly_fields = [f.name for f in NcciImport._meta.fields]
+
+
+@admin.register(CodeListImport)
+class CodeListImportAdmin(admin.ModelAdmin):
+    """The reports of the code-list importer (the upload page is ncci:code_import)."""
+
+    list_display = (
+        "filename",
+        "code_list",
+        "status",
+        "added",
+        "changed",
+        "unchanged",
+        "retired",
+        "refused",
+        "created_at",
+    )
+    list_filter = ("status", "code_list")
+    readonly_fields = [f.name for f in CodeListImport._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
 
 
 @admin.register(SpecialtyRange)

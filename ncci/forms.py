@@ -141,3 +141,24 @@ class NcciUploadForm(forms.Form):
         if quarter and not re.fullmatch(r"\d{4}Q[1-4]", quarter):
             raise forms.ValidationError("A quarter looks like 2026Q3.")
         return quarter
+
+
+class CodeListUploadForm(forms.Form):
+    code_list = forms.ChoiceField(
+        label="List",
+        choices=[
+            ("carc", "CARC: claim adjustment reason codes"),
+            ("rarc", "RARC: remittance advice remark codes"),
+            ("procedure", "Procedure codes (CPT/HCPCS)"),
+        ],
+    )
+    file = forms.FileField(
+        label="File",
+        help_text="CSV, TSV or XLSX with a header row.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx"}),
+    )
+    skip_refused = forms.BooleanField(
+        label="Import the good rows even when some rows are refused",
+        required=False,
+        help_text="Off: a file with any refused row changes nothing, and the report lists the rows to fix.",
+    )

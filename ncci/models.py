@@ -35,16 +35,27 @@ class CodeDefinition(models.Model):
     """Shared shape of the code lists: a code, what it means, and when it is valid."""
 
     code = models.CharField(max_length=10, unique=True)
-    description = models.TextField(blank=True)
+    summary = models.TextField(
+        blank=True,
+        help_text="Overturn's own plain-words summary, shown first. Editable; a reload never overwrites an edit.",
+    )
+    description = models.TextField(
+        blank=True, help_text="The official description, as imported from the current list (shown after the summary)."
+    )
     start_date = models.DateField(null=True, blank=True)
     stop_date = models.DateField(null=True, blank=True)
+    last_modified = models.DateField(null=True, blank=True, help_text="As the official list says, when imported")
+    # The summary as last shipped in ncci/data/code_summaries.csv: a summary that differs from it
+    # was edited by an admin, and ``codes_load`` leaves it alone.
+    summary_shipped = models.TextField(blank=True, editable=False)
 
     class Meta:
         abstract = True
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.description[:60]}" if self.description else self.code
+        words = self.summary or self.description
+        return f"{self.code}: {words[:60]}" if words else self.code
 
     def active_on(self, on: dt.date) -> bool:
         return (self.start_date is None or self.start_date <= on) and (self.stop_date is None or on <= self.stop_date)
@@ -260,6 +271,49 @@ class NcciImport(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class CodeListImport(models.Model):
+    """One run of the code-list importer (CARC, RARC or procedure codes) over one file."""
+
+    class CodeList(models.TextChoices):
+        CARC = "carc", "CARC (claim adjustment reason codes)"
+        RARC = "rarc", "RARC (remittance advice remark codes)"
+        PROCEDURE = "procedure", "Procedure codes (CPT/HCPCS)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    code_list = models.CharField(max_length=10, choices=CodeList.choices)
+    filename = models.CharField(max_length=255)
+    path = models.CharField(max_length=500, blank=True, help_text="Where the uploaded file is kept until imported")
+    skip_refused = models.BooleanField(
+        default=False, help_text="Import the good rows even when some rows are refused (default: refuse the file)"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_read = models.PositiveIntegerField(default=0)
+    added = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    retired = models.PositiveIntegerField(default=0, help_text="Codes the file newly gave a stop date")
+    refused = models.PositiveIntegerField(default=0)
+    refusals = models.JSONField(default=list, blank=True, help_text="The first refused rows: row, column and why")
+    columns = models.JSONField(default=dict, blank=True, help_text="Which of the file's columns were read as what")
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "code list import"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_code_list_display()}, {self.status})"
 
 
 class SpecialtyRange(models.Model):

@@ -17,7 +17,19 @@ from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from ncci import ptp, scrubber, specialties
-from ncci.models import Carc, Modifier, Mue, NcciImport, ProcedureCode, PtpEdit, Rarc, Setting, SpecialtyRange
+from ncci.models import (
+    Carc,
+    CodeListImport,
+    GroupCode,
+    Modifier,
+    Mue,
+    NcciImport,
+    ProcedureCode,
+    PtpEdit,
+    Rarc,
+    Setting,
+    SpecialtyRange,
+)
 from ncci.ptp import ModifierGroups, PtpEditFact
 from ncci.scrubber import ClaimLine, MueFact, PtpFlag, ScrubResult
 
@@ -144,11 +156,60 @@ def modifier_groups() -> ModifierGroups:
     return ModifierGroups.from_rows(rows) if rows else ptp.DEFAULT_MODIFIER_GROUPS
 
 
+class CodeWords(str):
+    """What a code means: Overturn's plain-words summary first, then the official description.
+
+    A ``str`` (the summary, or the official text when there is no summary), so every caller
+    that wants one line of words keeps working; the template tags read both parts to show
+    the summary first and the official text after it.
+    """
+
+    summary: str
+    official: str
+
+    def __new__(cls, summary: str = "", official: str = "") -> CodeWords:
+        summary, official = (summary or "").strip(), (official or "").strip()
+        words = super().__new__(cls, summary or official)
+        words.summary, words.official = summary, official
+        return words
+
+    def __reduce__(self) -> tuple[Any, ...]:  # the cache pickles it
+        return (CodeWords, (self.summary, self.official))
+
+
+def code_words(
+    *, carcs: Iterable[str] | None = None, rarcs: Iterable[str] | None = None, with_group_codes: bool = False
+) -> dict[str, CodeWords]:
+    """{'CARC:97': CodeWords, 'RARC:M15': ..., 'GROUP:CO': ...} in one query.
+
+    ``None`` means every code of the list; an empty set means none. A code without words has
+    no entry (the pages say "no description loaded").
+    """
+    from django.db.models import CharField
+
+    def tagged(model: Any, kind: str, codes: Iterable[str] | None) -> QuerySet[Any]:
+        rows = model.objects.all() if codes is None else model.objects.filter(code__in={_code(c) for c in codes if c})
+        return (
+            rows.order_by()
+            .annotate(kind=Value(kind, output_field=CharField()))
+            .values_list("kind", "code", "summary", "description")
+        )
+
+    parts = [tagged(Carc, "CARC", carcs), tagged(Rarc, "RARC", rarcs)]
+    if with_group_codes:
+        parts.append(tagged(GroupCode, "GROUP", None))
+    query = parts[0].union(*parts[1:], all=True)
+    return {
+        f"{kind}:{code}": CodeWords(summary, description)
+        for kind, code, summary, description in query
+        if summary or description
+    }
+
+
 def code_descriptions() -> dict[str, str]:
-    """'CARC:97' / 'RARC:M15' -> the code list's text, for triage's explanations: two queries."""
-    descriptions = {f"CARC:{c}": d for c, d in Carc.objects.values_list("code", "description")}
-    descriptions.update({f"RARC:{c}": d for c, d in Rarc.objects.values_list("code", "description")})
-    return descriptions
+    """'CARC:97' / 'RARC:M15' -> the code's words (summary first; see ``CodeWords``), for
+    triage's explanations: one query."""
+    return dict(code_words())
 
 
 def ptp_edits_for_lines(
@@ -378,7 +439,8 @@ def ptp_edit_counts_for_code(*, code: str, setting: str = "", on: dt.date) -> di
 
 
 def procedure_descriptions(*, codes: Iterable[str]) -> dict[str, str]:
-    """Short descriptions of the codes known to the ProcedureCode table: one query."""
+    """Short descriptions (else the long one) of the codes known to the ProcedureCode table:
+    one query. A code without words has no entry (pages say "no description loaded")."""
     wanted = {_code(c) for c in codes if c}
     if not wanted:
         return {}
@@ -387,6 +449,7 @@ def procedure_descriptions(*, codes: Iterable[str]) -> dict[str, str]:
         for code, short, long in ProcedureCode.objects.filter(code__in=wanted).values_list(
             "code", "short_description", "description"
         )
+        if short or long
     }
 
 
@@ -401,6 +464,14 @@ def procedure_code_suggestions(*, text: str, limit: int = 10) -> list[ProcedureC
 
 def ncci_import_list(*, limit: int = 30) -> list[NcciImport]:
     return list(NcciImport.objects.select_related("created_by").order_by("-created_at", "-pk")[:limit])
+
+
+def code_list_import_list(*, limit: int = 30) -> list[CodeListImport]:
+    return list(CodeListImport.objects.select_related("created_by").order_by("-created_at", "-pk")[:limit])
+
+
+def code_list_import_get(*, import_id: int) -> CodeListImport:
+    return CodeListImport.objects.select_related("created_by").get(pk=import_id)
 
 
 def ncci_import_get(*, import_id: int) -> NcciImport:

@@ -24,3 +24,15 @@ def import_ncci_file(self, import_id: int) -> str:  # type: ignore[no-untyped-de
         if self.request.retries < self.max_retries and ncci_import_requeue(import_id=import_id):
             raise self.retry(exc=exc, countdown=30) from exc
         raise
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def import_code_list_file(import_id: int) -> str:
+    """Import one stored code-list file (a CodeListImport row): CARC, RARC or procedure codes.
+
+    A second delivery finds the row claimed or finished and does nothing; the merge is one
+    transaction, so nothing is half-written.
+    """
+    from ncci.services import code_list_import_run
+
+    return code_list_import_run(import_id=import_id).status

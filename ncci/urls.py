@@ -12,4 +12,6 @@ urlpatterns = [
     path("scrub/line/", views.scrub_line, name="scrub_line"),
     path("import/", views.import_page, name="import"),
     path("import/<int:import_id>/", views.import_row, name="import_row"),
+    path("codes/import/", views.code_import_page, name="code_import"),
+    path("codes/import/<int:import_id>/", views.code_import_row, name="code_import_row"),
 ]

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ncci import scrubber, selectors, services
-from ncci.forms import NcciUploadForm, ScrubForm, ScrubLineForm, SearchForm, is_code
-from ncci.models import NcciImport, PtpEdit, Setting
+from ncci.forms import CodeListUploadForm, NcciUploadForm, ScrubForm, ScrubLineForm, SearchForm, is_code
+from ncci.models import CodeListImport, NcciImport, PtpEdit, Setting
 
 PAGE_SIZE = 50
 BLANK_SCRUB_LINES = 6
@@ -229,3 +229,53 @@ def import_row(request: HttpRequest, import_id: int) -> HttpResponse:
     except NcciImport.DoesNotExist:
         raise Http404("No such import") from None
     return render(request, "ncci/import.html#row", {"record": record})
+
+
+# ---------------------------------------------------------------------------------------
+# Code-list imports (admins): the current CARC, RARC and procedure-code lists
+# ---------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def code_import_page(request: HttpRequest) -> HttpResponse:
+    _require_ncci_admin(request)
+    if request.method == "POST":
+        form = CodeListUploadForm(request.POST, request.FILES)
+    else:
+        wanted = request.GET.get("list", "")
+        form = CodeListUploadForm(initial={"code_list": wanted} if wanted in ("carc", "rarc", "procedure") else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        record = services.code_list_import_upload(
+            upload=data["file"],
+            code_list=data["code_list"],
+            skip_refused=data["skip_refused"],
+            created_by=request.user,
+        )
+        messages.success(request, f"Queued {record.filename} for import; its report shows below.")
+        return redirect("ncci:code_import")
+    return render(
+        request,
+        "ncci/code_import.html",
+        {
+            "form": form,
+            "imports": selectors.code_list_import_list(),
+            "accepted": {
+                "carc": services.accepted_headers_text("carc"),
+                "procedure": services.accepted_headers_text("procedure"),
+            },
+            "active_nav": "ncci_import",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def code_import_row(request: HttpRequest, import_id: int) -> HttpResponse:
+    """One code-list import's row, polled by htmx while it is queued or running."""
+    _require_ncci_admin(request)
+    try:
+        record = selectors.code_list_import_get(import_id=import_id)
+    except CodeListImport.DoesNotExist:
+        raise Http404("No such import") from None
+    return render(request, "ncci/code_import.html#row", {"record": record})

@@ -615,6 +615,10 @@ ENTRIES: dict[str, Entry] = {
     "ncci:import_row": Entry(
         (GET(ncci_admin(norole=(403, 404)), htmx=True),), fixed=lambda world: {"import_id": world.ncci_import.pk}
     ),
+    "ncci:code_import": Entry((GET(ncci_admin()), POST(ncci_admin((400,)), _empty))),
+    "ncci:code_import_row": Entry(
+        (GET(ncci_admin(norole=(403, 404)), htmx=True),), fixed=lambda world: {"import_id": world.code_list_import.pk}
+    ),
 }
 #: The admin URLs the group above covers (they must exist; the rest of admin/ is skipped).
 ADMIN_COVERED = ("admin:index", "admin:denials_denial_changelist", "admin:denials_claimpayment_change")

@@ -660,3 +660,213 @@ def test_the_dashboard_reads_in_a_bounded_number_of_queries(rows, client, django
     client.force_login(rows.manager)
     with django_assert_max_num_queries(30):  # 23 today: one GROUP BY per table, plus session and names
         assert client.get("/analytics/").status_code == 200
+
+
+# --- Reference lines: admin-edited rows, seeded from the shipped defaults ---------------------------------
+def test_reference_lines_are_seeded_rows_the_dashboard_reads(rows):
+    from appeals.models import ReferenceLine
+    from appeals.reference_lines import SHIPPED_REFERENCE_LINES, reference_lines
+
+    stored = {r.key: r for r in ReferenceLine.objects.all()}
+    assert set(stored) == {line.key for line in SHIPPED_REFERENCE_LINES}
+    premier = stored["initial-denial-rate-private-claims"]
+    assert (premier.measures, premier.low, premier.high, premier.shown) == ("denial_rate_claims", D("0.15"), None, True)
+    bundling = stored["bundling-first-level-success"]
+    assert (bundling.low, bundling.high) == (D("0.5"), D("0.7"))
+    assert [line.words for line in reference_lines()] == ["50-70%", "about 9%", "about 15%"]
+
+
+def test_an_admin_edits_and_hides_reference_lines_and_the_dashboard_follows(rows, client):
+    from appeals.defaults import REFERENCE_LINES_SET, appeal_defaults_apply
+    from appeals.models import ReferenceLine
+    from denials.models import ShippedDefaults
+
+    premier = ReferenceLine.objects.get(key="initial-denial-rate-private-claims")
+    charges = ReferenceLine.objects.get(key="initial-denial-rate-charges")
+    client.force_login(rows.admin)
+    change = f"/admin/appeals/referenceline/{premier.pk}/change/"
+    assert client.get(change).status_code == 200
+    form = {
+        "measures": premier.measures,
+        "label": premier.label,
+        "low": "0.15",
+        "high": "",
+        "source": premier.source,
+        "position": premier.position,
+        # "shown" left out: unticked
+    }
+    assert client.post(change, form).status_code == 302
+    charges_form = {
+        **form,
+        "measures": charges.measures,
+        "label": "Denied share of charges",
+        "low": "0.08",
+        "high": "0.1",
+    }
+    charges_form.update(source="Change Healthcare, Denials Index, 2017", shown="on", position=charges.position)
+    assert client.post(f"/admin/appeals/referenceline/{charges.pk}/change/", charges_form).status_code == 302
+    # A range whose high end is below its low end is refused in words.
+    bad = client.post(f"/admin/appeals/referenceline/{charges.pk}/change/", {**charges_form, "high": "0.05"})
+    assert bad.status_code == 200 and "is below the low end" in bad.content.decode()
+    assert premier.history.count() == 2  # created, then hidden: the admin's edit is in the history
+
+    client.force_login(rows.manager)
+    page = client.get("/analytics/").content.decode()
+    assert "Premier" not in page
+    assert "8-10%: Denied share of charges" in page and "Change Healthcare, Denials Index, 2017" in page
+    # Applying the shipped defaults again never brings the hidden line back nor undoes the edit.
+    ShippedDefaults.objects.filter(name=REFERENCE_LINES_SET).delete()
+    appeal_defaults_apply(actor_label="test")
+    assert not ReferenceLine.objects.get(pk=premier.pk).shown
+    assert ReferenceLine.objects.get(pk=charges.pk).label == "Denied share of charges"
+
+
+# --- Modifier used: what was sent, kept when the appeal was sent --------------------------------------------
+def test_the_modifier_sent_is_kept_and_later_changes_to_the_denial_do_not_rewrite_it(rows):
+    from appeals.models import SentModifier
+
+    sent = dict(SentModifier.objects.filter(appeal=rows.a1).values_list("denial_id", "modifier"))
+    # D1: the team chose XS, the package's first choice; D2: nothing supports a modifier.
+    assert sent == {rows.d1.pk: "XS", rows.d2.pk: ""}
+    # Reopened and corrected with another modifier later: what A1 sent stays XS.
+    Denial.objects.filter(pk=rows.d1.pk).update(chosen_modifier="59")
+    found = _success(appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="modifier"))
+    assert found == EXPECTED_MANAGER_A["modifier"]
+
+
+def test_an_appeal_not_sent_yet_reports_the_modifier_the_team_chose(rows):
+    Denial.objects.filter(pk=rows.d7.pk).update(chosen_modifier="XU")
+    appeal_services.appeal_create(denials=[rows.d7], actor=rows.manager)
+    found = _success(appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="modifier"))
+    assert found["XU"] == (1, 0, 0, 0, 1, None, D("120"), D("0"))
+
+
+def test_the_package_modifier_from_a_passage_is_what_sending_keeps(rows):
+    """D7 has no chosen modifier; a saved passage of a separate site makes the package ask for XS."""
+    from appeals.models import SentModifier
+    from appeals.package import appeal_package
+    from denials.models import ClinicalDocument, Evidence
+
+    Denial.objects.filter(pk=rows.d7.pk).update(
+        category=words.BUNDLING_MODIFIER_MAY_APPLY,
+        ncci_column1="99213",
+        ncci_column2="99214",
+        ncci_modifier_indicator="1",
+    )
+    denial = Denial.objects.get(pk=rows.d7.pk)
+    document = ClinicalDocument.objects.create(
+        claim=denial.claim,
+        title="Note",
+        original_name="note.txt",
+        kind="text",
+        content=b"Lesion on the left arm.",
+        sha256="1" * 64,
+        text="Lesion on the left arm.",
+    )
+    Evidence.objects.create(denial=denial, document=document, start=0, end=10, quote="Lesion on ", kind="separate-site")
+    appeal = appeal_services.appeal_create(denials=[denial], actor=rows.manager)
+    expected = appeal_package(appeal=appeal, with_content=False).denials[0].corrected_line
+    assert expected is not None and expected.modifier == "XS"
+    for changes in ({"status": "ready"}, {"status": "submitted", "submitted_on": TODAY, "method": "fax"}):
+        appeal = appeal_services.appeal_update(
+            appeal=appeal, expected_version=appeal.version, actor=rows.manager, **changes
+        )
+    assert SentModifier.objects.get(appeal=appeal).modifier == "XS"
+    found = _success(appeal_figures.appeal_success(user=rows.manager, filters=Filters(), by="modifier"))
+    assert found["XS"][0] == 2  # A1 (D1) and this one
+
+
+# --- Every number links to exactly the rows it counts --------------------------------------------------
+def _listed(client: Any, href: str) -> int:
+    response = client.get(href)
+    assert response.status_code == 200, href
+    form = response.context["form"]
+    assert not form.errors, (href, form.errors)  # a filter the list ignored would show other rows
+    return response.context["page"].paginator.count
+
+
+def _linked_counts(tables: list[Any]) -> list[tuple[str, str, Any, str]]:
+    """(table, column, number, link) for every linked count on the tables."""
+    found = []
+    for table in tables:
+        for row in table.rows:
+            for cell, column in zip(row, table.columns, strict=True):
+                if column.kind == "int" and cell.href:
+                    found.append((table.id, column.key, cell.value, cell.href))
+    return found
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"setting": "practitioner"},
+        {"from": "2026-01-01", "to": "2026-02-28", "specialty": "Dermatology"},
+        {"payer": "p2"},
+        {"team": "team", "specialty": "Pain management"},
+    ],
+    ids=["no filters", "setting", "dates and specialty", "payer", "team and specialty"],
+)
+def test_each_linked_count_opens_a_list_of_exactly_that_many_rows(rows, client, params):
+    from appeals import analytics_tables as tables
+
+    values = {"p2": str(rows.p2.pk), "team": str(rows.team.pk)}
+    filters = filters_parse(params={k: values.get(v, v) for k, v in params.items()}, user=rows.manager)
+    built = [tables.build_table(table_id=t, user=rows.manager, filters=filters) for t in tables.table_ids()]
+    linked = _linked_counts(built)
+    client.force_login(rows.manager)
+    checked = 0
+    for table_id, column, number, href in linked:
+        assert _listed(client, href) == number, (table_id, column, href)
+        checked += 1
+    assert checked >= 5
+    # Every count on the page links somewhere, but the denial rate's claim counts: claims, not
+    # rows of a list (its dollars denied link to the denials).
+    unlinked = [
+        (t.id, c.key, cell.value)
+        for t in built
+        for row in t.rows
+        for cell, c in zip(row, t.columns, strict=True)
+        if c.kind == "int" and not cell.href and cell.value and c.key not in ("claims", "denied_claims")
+    ]
+    assert unlinked == []
+
+
+def test_a_month_and_a_coder_link_to_their_appeals(rows, client):
+    from appeals import analytics_tables as tables
+
+    client.force_login(rows.manager)
+    months = tables.build_table(table_id="appeal-success-month", user=rows.manager, filters=Filters())
+    january = next(r for r in months.rows if r[0].value == "2026-01")
+    assert "started_from=2026-01-01" in january[1].href and "started_to=2026-01-31" in january[1].href
+    assert _listed(client, january[1].href) == 1
+    coders = tables.build_table(table_id="appeal-success-coder", user=rows.manager, filters=Filters())
+    assert f"created_by={rows.manager.pk}" in coders.rows[0][1].href
+    assert _listed(client, coders.rows[0][1].href) == 3
+    # The lost count of the CO-50 group: A2, upheld.
+    carcs = tables.build_table(table_id="appeal-success-carc", user=rows.manager, filters=Filters())
+    co50 = next(r for r in carcs.rows if r[0].value == "CO-50")
+    lost = co50[1 + [c.key for c in tables.SUCCESS_COLUMNS].index("lost")]
+    assert lost.value == 1 and "outcome=upheld" in lost.href
+    response = client.get(lost.href)
+    assert [a.pk for a in response.context["page"].object_list] == [rows.a2.pk]
+    assert "Also filtered by" in response.content.decode() and "CARC: CO-50" in response.content.decode()
+
+
+def test_the_charts_carry_the_links_of_their_bars(rows, client):
+    client.force_login(rows.manager)
+    shown = client.get("/analytics/").context["tables"]
+    trend = shown["denial-trend"].chart
+    assert len(trend["links"]) == len(trend["datasets"])  # one list of links per category
+    assert all(len(links) == len(trend["labels"]) for links in trend["links"])
+    assert all(href.startswith("/worklist/?") for links in trend["links"] for href in links)
+    recovered = shown["recovered"].chart
+    assert recovered["links"] and all("decided_from=" in href for href in recovered["links"])
+
+
+def test_the_appeals_list_refuses_an_unknown_setting_or_specialty_in_words(rows, client):
+    client.force_login(rows.manager)
+    response = client.get("/appeals/?specialty=Astrology")
+    assert "not a specialty" in response.content.decode()
+    api = _api(rows.manager).get("/api/appeals/?setting=moon")
+    assert api.status_code == 400 and "setting" in api.json()

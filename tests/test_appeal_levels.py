@@ -22,6 +22,7 @@ from appeals import vocabulary as v
 from appeals.defaults import (
     LETTERS_SET,
     LEVEL_RULES_SET,
+    REFERENCE_LINES_SET,
     appeal_default_sets,
     appeal_defaults_apply,
     appeal_defaults_connect,
@@ -259,7 +260,7 @@ def test_without_shipped_letters_no_letter_set_is_offered(monkeypatch):
     import appeals
 
     monkeypatch.setattr(appeals, "letters", module, raising=False)
-    assert [s.name for s in appeal_default_sets()] == [LEVEL_RULES_SET]
+    assert [s.name for s in appeal_default_sets()] == [LEVEL_RULES_SET, REFERENCE_LINES_SET]
 
 
 def test_a_registered_set_may_not_take_a_denials_set_name():

@@ -463,3 +463,23 @@ def test_the_package_links_stay_hidden_until_their_urls_exist(team_a, coder, cli
 def test_the_nav_links_to_appeals(coder, client_for):
     html = _html(client_for(coder).get(reverse("appeals:list")))
     assert f'<a href="{reverse("appeals:list")}" aria-current="page">Appeals</a>' in html
+
+
+def test_a_decided_appeal_shows_the_next_levels_filing_deadline(team_a, coder, client_for):
+    from appeals.selectors import appeal_page
+
+    appeal = _submitted(services.appeal_create(denials=team_a, actor=coder), coder)
+    decided = timezone.localdate()
+    appeal = services.appeal_update(
+        appeal=appeal,
+        expected_version=appeal.version,
+        actor=coder,
+        status="decided",
+        outcome="upheld",
+        decided_on=decided,
+    )
+    due = appeal_page(appeal=appeal).next_level_due
+    assert due is not None and due > decided
+    page = _html(client_for(coder).get(reverse("appeals:detail", args=[appeal.pk])))
+    assert f"File by {due:%Y-%m-%d}" in page
+    assert "Second-level appeal: <strong>File by" in page

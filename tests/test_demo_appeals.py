@@ -32,7 +32,8 @@ def test_the_demo_has_appeals_in_every_state_and_one_decided_by_a_follow_up(demo
     assert outcomes >= {v.OUTCOME_OVERTURNED, v.OUTCOME_PARTIALLY_PAID, v.OUTCOME_UPHELD}
     assert any(a.is_overdue for a in Appeal.objects.filter(status__in=v.UNSENT_STATUSES))
     upper = Appeal.objects.filter(previous__isnull=False).get()
-    assert upper.previous.outcome == v.OUTCOME_UPHELD and upper.status == v.STATUS_DRAFT
+    assert upper.previous is not None and upper.previous.outcome == v.OUTCOME_UPHELD
+    assert upper.status == v.STATUS_DRAFT
 
     answered = Appeal.objects.get(notes__startswith=TAG.format(role="answered"))
     assert answered.status == v.STATUS_DECIDED
@@ -63,3 +64,39 @@ def test_without_the_demo_the_command_says_to_load_it_first():
 
     with pytest.raises(CommandError, match="load_demo"):
         call_command("load_demo_appeals", stdout=StringIO())
+
+
+def test_the_demo_history_spans_its_months_with_outcomes_and_consistent_dates(demo):
+    from appeals.demo import HISTORY_TAG
+    from appeals.models import SentModifier
+    from denials.models import Denial
+
+    history = list(Appeal.objects.filter(notes__startswith=TAG.format(role=HISTORY_TAG)).prefetch_related("denials"))
+    assert len(history) >= 10, demo
+    assert "Demo appeal history:" in demo
+    months = {a.created_at.date().strftime("%Y-%m") for a in history}
+    assert len(months) >= 2  # the demo's remittances span Sep-Nov 2026: see /tmp/merge note for 12 months
+    outcomes = {a.outcome for a in history if a.status == v.STATUS_DECIDED}
+    assert outcomes, demo  # some decided already (the newest stay pending)
+    for appeal in history:
+        remitted = min(d.claim.remittance.remittance_date for d in appeal.denials.all())
+        started = appeal.created_at.date()
+        assert remitted < started, appeal.pk
+        if appeal.submitted_on:
+            assert started <= appeal.submitted_on, appeal.pk
+            assert SentModifier.objects.filter(appeal=appeal).count() == appeal.denials.count()
+        if appeal.decided_on:
+            assert appeal.submitted_on is not None and appeal.submitted_on <= appeal.decided_on, appeal.pk
+            if appeal.outcome in (v.OUTCOME_OVERTURNED, v.OUTCOME_PARTIALLY_PAID):
+                worked = {d.worked_at.date() if d.worked_at else None for d in Denial.objects.filter(appeals=appeal)}
+                assert worked == {appeal.decided_on}
+
+
+def test_the_demo_history_is_made_once(demo):
+    from appeals.demo import HISTORY_TAG
+
+    count = Appeal.objects.filter(notes__startswith=TAG.format(role=HISTORY_TAG)).count()
+    out = StringIO()
+    call_command("load_demo_appeals", stdout=out)
+    assert Appeal.objects.filter(notes__startswith=TAG.format(role=HISTORY_TAG)).count() == count
+    assert "history: already there" in out.getvalue()

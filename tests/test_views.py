@@ -119,7 +119,7 @@ def test_claim_page_explains_codes_in_plain_words(coder_client, team_queue, inge
     claim = ClaimPayment.objects.get()
     html = coder_client.get(reverse("denials:claim_detail", args=[claim.pk])).content.decode()
     assert "T1005" in html and "CO-16" in html
-    assert "lacks information" in html.lower()  # CARC 16's description
+    assert "the remark code says what" in html.lower()  # CARC 16: our own summary (no official text shipped)
     assert "N14" in html
     assert "History across remittances" in html
 

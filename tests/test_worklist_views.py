@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -946,3 +947,31 @@ def test_the_outcome_form_no_longer_offers_send_to_appeal_the_appeal_button_does
     assert refused.status_code == 400 and "use the Appeal button" in _html(refused)
     denial.refresh_from_db()
     assert denial.status == "open"
+
+
+def test_the_dashboards_filters_narrow_the_worklist_and_a_bad_one_is_named(worked, coder, client_for):
+    """Remittance dates, team, setting, specialty, rendering NPI: what a dashboard number links with."""
+    client = client_for(coder)
+    denial = worked["77003"]
+    remitted = denial.claim.remittance.remittance_date
+
+    def count(**params: str) -> int:
+        response = client.get(reverse("denials:worklist"), {"queue": "all", "status": "all", **params})
+        assert response.status_code == 200 and not response.context["form"].errors, response.context["form"].errors
+        return response.context["page"].paginator.count
+
+    everything = count()
+    assert count(remitted_from=remitted.isoformat(), remitted_to=remitted.isoformat()) == everything
+    assert count(remitted_from=(remitted + dt.timedelta(days=1)).isoformat()) == 0
+    assert count(team=str(denial.queue.team_id)) == everything
+    assert count(setting=denial.ncci_setting) == Denial.objects.filter(ncci_setting=denial.ncci_setting).count()
+    npi = denial.claim.rendering_provider_npi or "none"
+    assert (
+        count(npi=npi)
+        == Denial.objects.filter(claim__rendering_provider_npi=denial.claim.rendering_provider_npi).count()
+    )
+    assert count(status="finished") == 0  # nothing worked yet
+    bad = client.get(
+        reverse("denials:worklist"), {"queue": "all", "remitted_from": "2026-03-01", "remitted_to": "2026-02-01"}
+    )
+    assert "The end date is before the start date." in _html(bad)

@@ -34,17 +34,76 @@ def lookup(mapping: Any, key: str) -> Any:
     return mapping.get(key, "")
 
 
+NO_WORDS = "no description loaded"
+
+
+def _words(descriptions: Any, key: str) -> tuple[str, str]:
+    """(summary, official text) of a code; a plain string counts as the official text."""
+    value = (descriptions or {}).get(key, "") if hasattr(descriptions or {}, "get") else ""
+    if not value:
+        return "", ""
+    summary = getattr(value, "summary", None)
+    if summary is None:
+        return "", str(value)
+    return summary, getattr(value, "official", "")
+
+
+def _can_import_codes(context: Any) -> bool:
+    """Only admins get the link to the code-list importer (the page itself checks again)."""
+    from denials.roles import is_admin
+
+    request = context.get("request") if hasattr(context, "get") else None
+    user = getattr(request, "user", None) or (context.get("user") if hasattr(context, "get") else None)
+    return bool(user is not None and is_admin(user) and (user.is_superuser or user.is_staff))
+
+
+def _no_words(context: Any, kind: str) -> str:
+    from django.urls import reverse
+
+    if not _can_import_codes(context):
+        return format_html('<span class="code-missing">{}</span>', NO_WORDS)
+    code_list = {"CARC": "carc", "RARC": "rarc", "CPT": "procedure"}.get(kind, "")
+    url = reverse("ncci:code_import") + (f"?list={code_list}" if code_list else "")
+    return format_html('<span class="code-missing">{} (<a href="{}">import the code list</a>)</span>', NO_WORDS, url)
+
+
 @register.simple_tag
 def code_chip(kind: str, code: str, descriptions: dict[str, str] | None = None, label: str = "") -> str:
-    """A code with its meaning on hover and focus, e.g. CO-97 with the CARC 97 description."""
-    meaning = (descriptions or {}).get(f"{kind}:{code}", "") or "No description on file"
+    """A code with its meaning on hover and focus, e.g. CO-97: our summary, then the official text."""
+    summary, official = _words(descriptions, f"{kind}:{code}")
+    if summary and official and official != summary:
+        meaning = f"{summary} (Official text: {official})"
+    else:
+        meaning = summary or official or f"{kind if kind != 'GROUP' else 'Group code'} {code}: {NO_WORDS}"
     return format_html('<abbr class="code" tabindex="0" title="{}">{}</abbr>', meaning, label or code)
 
 
-@register.simple_tag
-def describe(kind: str, code: str, descriptions: dict[str, str] | None = None) -> str:
-    """The plain-words meaning of a code, or a note that none is on file."""
-    return (descriptions or {}).get(f"{kind}:{code}", "") or "no description on file"
+@register.simple_tag(takes_context=True)
+def describe(context: Any, kind: str, code: str, descriptions: dict[str, str] | None = None) -> str:
+    """What a code means, in words: our plain-words summary first, then the official text
+    (secondary, when loaded); "no description loaded" (with the importer's link for admins)
+    when there is neither. Inline markup only: it is used inside paragraphs and cells."""
+    summary, official = _words(descriptions, f"{kind}:{code}")
+    if summary and official and official != summary:
+        return format_html(
+            '<span class="code-summary">{}</span> '
+            '<small class="code-official" title="The official text">Official: {}</small>',
+            summary,
+            official,
+        )
+    if summary or official:
+        return format_html('<span class="code-summary">{}</span>', summary or official)
+    return _no_words(context, kind)
+
+
+@register.simple_tag(takes_context=True)
+def procedure_words(context: Any, code: str, descriptions: dict[str, str] | None = None) -> str:
+    """A procedure code's short description as loaded (a licensed CPT file, the HCPCS file),
+    or "no description loaded" (with the importer's link for admins)."""
+    text = (descriptions or {}).get(code, "") if code else ""
+    if text:
+        return format_html('<span class="code-summary">{}</span>', text)
+    return _no_words(context, "CPT")
 
 
 # --- The worklist and the denial page ---------------------------------------------------

@@ -1,6 +1,7 @@
 """Writes for reference data, one module per kind of work.
 
-- ``codes``: the shipped CARC, RARC, group-code and modifier lists (``codes_load``).
+- ``codes``: the shipped CARC, RARC, group-code and modifier lists and summaries (``codes_load``).
+- ``code_lists``: the importer for the current CARC, RARC and procedure-code lists.
 - ``imports``: NCCI quarterly imports: create, upload, claim, run, report.
 - ``staging``: streaming PTP rows into a staging table and merging them; merging MUE rows.
 - ``demo``: the demo NCCI tables ``load_demo`` uses.
@@ -10,11 +11,24 @@ Callers import from here.
 
 from __future__ import annotations
 
+from ncci.services.code_lists import (
+    CodeListRefused,
+    accepted_headers_text,
+    code_list_file_import,
+    code_list_import_create,
+    code_list_import_report_lines,
+    code_list_import_run,
+    code_list_import_upload,
+    parse_code_list,
+)
 from ncci.services.codes import (
     DATA_DIR,
     GROUP_CODES,
+    SHIPPED_CODE_FILES,
+    SUMMARIES_FILE,
     bypass_modifiers,
     codes_load,
+    shipped_summaries,
 )
 from ncci.services.demo import (
     DEMO_NCCI_DIR,
@@ -50,11 +64,20 @@ __all__ = [
     "PTP_BYTES_PER_ROW",
     "PTP_SETTINGS",
     "REJECTS_KEPT",
+    "SHIPPED_CODE_FILES",
+    "SUMMARIES_FILE",
     "TABLE_WORDS",
     "UPLOAD_DIR_NAME",
+    "CodeListRefused",
     "ImportTally",
     "NcciImportRefused",
+    "accepted_headers_text",
     "bypass_modifiers",
+    "code_list_file_import",
+    "code_list_import_create",
+    "code_list_import_report_lines",
+    "code_list_import_run",
+    "code_list_import_upload",
     "codes_load",
     "ncci_demo_load",
     "ncci_file_import",
@@ -64,4 +87,6 @@ __all__ = [
     "ncci_import_requeue",
     "ncci_import_run",
     "ncci_import_upload",
+    "parse_code_list",
+    "shipped_summaries",
 ]

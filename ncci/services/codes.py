@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 from pathlib import Path
 
 from django.db import transaction
@@ -85,68 +84,120 @@ MODIFIERS: dict[str, tuple[str, str]] = {
 }
 
 
-def _parse_date(value: str) -> dt.date | None:
-    value = (value or "").strip()
-    return dt.date.fromisoformat(value) if value else None
+#: The code lists shipped as codes only (which codes exist), oldest source first; see SOURCES.txt.
+#: The official descriptions are X12's: an admin imports them (``code_list_import``).
+SHIPPED_CODE_FILES: dict[str, tuple[str, ...]] = {
+    "carc": ("carc_codes_tigershark_0.3.4.csv",),
+    "rarc": ("rarc_codes_tigershark_0.3.4.csv", "rarc_codes_pyx12_4.0.0.csv"),
+}
+#: Overturn's own plain-words summaries (list, code, summary).
+SUMMARIES_FILE = "code_summaries.csv"
+
+_MODELS: dict[str, type[CodeDefinition]] = {"carc": Carc, "rarc": Rarc, "group": GroupCode}
 
 
-def _load_code_csv(model: type[Carc] | type[Rarc], path: Path) -> int:
-    """Add the codes of a CSV (code, description, start_date, stop_date, source) not yet known.
+def shipped_summaries(*, data_dir: Path = DATA_DIR) -> dict[str, dict[str, str]]:
+    """{"carc": {"97": "..."}, "rarc": {...}, "group": {...}} from ``code_summaries.csv``."""
+    summaries: dict[str, dict[str, str]] = {kind: {} for kind in _MODELS}
+    path = data_dir / SUMMARIES_FILE
+    if not path.is_file():
+        return summaries
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            kind, code, text = (
+                (row.get("list") or "").strip().lower(),
+                (row.get("code") or "").strip().upper(),
+                (row.get("summary") or "").strip(),
+            )
+            if kind in summaries and code and text:
+                summaries[kind][code] = text
+    return summaries
 
-    Existing rows keep an admin's edits: only a blank description is filled in. New rows
-    are created in bulk with their history rows (django-simple-history).
+
+def _code_files(kind: str, data_dir: Path) -> list[Path]:
+    if data_dir == DATA_DIR:
+        return [data_dir / name for name in SHIPPED_CODE_FILES[kind]]
+    return sorted(data_dir.glob(f"{kind}_*.csv"))
+
+
+def _read_code_files(paths: list[Path]) -> dict[str, str]:
+    """code -> description (blank in the shipped files: they carry codes only)."""
+    codes: dict[str, str] = {}
+    for path in paths:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                code = (row.get("code") or "").strip().upper()
+                if code and not codes.get(code):
+                    codes[code] = (row.get("description") or "").strip()
+    return codes
+
+
+def _load_codes(model: type[CodeDefinition], codes: dict[str, str], summaries: dict[str, str]) -> tuple[int, int]:
+    """Add the codes not yet known and set the shipped summaries; returns (codes added, summaries set).
+
+    Never overwrites an admin's edit: a summary that differs from the one last shipped
+    (``summary_shipped``) was edited and stays; only ``summary_shipped`` moves on. A blank
+    description is filled from a file that has one (an admin's own folder); the shipped files
+    have none. New rows are created in bulk with their history rows (django-simple-history).
     """
     from simple_history.utils import bulk_create_with_history
 
-    existing = dict(model.objects.values_list("code", "description"))
-    new: dict[str, CodeDefinition] = {}
-    fill: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            code = row["code"].strip().upper()
-            description = (row.get("description") or "").strip()
-            if not code:
-                continue
-            if code in existing:
-                if not existing[code] and description:
-                    fill[code] = description
-                continue
-            if code not in new:
-                new[code] = model(
-                    code=code,
-                    description=description,
-                    start_date=_parse_date(row.get("start_date", "")),
-                    stop_date=_parse_date(row.get("stop_date", "")),
-                )
+    wanted = {code: codes.get(code, "") for code in [*codes, *summaries]}
+    existing = {obj.code: obj for obj in model.objects.filter(code__in=list(wanted))}  # type: ignore[attr-defined]
+    new = [
+        model(
+            code=code, description=description, summary=summaries.get(code, ""), summary_shipped=summaries.get(code, "")
+        )
+        for code, description in wanted.items()
+        if code not in existing
+    ]
     if new:
-        bulk_create_with_history(list(new.values()), model, batch_size=500)
-    for code, description in fill.items():
-        obj = model.objects.get(code=code)
-        obj.description = description
-        obj.save(update_fields=["description"])
-    return len(new)
+        bulk_create_with_history(new, model, batch_size=500)
+    summaries_set = sum(1 for obj in new if obj.summary)
+    for code, obj in existing.items():
+        fields: list[str] = []
+        shipped = summaries.get(code, "")
+        if shipped and shipped != obj.summary_shipped:
+            if obj.summary == obj.summary_shipped:  # not edited by an admin
+                obj.summary = shipped
+                fields.append("summary")
+                summaries_set += 1
+            obj.summary_shipped = shipped
+            fields.append("summary_shipped")
+        if not obj.description and wanted[code]:
+            obj.description = wanted[code]
+            fields.append("description")
+        if fields:
+            obj.save(update_fields=fields)
+    return len(new), summaries_set
 
 
 @transaction.atomic
 def codes_load(*, data_dir: Path = DATA_DIR) -> dict[str, int]:
-    """Load the CARC, RARC, group-code and modifier lists shipped with the project.
+    """Load the CARC, RARC, group-code and modifier lists shipped with the project, with
+    Overturn's own plain-words summaries (``code_summaries.csv``).
 
-    Idempotent, and it never overwrites what an admin changed (see ``_load_code_csv``).
-    The RARC list with descriptions goes first; the codes-only list adds the codes it lacks.
+    Idempotent, and it never overwrites what an admin changed (see ``_load_codes``). The
+    shipped CARC and RARC files hold codes only: the official descriptions are X12's, and an
+    admin imports the current lists (``manage.py import_codes``).
     """
-    counts = {
-        "carc": _load_code_csv(Carc, data_dir / "carc_tigershark_0.3.4.csv"),
-        "rarc": _load_code_csv(Rarc, data_dir / "rarc_tigershark_0.3.4.csv"),
-    }
-    counts["rarc"] += _load_code_csv(Rarc, data_dir / "rarc_codes_only_pyx12_4.0.0.csv")
+    summaries = shipped_summaries(data_dir=data_dir)
+    counts: dict[str, int] = {}
+    summaries_set = 0
+    for kind in ("carc", "rarc"):
+        model = _MODELS[kind]
+        counts[kind], n = _load_codes(model, _read_code_files(_code_files(kind, data_dir)), summaries[kind])
+        summaries_set += n
     counts["group"] = sum(
         GroupCode.objects.get_or_create(code=code, defaults={"description": text})[1]
         for code, text in GROUP_CODES.items()
     )
+    summaries_set += _load_codes(GroupCode, {}, summaries["group"])[1]
     counts["modifier"] = sum(
         Modifier.objects.get_or_create(code=code, defaults={"description": text, "bypass_group": group})[1]
         for code, (text, group) in MODIFIERS.items()
     )
+    counts["summary"] = summaries_set
     if counts["carc"]:
         # The denials app fills the new CARCs' suggested categories from its category rules.
         transaction.on_commit(lambda: reference_data_changed.send(sender=Carc, table="codes"))

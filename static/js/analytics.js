@@ -2,8 +2,9 @@
  * Chart.js (static/vendor/chartjs). No inline script (the CSP forbids it): the page marks
  *   <canvas data-chart="<id of a <script type="application/json"> block>">
  * and the block holds { type, format: "money"|"rate"|"count", stacked, labels, datasets:
- * [{label, data}], links: [href per label, "" for none] }. A bar with a link opens the rows
- * behind it (the same link as the table's number). The table beside each chart holds the
+ * [{label, data}], links: [href per label, "" for none] } (a chart of several datasets may give
+ * one such list per dataset). Clicking a bar or point with a link opens the rows behind it: the
+ * same link as the table's number, which keyboard and screen-reader users follow there. The table beside each chart holds the
  * same figures, for screen readers and for anyone without JavaScript.
  */
 (function () {
@@ -29,6 +30,12 @@
     try { spec = JSON.parse(source.textContent); } catch (e) { return; }
     var format = formatter(spec.format);
     var links = spec.links || [];
+    // The link of one bar: links[index], or links[dataset][index] when each dataset has its own.
+    function linkOf(element) {
+      var entry = links[element.datasetIndex];
+      if (Array.isArray(entry)) return entry[element.index] || "";
+      return typeof links[element.index] === "string" ? links[element.index] : "";
+    }
     var datasets = (spec.datasets || []).map(function (d, i) {
       return {
         label: d.label,
@@ -54,12 +61,12 @@
           tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + format(ctx.parsed.y); } } }
         },
         onHover: function (event, elements) {
-          var linked = elements.length && links[elements[0].index];
+          var linked = elements.length && linkOf(elements[0]);
           event.native.target.style.cursor = linked ? "pointer" : "default";
         },
         onClick: function (event, elements) {
           if (!elements.length) return;
-          var href = links[elements[0].index];
+          var href = linkOf(elements[0]);
           if (href) window.location.assign(href);
         }
       }

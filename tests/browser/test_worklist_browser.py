@@ -269,7 +269,9 @@ def test_two_coders_on_one_denial_the_second_save_is_refused(browser, live_serve
     page_a.click("#outcome-form button[type=submit]")
     page_a.wait_for_selector("#denial-pane .saved-note:has-text('Saved: write off')")
 
-    page_b.check("#denial-pane input[name=action][value=appeal]")
+    # The second coder escalates the same denial from the page read before the write-off.
+    page_b.check("#denial-pane input[name=action][value=escalate]")
+    page_b.fill(f"#outcome-reason-{denial.pk}", "Needs the surgeon's view on the second site")
     page_b.click("#outcome-form button[type=submit]")
     conflict = page_b.locator("#denial-pane .conflict")
     conflict.wait_for()

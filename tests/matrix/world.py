@@ -108,6 +108,7 @@ class World:
     users: dict[str, Any]
     teams: dict[str, TeamData]
     ncci_import: Any
+    code_list_import: Any
     #: A remittance file with a claim of each team: each sees it, with only their own claim.
     shared_file: Any
 
@@ -212,4 +213,9 @@ def build_world() -> World:
     ncci_import = NcciImport.objects.create(
         filename="matrix-ptp.txt", table="ptp", setting="practitioner", quarter="2026Q3"
     )
-    return World(users=users, teams=teams, ncci_import=ncci_import, shared_file=shared)
+    from ncci.models import CodeListImport
+
+    code_list_import = CodeListImport.objects.create(code_list="carc", filename="matrix-carc.csv", status="done")
+    return World(
+        users=users, teams=teams, ncci_import=ncci_import, code_list_import=code_list_import, shared_file=shared
+    )

@@ -60,7 +60,7 @@ from denials.triage import (
 )
 from ncci.ptp import DEFAULT_MODIFIER_GROUPS, ModifierGroups
 
-CARC_CSV = Path(__file__).resolve().parents[2] / "ncci" / "data" / "carc_tigershark_0.3.4.csv"
+CARC_CSV = Path(__file__).resolve().parents[2] / "ncci" / "data" / "carc_codes_tigershark_0.3.4.csv"
 
 DOS = date(2026, 9, 14)
 EFFECTIVE = date(2021, 1, 1)
