@@ -14,7 +14,7 @@ WORKER_CONCURRENCY ?= 2
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn
 REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres lint typecheck bench clean
+.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres lint typecheck bench bench-analytics clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +101,11 @@ bench: install
 	$(PY) bench/triage.py
 	$(PY) bench/pages.py
 	$(PY) bench/appeals.py
+
+## The dashboard at 1,000,000 denials and 200,000 appeals: a 6-minute load, then long runs
+bench-analytics: export SECRET_KEY ?= overturn-benchmark-only-key-not-a-secret-0123456789abcdef
+bench-analytics: install
+	$(PY) bench/analytics.py --keep
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
