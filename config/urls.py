@@ -15,6 +15,10 @@ from config.home import home
 from denials import api as denials_api
 from ncci import api_urls as ncci_api_urls
 
+admin.site.site_header = "Overturn administration"
+admin.site.site_title = "Overturn admin"
+admin.site.index_title = "Reference data, users and settings"
+
 router = DefaultRouter()
 router.register("remittance-files", denials_api.RemittanceFileViewSet, basename="remittance-file")
 router.register("claims", denials_api.ClaimViewSet, basename="claim")

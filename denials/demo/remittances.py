@@ -1013,16 +1013,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def generate_demo_files(*, count: int = 6, claims_per_file: int = 40, seed: int = 2026) -> list[tuple[str, bytes]]:
-    """The demo data set: ``count`` remittances paid Sep-Nov 2026, every demo payer covered.
+def generate_demo_files(*, count: int = 12, claims_per_file: int = 40, seed: int = 2026) -> list[tuple[str, bytes]]:
+    """The demo data set: ``count`` remittances paid Dec 2025-Nov 2026, every demo payer covered.
 
     File i is paid by payer i (round robin) to practice i, on a business day spread evenly
-    over the quarter; services fall 2 to 8 weeks before each payment.
+    over the twelve months (so the managers' dashboard has a year of history); services fall
+    2 to 8 weeks before each payment.
     """
     if count < 0:
         raise ValueError("count must be zero or more")
     rng = random.Random(seed)
-    start = dt.date(2026, 9, 1)
+    start = dt.date(2025, 12, 1)
     span = (dt.date(2026, 11, 30) - start).days
     files: list[tuple[str, bytes]] = []
     for index in range(count):
@@ -1031,7 +1032,7 @@ def generate_demo_files(*, count: int = 6, claims_per_file: int = 40, seed: int 
         offset = int((index + rng.uniform(0.1, 0.9)) * span / max(count, 1))
         day = start + dt.timedelta(days=min(offset, span))
         day = _weekday(day)
-        if day < start:  # 1 Sep 2026 is a Tuesday, but keep the rule general
+        if day < start:  # 1 Dec 2025 is a Monday, but keep the rule general
             day = start + dt.timedelta(days=(7 - start.weekday()) % 7)
         file_seed = seed * 1000 + index
         data = generate_835(

@@ -85,7 +85,7 @@ def remittance_file_receive(
                     _queue_ingest(new_file)
                 return new_file
 
-        if existing.status == Status.FAILED:
+        if existing.status == Status.FAILED and not remittance_file_retry_refusal(existing):
             remittance_file_retry(file=existing, actor=user, queue=queue)
             return existing
         duplicate = RemittanceFile.objects.create(
@@ -113,9 +113,33 @@ def _queue_ingest(file: RemittanceFile) -> None:
     queue_after_commit(INGEST_FILE, file.pk)
 
 
+class RetryRefused(ValueError):
+    """A failed file that no retry can fix; the message says why, for the person asking."""
+
+
+def remittance_file_retry_refusal(file: RemittanceFile) -> str:
+    """Why retrying this file can never succeed, or "" when a retry may help.
+
+    Only a file refused for its X12 version qualifies: 4010 (and older) remittances are not
+    supported, so the same bytes fail the same way every time. Other failures (a worker
+    killed, a database error, a fixed bug) may pass on a retry.
+    """
+    version = (file.x12_version or "").strip()
+    if version.startswith("004010") or version.startswith("003"):
+        return (
+            f"{file.original_name} is an X12 {version} remittance (version 4010 or older), which Overturn "
+            "does not read: retrying cannot succeed. Ask the payer or clearinghouse for the 5010 "
+            "(005010X221A1) version of this remittance and upload that."
+        )
+    return ""
+
+
 def remittance_file_retry(*, file: RemittanceFile, actor: User | None, queue: bool = True) -> bool:
     """Put a failed file back in line, with a fresh count of attempts. Returns False when it
-    was not failed."""
+    was not failed; raises ``RetryRefused`` when it failed in a way no retry can fix."""
+    refusal = remittance_file_retry_refusal(file)
+    if refusal:
+        raise RetryRefused(refusal)
     with transaction.atomic():
         changed = RemittanceFile.objects.filter(pk=file.pk, status=Status.FAILED).update(
             status=Status.RECEIVED, error="", worker_task_id="", lease_expires_at=None, finished_at=None, attempts=0

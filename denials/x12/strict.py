@@ -47,6 +47,8 @@ import pyx12.x12file
 from pyx12.map_if._segment import apply_segment_errors
 from pyx12.map_walker import apply_walk_errors, walk_tree
 
+_log = logging.getLogger(__name__)
+
 NO_ENVELOPE_ERROR = "strict validation needs an ISA envelope"
 
 # A file with a systematic problem produces one finding per affected segment (a masked
@@ -111,6 +113,7 @@ def validate_strict(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
     ``error`` naming the exception. Keeps no state between calls (all I/O is in memory,
     pyx12's loggers are restored), so it is safe to call from a Celery worker.
     """
+    notes: list[StrictFinding] = []
     try:
         text, notes = _normalise(bytes(data))
         if not text.startswith("ISA"):
@@ -119,8 +122,13 @@ def validate_strict(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
             valid, errh, vriic, fic = _run_pyx12(text)
             findings = _collect_findings(errh)
             ack, ack_problem = _build_ack(errh, vriic, fic)
+    except _StoppedAt as stop:
+        # The page gets a sentence; the worker's log keeps the exception for a developer.
+        _log.warning("strict validation stopped at segment %s (%s)", stop.number, stop.segment_id, exc_info=stop.cause)
+        return StrictResult(ok=False, findings=notes, error=stop.sentence())
     except Exception as exc:
-        return StrictResult(ok=False, error=f"{type(exc).__name__}: {exc}")
+        _log.warning("strict validation could not run", exc_info=exc)
+        return StrictResult(ok=False, findings=notes, error=f"The strict check could not finish: {_plain(exc)}")
 
     has_errors = any(f.severity == "error" for f in findings)
     if not valid and not has_errors:
@@ -135,6 +143,48 @@ def validate_strict(data: bytes, *, max_findings: int = DEFAULT_MAX_FINDINGS) ->
         findings = findings[:max_findings]
         findings.append(StrictFinding(None, "", "TRUNCATED", f"{dropped} more findings not listed", "warning"))
     return StrictResult(ok=valid and not has_errors, findings=findings, ack_999=ack)
+
+
+class _StoppedAt(Exception):
+    """pyx12 raised while reading one segment: remembers which, for a sentence a person reads."""
+
+    def __init__(self, number: int | None, segment_id: str, cause: Exception) -> None:
+        super().__init__(number, segment_id, cause)
+        self.number = number
+        self.segment_id = segment_id
+        self.cause = cause
+
+    def sentence(self) -> str:
+        where = f"segment {self.number}" if self.number else "the file"
+        if self.segment_id:
+            where += f" ({self.segment_id})"
+        return f"The strict check could not read {where}: {_plain(self.cause, in_segment=True)}"
+
+
+_MAP_NOT_FOUND = re.compile(r"Map not found\.\s+icvn=(\S*), fic=(\S*), vriic=([^,\s]*)")
+
+
+def _plain(exc: Exception, *, in_segment: bool = False) -> str:
+    """An exception from inside pyx12 in words: its own message when it wrote one for
+    people (an EngineError), otherwise what kind of trouble it was, never a bare repr
+    such as "KeyError: 3"."""
+    text = str(exc).strip()
+    found = _MAP_NOT_FOUND.search(text)
+    if found:
+        version, function = found.group(3), found.group(2)
+        return (
+            f"the validator has no implementation guide for version {version or '(none)'} "
+            f"with functional code {function or '(none)'} (GS08 and GS01)."
+        )
+    if isinstance(exc, pyx12.errors.EngineError | pyx12.errors.X12Error) and text:
+        return f"the validator stopped: {text.rstrip('.')}."
+    if in_segment and isinstance(exc, LookupError | TypeError | AttributeError | ValueError):
+        return (
+            "the segment is shaped in a way the validator does not expect (an element, "
+            "envelope or loop it needs is missing or out of place). Check that segment "
+            "and the ones before it."
+        )
+    return f"the validator stopped unexpectedly ({type(exc).__name__})."
 
 
 def _normalise(data: bytes) -> tuple[str, list[StrictFinding]]:
@@ -195,74 +245,81 @@ def _run_pyx12(text: str) -> tuple[bool, Any, str | None, str | None]:
         vriic: str | None = None
         cur_map: Any = None
         valid = True
-        for seg in src:
-            orig_node = node
-            seg_id = seg.get_seg_id()
-            if seg_id == "ISA":
-                node = control_map.getnodebypath("/ISA_LOOP/ISA")
-                walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
-            elif seg_id == "GS":
-                node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
-                walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
-            else:
-                node, _pop, _push, walk_errors = walker.walk_errors(
-                    node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id()
-                )
-                apply_walk_errors(errh, walk_errors)
-            if node is None:
-                # The walker found no place for this segment (already reported).
-                node = orig_node
-                continue
-            if seg_id == "ISA":
-                errh.add_isa_loop(seg, src)
-                icvn = seg.get_value("ISA12")
-                errh.handle_errors(src.pop_errors())
-            elif seg_id == "IEA":
-                errh.handle_errors(src.pop_errors())
-                errh.close_isa_loop(node, seg, src)
-            elif seg_id == "GS":
-                fic = seg.get_value("GS01")
-                vriic = seg.get_value("GS08")
-                map_file_new = map_index_if.get_filename(icvn, vriic, fic)
-                if map_file != map_file_new:
-                    if map_file_new is None:
-                        raise pyx12.errors.EngineError(f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}")
-                    map_file = map_file_new
-                    cur_map = pyx12.map_if.load_map_file(map_file, param, None)
-                    src.check_837_lx = cur_map.id == "837"
-                node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
-                errh.add_gs_loop(seg, src)
-                errh.handle_errors(src.pop_errors())
-            elif seg_id == "BHT" and vriic in ("004010X094", "004010X094A1"):
-                # x12n_document's special case: 4010 278s pick their map by BHT02.
-                tspc = seg.get_value("BHT02")
-                map_file_new = map_index_if.get_filename(icvn, vriic, fic, tspc)
-                if map_file != map_file_new:
-                    if map_file_new is None:
-                        raise pyx12.errors.EngineError(
-                            f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}, tspc={tspc}"
-                        )
-                    map_file = map_file_new
-                    cur_map = pyx12.map_if.load_map_file(map_file, param, None)
-                    src.check_837_lx = cur_map.id == "837"
-                    node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/ST_LOOP/HEADER/BHT")
-                errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
-                errh.handle_errors(src.pop_errors())
-            elif seg_id == "GE":
-                errh.handle_errors(src.pop_errors())
-                errh.close_gs_loop(node, seg, src)
-            elif seg_id == "ST":
-                errh.add_st_loop(seg, src)
-                errh.handle_errors(src.pop_errors())
-            elif seg_id == "SE":
-                errh.handle_errors(src.pop_errors())
-                errh.close_st_loop(node, seg, src)
-            else:
-                errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
-                errh.handle_errors(src.pop_errors())
-            valid &= apply_segment_errors(node, seg, errh)
-        src.cleanup()  # reports trailers (SE/GE/IEA) the file never closed
-        errh.handle_errors(src.pop_errors())
+        # Where pyx12 was when it raised, so a crash inside it reads as "could not read
+        # segment N" rather than a bare exception.
+        at: tuple[int | None, str] = (None, "")
+        try:
+            for seg in src:
+                orig_node = node
+                seg_id = seg.get_seg_id()
+                at = (src.get_cur_line(), seg_id)
+                if seg_id == "ISA":
+                    node = control_map.getnodebypath("/ISA_LOOP/ISA")
+                    walker.forceWalkCounterToLoopStart("/ISA_LOOP", "/ISA_LOOP/ISA")
+                elif seg_id == "GS":
+                    node = control_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+                    walker.forceWalkCounterToLoopStart("/ISA_LOOP/GS_LOOP", "/ISA_LOOP/GS_LOOP/GS")
+                else:
+                    node, _pop, _push, walk_errors = walker.walk_errors(
+                        node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id()
+                    )
+                    apply_walk_errors(errh, walk_errors)
+                if node is None:
+                    # The walker found no place for this segment (already reported).
+                    node = orig_node
+                    continue
+                if seg_id == "ISA":
+                    errh.add_isa_loop(seg, src)
+                    icvn = seg.get_value("ISA12")
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "IEA":
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_isa_loop(node, seg, src)
+                elif seg_id == "GS":
+                    fic = seg.get_value("GS01")
+                    vriic = seg.get_value("GS08")
+                    map_file_new = map_index_if.get_filename(icvn, vriic, fic)
+                    if map_file != map_file_new:
+                        if map_file_new is None:
+                            raise pyx12.errors.EngineError(f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}")
+                        map_file = map_file_new
+                        cur_map = pyx12.map_if.load_map_file(map_file, param, None)
+                        src.check_837_lx = cur_map.id == "837"
+                    node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/GS")
+                    errh.add_gs_loop(seg, src)
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "BHT" and vriic in ("004010X094", "004010X094A1"):
+                    # x12n_document's special case: 4010 278s pick their map by BHT02.
+                    tspc = seg.get_value("BHT02")
+                    map_file_new = map_index_if.get_filename(icvn, vriic, fic, tspc)
+                    if map_file != map_file_new:
+                        if map_file_new is None:
+                            raise pyx12.errors.EngineError(
+                                f"Map not found.  icvn={icvn}, fic={fic}, vriic={vriic}, tspc={tspc}"
+                            )
+                        map_file = map_file_new
+                        cur_map = pyx12.map_if.load_map_file(map_file, param, None)
+                        src.check_837_lx = cur_map.id == "837"
+                        node = cur_map.getnodebypath("/ISA_LOOP/GS_LOOP/ST_LOOP/HEADER/BHT")
+                    errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "GE":
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_gs_loop(node, seg, src)
+                elif seg_id == "ST":
+                    errh.add_st_loop(seg, src)
+                    errh.handle_errors(src.pop_errors())
+                elif seg_id == "SE":
+                    errh.handle_errors(src.pop_errors())
+                    errh.close_st_loop(node, seg, src)
+                else:
+                    errh.add_seg(node, seg, src.get_seg_count(), src.get_cur_line(), src.get_ls_id())
+                    errh.handle_errors(src.pop_errors())
+                valid &= apply_segment_errors(node, seg, errh)
+            src.cleanup()  # reports trailers (SE/GE/IEA) the file never closed
+            errh.handle_errors(src.pop_errors())
+        except Exception as exc:
+            raise _StoppedAt(at[0], at[1], exc) from exc
     finally:
         src.close()
     return valid and errh.get_error_count() == 0, errh, vriic, fic

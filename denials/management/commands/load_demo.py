@@ -33,7 +33,7 @@ class Command(BaseCommand):
     help = "Load code lists, demo users (one per role), teams, NCCI demo tables and demo 835 files."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--synthetic-files", type=int, default=6, help="Synthetic 835 files to generate")
+        parser.add_argument("--synthetic-files", type=int, default=12, help="Synthetic 835 files to generate")
         parser.add_argument("--claims-per-file", type=int, default=40)
 
     def handle(self, *args: Any, **options: Any) -> None:
