@@ -41,6 +41,7 @@ from denials.forms import (
 )
 from denials.models import AccessEvent, ClaimPayment, ClinicalDocument, Denial, Evidence, RemittanceFile
 from denials.roles import is_manager
+from denials.services.receiving import RetryRefused
 from ncci.selectors import procedure_descriptions
 
 if TYPE_CHECKING:
@@ -176,7 +177,12 @@ def file_detail(request: HtmxHttpRequest, file_id: int) -> HttpResponse:
 @require_POST
 def file_retry(request: HtmxHttpRequest, file_id: int) -> HttpResponse:
     file = _get_file_for_user(request, file_id)
-    if services.remittance_file_retry(file=file, actor=request.user):
+    try:
+        retried = services.remittance_file_retry(file=file, actor=request.user)
+    except RetryRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("denials:file_detail", file_id=file.pk)
+    if retried:
         messages.success(request, f"{file.original_name} is queued again.")
     else:
         messages.error(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Cast
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -37,26 +37,18 @@ class CarcAdmin(CodeAdmin):
     list_display = ("code", "summary", "description", "default_category", "start_date", "stop_date")
     list_filter = ("default_category",)
 
-    def get_queryset(self, request: Any) -> QuerySet[Carc]:
-        # CARCs are numbers stored as text ("1", "16", "97", "242") plus a few letter codes
-        # ("A1", "B7", "P12"): sorted as text, 100 would come before 16.
-        numeric = When(code__regex=r"^[0-9]+$", then=Value(0))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                code_is_letter=Case(numeric, default=Value(1), output_field=IntegerField()),
-                code_number=Case(
-                    When(code__regex=r"^[0-9]+$", then=Cast("code", IntegerField())),
-                    default=None,
-                    output_field=IntegerField(),
-                ),
-            )
-        )
+    def get_ordering(self, request: Any) -> list[Any]:
+        """Numbers first in numeric order, then the letter codes alphabetically.
 
-    def get_ordering(self, request: Any) -> list[str]:
-        """Numbers first in numeric order, then the letter codes alphabetically."""
-        return ["code_is_letter", "code_number", "code"]
+        CARCs are numbers stored as text ("1", "16", "97", "242") plus a few letter codes
+        ("A1", "B7", "P12"): sorted as text, 100 would come before 16.
+        """
+        numeric = Q(code__regex=r"^[0-9]+$")
+        return [
+            Case(When(numeric, then=Value(0)), default=Value(1), output_field=IntegerField()).asc(),
+            Case(When(numeric, then=Cast("code", IntegerField())), default=None, output_field=IntegerField()).asc(),
+            "code",
+        ]
 
 
 @admin.register(Rarc)

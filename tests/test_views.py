@@ -102,12 +102,21 @@ def test_file_detail_shows_remittances_claims_and_warnings(admin_client_, ingest
 def test_failed_file_can_be_retried_from_its_page(
     admin_client_, ingest, sample_bytes, django_capture_on_commit_callbacks
 ):
-    file = ingest(sample_bytes("oopfactory__4010_Example1_reversals_plb.txt"))
+    file = ingest(b"this is not an 835", name="garbled.835")  # a 4010 file is never retried
+    assert file.status == "failed"
     with django_capture_on_commit_callbacks(execute=True):  # the retry queues the ingestion on commit
         response = admin_client_.post(reverse("denials:file_retry", args=[file.pk]))
     assert response.status_code == 302
     file.refresh_from_db()
     assert file.attempts >= 1
+
+
+def test_retrying_a_4010_file_is_refused_with_a_message(admin_client_, ingest, sample_bytes):
+    file = ingest(sample_bytes("oopfactory__4010_Example1_reversals_plb.txt"))
+    response = admin_client_.post(reverse("denials:file_retry", args=[file.pk]), follow=True)
+    assert "cannot be retried" in response.content.decode()
+    file.refresh_from_db()
+    assert file.status == "failed" and file.attempts == 1
 
 
 def test_missing_file_is_a_404(coder_client):

@@ -34,7 +34,7 @@ from denials.services.storing import parsed_file_check, remittance_store, safe_t
 from denials.services.triaging import denials_triage
 from denials.signals import remittance_file_stored
 from denials.x12 import parsed as x12
-from denials.x12.reader import read_835
+from denials.x12.reader import SUPPORTED_VERSIONS, read_835
 
 logger = logging.getLogger(__name__)
 Status = RemittanceFile.Status
@@ -120,18 +120,19 @@ class RetryRefused(ValueError):
 def remittance_file_retry_refusal(file: RemittanceFile) -> str:
     """Why retrying this file can never succeed, or "" when a retry may help.
 
-    Only a file refused for its X12 version qualifies: 4010 (and older) remittances are not
-    supported, so the same bytes fail the same way every time. Other failures (a worker
-    killed, a database error, a fixed bug) may pass on a retry.
+    Only a file refused for its X12 version qualifies: the reader supports 5010 835s only
+    (``SUPPORTED_VERSIONS``), so a 4010 file fails the same way every time. Other failures
+    (a worker killed, a database error, a bug since fixed) may pass on a retry.
     """
     version = (file.x12_version or "").strip()
-    if version.startswith("004010") or version.startswith("003"):
-        return (
-            f"{file.original_name} is an X12 {version} remittance (version 4010 or older), which Overturn "
-            "does not read: retrying cannot succeed. Ask the payer or clearinghouse for the 5010 "
-            "(005010X221A1) version of this remittance and upload that."
-        )
-    return ""
+    if not version or version in SUPPORTED_VERSIONS:
+        return ""
+    era = "a 4010 remittance" if version.startswith(("004010", "003")) else "not a 5010 835 remittance"
+    return (
+        f"{file.original_name} cannot be retried: its X12 version {version} is {era}, and Overturn reads "
+        "5010 835 remittances (005010X221A1) only, so it would fail the same way again. Ask the payer or "
+        "clearinghouse for the 5010 version of this remittance and upload that."
+    )
 
 
 def remittance_file_retry(*, file: RemittanceFile, actor: User | None, queue: bool = True) -> bool:
