@@ -534,22 +534,29 @@ def test_services_precede_receipt_and_receipt_precedes_payment() -> None:
             assert payment - claim.statement_from > dt.timedelta(days=90)  # type: ignore[operator]
 
 
-def test_demo_files_cover_every_payer_and_are_paid_sep_to_nov_2026() -> None:
+def test_demo_files_cover_every_payer_and_are_paid_monthly_dec_2025_to_nov_2026() -> None:
     files = generate_demo_files()
 
-    assert len(files) == 6
-    assert len({name for name, _ in files}) == 6
+    assert len(files) == 12
+    assert len({name for name, _ in files}) == 12
+    months = set()
     payers = set()
     for name, data in files:
         transaction = _single(data)
         payers.add(transaction.payer.name)
         assert name.endswith(".835")
         assert transaction.payment_date is not None
-        assert dt.date(2026, 9, 1) <= transaction.payment_date <= dt.date(2026, 11, 30)
+        assert dt.date(2025, 12, 1) <= transaction.payment_date <= dt.date(2026, 11, 30)
         assert transaction.payment_date.weekday() < 5
+        months.add(transaction.payment_date.strftime("%Y-%m"))
         assert len(transaction.claims) == 40
-        assert all(claim.statement_from.year == 2026 for claim in transaction.claims)  # type: ignore[union-attr]
+        # Services fall before the payment (most 2 to 8 weeks, a late claim up to months before).
+        assert all(
+            transaction.payment_date - dt.timedelta(days=366) <= claim.statement_from <= transaction.payment_date  # type: ignore[operator]
+            for claim in transaction.claims
+        )
     assert payers == {p.name.upper() for p in DEMO_PAYERS}
+    assert len(months) >= 11  # a year of history for the dashboard, about one file a month
     assert generate_demo_files() == files
 
 
@@ -601,7 +608,7 @@ def test_cli_runs_as_a_module_and_writes_the_demo_set(tmp_path: Path) -> None:
     )
 
     written = sorted((tmp_path / "demo").iterdir())
-    assert len(written) == 6 and completed.stdout
+    assert len(written) == 12 and completed.stdout
     assert all(read_835(path.read_bytes()).ok for path in written)
 
 
