@@ -152,6 +152,18 @@ def _detect_terminator(text: str, start: int, first: str) -> str:
     return "\n" if "\n" in text[start:j] else first
 
 
+#: Characters from "ISA" through ISA16: the ISA's fields are fixed width (106 with the terminator).
+ISA_WIDTH = 105
+
+
+def _isa_width(text: str, element: str) -> int:
+    """Characters from "ISA" through ISA16 (the 16th element separator and the one character after)."""
+    pos = 3
+    for _ in range(15):
+        pos = text.find(element, pos + 1)
+    return pos + 2
+
+
 def _detect_isa_delimiters(text: str) -> _Delimiters | str:
     element = text[3] if len(text) > 3 else ""
     if not element or element.isalnum() or element.isspace():
@@ -409,6 +421,13 @@ class _Reader:
         self.component = delimiters.component
         if not delimiters.has_envelope:
             self.warn(1, "ST", "file has no ISA/GS envelope; control numbers could not be checked")
+        elif (width := _isa_width(text, delimiters.element)) != ISA_WIDTH:
+            self.warn(
+                1,
+                "ISA",
+                f"the ISA is {width} characters up to ISA16 where the standard fixes {ISA_WIDTH} "
+                "(a field is padded or trimmed); read by its separators, but check the sender's settings",
+            )
         if latin1:
             self.warn(
                 0,
