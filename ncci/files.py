@@ -610,7 +610,12 @@ def _xlsx_source(
 ) -> tuple[SourceInfo, RowIterator]:
     # Raw cell values, not text, so the parsers can tell a numeric code cell (to re-pad).
     cell_rows = _iter_xlsx_values(path_or_file)
-    head = list(itertools.islice(cell_rows, HEADER_SEARCH_LINES))
+    try:
+        head = list(itertools.islice(cell_rows, HEADER_SEARCH_LINES))
+    except Exception as exc:  # openpyxl raises many kinds (zip, XML, KeyError) for a damaged workbook
+        raise NcciFileError(
+            f"{filename} is not a readable .xlsx workbook ({type(exc).__name__}: {exc}); save it again from Excel"
+        ) from exc
     header_text = "\n".join("\t".join(_cell_text(v) for v in values) for values in head)
     info = _identify(filename, header_text, fallback)
     chained = itertools.chain(head, cell_rows)

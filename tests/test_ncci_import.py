@@ -465,7 +465,7 @@ def test_a_broken_spreadsheet_or_zip_is_refused_with_why(tmp_path):
     broken.write_bytes(b"this is not a spreadsheet")
     record = ncci_file_import(path=broken)
     assert record.status == NcciImport.Status.FAILED
-    assert "could not be read" in record.error
+    assert "ccipra-v322r0-f1.xlsx is not a readable .xlsx workbook" in record.error
     fake_zip = tmp_path / "medicare-ncci-2026q3-practitioner-ptp-edits-ccipra-v322r0-f1.zip"
     fake_zip.write_bytes(b"PK not really")
     record = ncci_file_import(path=fake_zip)

@@ -468,6 +468,13 @@ class _Reader:
                         "this interchange uses different delimiters from the first one: "
                         "send each interchange as its own file",
                     )
+                elif not segment_id.strip():
+                    self.error(
+                        number,
+                        "",
+                        f"a segment with no tag (it begins {segment[:20]!r}): a segment terminator is "
+                        "probably misplaced, e.g. inside the ISA",
+                    )
                 else:
                     self.error(number, segment_id, f"{segment_id} is outside any transaction (ST … SE)")
             # Anything else inside a transaction is a segment this reader does not need.
