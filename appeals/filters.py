@@ -33,6 +33,7 @@ from appeals import selectors
 from appeals import vocabulary as v
 from appeals.models import Appeal
 from denials import vocabulary as denial_words
+from denials.filter_fields import IdFilter
 
 TRUE_FALSE = [("true", "Yes"), ("false", "No")]
 
@@ -170,7 +171,7 @@ class AppealFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=v.choices(v.STATUSES), empty_label="Any status")
     # Ids, not model choices: an id the user's appeals do not involve matches nothing (as the
     # API always answered), and the page builds its own lists of payers and people.
-    payer = django_filters.NumberFilter(field_name="claim__payer_id", label="Payer")
+    payer = IdFilter(field_name="claim__payer_id", label="Payer")
     level = django_filters.ChoiceFilter(choices=v.choices(v.LEVELS), empty_label="Any level")
     due_soon = django_filters.CharFilter(method="filter_due_soon", label="Due within 7 days")
     overdue = django_filters.CharFilter(method="filter_overdue", label="Overdue (not sent, past due)")
@@ -184,13 +185,13 @@ class AppealFilter(django_filters.FilterSet):
     modifier = django_filters.CharFilter(
         method="filter_line", label="Modifier used", max_length=4, help_text='"none" for no modifier'
     )
-    team = django_filters.NumberFilter(method="filter_line", label="Team")
+    team = IdFilter(method="filter_line", label="Team")
     setting = django_filters.CharFilter(method="filter_line", label="NCCI setting", max_length=20)
     specialty = django_filters.CharFilter(method="filter_line", label="Specialty", max_length=80)
     bundling = django_filters.CharFilter(method="filter_line", label="A bundling denial (any bundling category)")
     first_level = django_filters.CharFilter(method="filter_first_level", label="First level of its ladder")
-    coder = django_filters.NumberFilter(method="filter_coder", label="Coder")
-    created_by = django_filters.NumberFilter(field_name="created_by_id", label="Created by")
+    coder = IdFilter(method="filter_coder", label="Coder")
+    created_by = IdFilter(field_name="created_by_id", label="Created by")
     started_from = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="Started on or after"
     )

@@ -22,6 +22,7 @@ from rest_framework.reverse import reverse
 
 from denials import selectors, services, vocabulary
 from denials.access import HasRole
+from denials.filter_fields import IdFilter
 from denials.models import AccessEvent, Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
 
 PERMISSIONS = [IsAuthenticated, HasRole]
@@ -239,9 +240,9 @@ class ClaimDetailSerializer(ClaimSerializer):
 class ClaimFilter(django_filters.FilterSet):
     patient_control_number = django_filters.CharFilter()
     payer_claim_number = django_filters.CharFilter()
-    payer = django_filters.NumberFilter(field_name="payer_id")
+    payer = IdFilter(field_name="payer_id")
     status = django_filters.CharFilter(field_name="status_code")
-    file = django_filters.NumberFilter(field_name="remittance__file_id")
+    file = IdFilter(field_name="remittance__file_id")
 
     class Meta:
         model = ClaimPayment
@@ -356,13 +357,13 @@ class DenialSerializer(serializers.ModelSerializer):
 
 class DenialFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=vocabulary.category_choices)
-    queue = django_filters.NumberFilter(field_name="queue_id")
+    queue = IdFilter(field_name="queue_id")
     status = django_filters.CharFilter()
-    payer = django_filters.NumberFilter(field_name="payer_id")
+    payer = IdFilter(field_name="payer_id")
     carc = django_filters.CharFilter()
     column1 = django_filters.CharFilter(field_name="ncci_column1")
     column2 = django_filters.CharFilter(field_name="ncci_column2")
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    assignee = IdFilter(field_name="assignee_id")
     due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
 
     class Meta:
