@@ -69,7 +69,8 @@ def _pdf_text(name: str, content: bytes) -> tuple[str, int]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError) as exc:
         raise DenialActionRefused(f"{name} could not be read as a PDF ({exc}).") from exc
-    text = "\n\n".join(p.strip() for p in pages).strip()
+    # A damaged or odd PDF can extract NUL characters, which PostgreSQL cannot store in text.
+    text = "\n\n".join(p.strip() for p in pages).replace("\x00", "").strip()
     if not text:
         raise DenialActionRefused(f"{name} has no text layer (a scanned image?): attach the note as text.")
     return text, len(pages)
