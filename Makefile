@@ -14,7 +14,7 @@ WORKER_CONCURRENCY ?= 2
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn
 REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres lint typecheck bench bench-analytics clean
+.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres faults lint typecheck bench bench-analytics clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,14 @@ test-postgres: install
 	else \
 	  echo "PostgreSQL or Redis does not answer: skipping the PostgreSQL + Redis run"; \
 	fi
+
+## make faults: the fault trials at full strength on PostgreSQL + Redis with real workers: 20 random
+## kills of the pool mid-file, Redis restarted with files queued, upload and inbox racing, two workers,
+## 200 races of two people saving one denial or deciding one appeal; prints its figures
+faults: install
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) FAULT_TRIALS=$${FAULT_TRIALS:-20} \
+	  $(PYTEST) -s -m integration tests/integration/test_faults.py tests/integration/test_concurrent_saves.py \
+	  tests/integration/test_worker_crash.py
 
 lint: install
 	$(BIN)/ruff check .
