@@ -41,14 +41,14 @@ from django.utils import timezone
 from appeals import vocabulary as v
 from appeals.models import Appeal
 from denials import vocabulary as denial_words
-from denials.vocabulary import EVIDENCE_KIND_MODIFIERS
+
+# The modifier rule lives in denials (the denial page prefills its corrected-claim modifier with
+# it); re-exported here for the package's callers.
+from denials.modifiers import DISTINCT_PROCEDURAL_SERVICE as DISTINCT_PROCEDURAL_SERVICE
+from denials.modifiers import corrected_line_modifier as corrected_line_modifier
 from ncci import ptp
 
 # --- Rules ------------------------------------------------------------------------------------
-
-#: The modifier for a distinct service none of the X modifiers describes (the X modifier each
-#: evidence kind supports is ``denials.vocabulary.EVIDENCE_KIND_MODIFIERS``).
-DISTINCT_PROCEDURAL_SERVICE = "59"
 
 #: Categories whose appeal argues from the clinical record, so a saved passage is expected:
 #: medical necessity (the note shows why the service was needed) and coding (the note supports
@@ -71,35 +71,6 @@ def needs_passage(*, category: str, modifier_indicator: str) -> bool:
             ptp.ALLOWED
         )
     return category in DOCUMENTATION_CATEGORIES
-
-
-def corrected_line_modifier(
-    *, chosen: str, evidence_kinds: Iterable[str], triage_modifier: str = ""
-) -> tuple[str, str]:
-    """The modifier for the corrected Column 2 line and why: ``(modifier, reason)``; ``("", reason)``
-    when nothing stored supports one.
-
-    In order: the modifier the team chose on the denial; else the one the saved passages'
-    kinds support (several kinds: the first in CMS's order XE, XS, XP, XU, as
-    ``ncci.ptp.DISTINCT_SERVICE_MODIFIERS``); else the modifier triage read on the claim (already
-    on the Column 2 line, or billed on the Column 1 line by mistake); else 59 when passages are
-    saved but none names a kind an X modifier covers. No passage and no choice: no modifier, because
-    a modifier the record does not support is exactly what the appeal must not invent.
-    """
-    chosen = (chosen or "").strip().upper()
-    if chosen:
-        return chosen, "chosen by the team on the denial"
-    kinds = list(evidence_kinds)
-    supported = {EVIDENCE_KIND_MODIFIERS[k] for k in kinds if k in EVIDENCE_KIND_MODIFIERS}
-    for modifier in ptp.DISTINCT_SERVICE_MODIFIERS:
-        if modifier in supported:
-            return modifier, "from the kind of the saved documentation passage"
-    triage_modifier = (triage_modifier or "").strip().upper()
-    if triage_modifier:
-        return triage_modifier, "already billed on the claim"
-    if kinds:
-        return DISTINCT_PROCEDURAL_SERVICE, "no X modifier describes the saved passages (59: distinct service)"
-    return "", "no passage saved and no modifier chosen"
 
 
 # --- The facts ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from denials import services
 from denials.models import (
@@ -28,21 +28,58 @@ from denials.models import (
     Team,
     WorkQueue,
 )
+from denials.services import retriage_report
+from ncci import admin as ncci_admin
+from ncci.admin import ReadableHistory
+from ncci.models import Carc, Modifier, Rarc
 
 
-class SavedThroughService:
+class ReportsRetriage:
+    """After a change to a table triage reads, the admin's message says what it did to the work:
+    "The payer “Acme” was changed successfully. 37 open denials were re-triaged; 5 changed
+    category, queue or next step." (``denials.services.retriage_report``: the open denials the old
+    or new row can affect are re-triaged at once, so the count is real, not a promise)."""
+
+    _NOTE = "_overturn_retriage_note"
+
+    def retriage_now(self, request: Any, scope: Any) -> None:
+        report = retriage_report.open_denials_retriage(scope=scope, actor=request.user)
+        setattr(request, self._NOTE, report.message)
+
+    def message_user(self, request, message, level=messages.INFO, extra_tags="", fail_silently=False):  # type: ignore[no-untyped-def]
+        note = getattr(request, self._NOTE, "")
+        if note and level == messages.SUCCESS:
+            message = format_html("{} {}", message, note)
+            setattr(request, self._NOTE, "")
+        super().message_user(request, message, level, extra_tags, fail_silently)  # type: ignore[misc]
+
+
+def _stored(obj: Any) -> Any:
+    """The row as the database still holds it (the form has already changed ``obj``)."""
+    return type(obj)._default_manager.filter(pk=obj.pk).first() if obj.pk else None
+
+
+class SavedThroughService(ReportsRetriage):
     """Triage reads this table: saves and deletes go through ``denials.services.reference``,
-    which validates, audits and re-triages the denials not yet worked (so any caller of the
-    service re-triages, not only this screen)."""
+    which validates, audits and queues the re-triage of the denials not yet worked (so any
+    caller of the service re-triages, not only this screen); this screen also re-triages at
+    once the ones the change can affect, and says how many."""
 
     def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = _stored(obj)
         _SAVE[type(obj)](obj, request.user)
+        self.retriage_now(request, retriage_report.scope_of_rows([before, obj]))
 
     def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        scope = retriage_report.scope_of_rows([obj])
         services.reference_rows_delete(rows=[obj], actor=request.user)
+        self.retriage_now(request, scope)
 
     def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
-        services.reference_rows_delete(rows=list(queryset), actor=request.user)
+        rows = list(queryset)
+        scope = retriage_report.scope_of_rows(rows)
+        services.reference_rows_delete(rows=rows, actor=request.user)
+        self.retriage_now(request, scope)
 
 
 _SAVE: dict[type[Any], Callable[[Any, Any], object]] = {
@@ -53,7 +90,7 @@ _SAVE: dict[type[Any], Callable[[Any, Any], object]] = {
 
 
 @admin.register(CategoryRule)
-class CategoryRuleAdmin(SavedThroughService, SimpleHistoryAdmin):
+class CategoryRuleAdmin(SavedThroughService, ReadableHistory):
     list_display = ("category", "group_code", "carc", "rarc", "payer", "procedure_code", "priority", "note")
     list_filter = ("category", "group_code")
     search_fields = ("=carc", "=rarc", "category", "note")
@@ -61,13 +98,13 @@ class CategoryRuleAdmin(SavedThroughService, SimpleHistoryAdmin):
 
 
 @admin.register(WorkQueue)
-class WorkQueueAdmin(SimpleHistoryAdmin):
+class WorkQueueAdmin(ReadableHistory):
     list_display = ("name", "team", "description")
     list_select_related = ("team",)
 
 
 @admin.register(QueueRule)
-class QueueRuleAdmin(SavedThroughService, SimpleHistoryAdmin):
+class QueueRuleAdmin(SavedThroughService, ReadableHistory):
     list_display = ("queue", "category", "payer", "priority")
     list_select_related = ("queue", "payer")
 
@@ -159,9 +196,18 @@ class ReadOnlyTrailAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyTrailAdmin):
-    list_display = ("at", "actor_label", "actor", "action", "target_type", "target_id", "target_repr")
+    list_display = ("at", "actor_label", "actor", "action", "target_type", "target_id", "target_repr", "changes")
     list_filter = ("action", "target_type")
     search_fields = ("=target_id", "target_repr", "action", "actor_label")
+    # The stored old/new values are JSON for the machine; people read the changes in words.
+    exclude = ("old", "new")
+    readonly_fields = ("changes",)
+
+    @admin.display(description="Changes")
+    def changes(self, obj: AuditEvent) -> str:
+        from denials.templatetags.overturn import audit_changes
+
+        return "; ".join(f"{field}: {old} → {new}" for field, old, new in audit_changes(obj)) or "—"
 
 
 @admin.register(AccessEvent)
@@ -169,3 +215,30 @@ class AccessEventAdmin(ReadOnlyTrailAdmin):
     list_display = ("at", "actor_label", "actor", "action", "target_type", "target_id", "path")
     list_filter = ("action", "target_type")
     search_fields = ("=target_id", "=actor_label", "path")
+
+
+# --- Code words and modifier groups (ncci's admin, with what the change does to the work) ------
+# ncci imports nothing of denials, so the ncci admin cannot re-triage; denials extends it here.
+class RetriageOnSave(ReportsRetriage):
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        before = _stored(obj)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        self.retriage_now(request, retriage_report.scope_of_rows([before, obj]))
+
+
+class CarcRetriageAdmin(RetriageOnSave, ncci_admin.CarcAdmin):
+    pass
+
+
+class RarcRetriageAdmin(RetriageOnSave, ncci_admin.RarcAdmin):
+    pass
+
+
+class ModifierRetriageAdmin(RetriageOnSave, ncci_admin.ModifierAdmin):
+    pass
+
+
+for _model, _model_admin in ((Carc, CarcRetriageAdmin), (Rarc, RarcRetriageAdmin), (Modifier, ModifierRetriageAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

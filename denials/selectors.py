@@ -209,6 +209,19 @@ def code_descriptions(*, carcs: set[str], rarcs: set[str], with_group_codes: boo
     return dict(code_words(carcs=carcs, rarcs=rarcs, with_group_codes=with_group_codes))
 
 
+def modifier_descriptions(*, codes: set[str]) -> dict[str, str]:
+    """{'LT': 'Left side', ...} for the modifiers asked, as admins keep them: one query (none
+    for no codes). A modifier without words has no entry (the page says so)."""
+    from ncci.models import Modifier
+
+    wanted = {c.strip().upper() for c in codes if c and c.strip()}
+    if not wanted:
+        return {}
+    return {
+        code: text for code, text in Modifier.objects.filter(code__in=wanted).values_list("code", "description") if text
+    }
+
+
 def audit_events_for(*, target_type_id: int, target_id: int) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(target_type_id=target_type_id, target_id=str(target_id)).select_related("actor")
 
@@ -368,6 +381,11 @@ def _with_rarc(rarc: str) -> Q:
     return (
         Q(rarcs=rarc) | Q(rarcs__startswith=f"{rarc} ") | Q(rarcs__endswith=f" {rarc}") | Q(rarcs__contains=f" {rarc} ")
     )
+
+
+def with_rarc(rarc: str) -> Q:
+    """Denials carrying the RARC (a whole code of their space-separated list)."""
+    return _with_rarc(rarc.strip().upper())
 
 
 def _search(term: str) -> Q:
@@ -571,6 +589,135 @@ def denial_for_user(*, user: Any, denial_id: int) -> Denial:
     )
 
 
+@dataclass(frozen=True)
+class DenialWords:
+    """The denial page's words, rendered at read time from what triage recorded: the one-line
+    headline, the full explanation (quoting the code words as admins keep them now), and the
+    corrected-claim modifier the saved evidence supports with which modifier groups fit."""
+
+    headline: str
+    explanation: str
+    modifier: str
+    modifier_reason: str
+    open_groups: frozenset[str]
+
+
+def _line_facts(line: ServiceLine) -> Any:
+    from denials.triage import LineFacts
+
+    return LineFacts(
+        line_id=line.pk,
+        procedure_code=line.procedure_code,
+        modifiers=tuple(line.modifiers),
+        service_date=line.service_date,
+        units=line.units,
+    )
+
+
+def denial_plain_words(
+    *,
+    denial: Denial,
+    lines: list[ServiceLine],
+    descriptions: dict[str, str],
+    evidence_kinds: list[str],
+    modifier_groups: Any,
+) -> DenialWords:
+    """Headline, explanation and modifier prefill of one denial, with no query of its own.
+
+    Triage's explanation is stored when triage runs, quoting the code descriptions of that
+    moment; a worked denial is never re-triaged, so the page builds it again here with the
+    same pure functions (``denials.triage.explain``, ``denials.plain_words.headline``) from the
+    facts triage recorded (category, action, the NCCI edit copied onto the denial) and today's
+    code words. A denial with no known category keeps its stored text.
+    """
+    from denials import triage as t
+    from denials.modifiers import ANATOMIC, DISTINCT, GLOBAL_SURGERY, corrected_line_modifier, modifier_fit
+    from denials.plain_words import headline
+
+    by_id = {ln.pk: ln for ln in lines}
+    line = by_id.get(denial.line_id) if denial.line_id else None
+    line_fact = _line_facts(line) if line is not None else None
+    claim = denial.claim
+    facts = t.DenialFacts(
+        group_code=denial.group_code,
+        carc=denial.carc,
+        rarcs=tuple(denial.rarc_list),
+        amount=denial.amount,
+        payer_id=str(denial.payer_id),
+        claim_status=claim.status_code,
+        line=line_fact,
+        other_lines=tuple(_line_facts(ln) for ln in lines if ln.pk != denial.line_id),
+        frequency_code=claim.frequency_code,
+    )
+    modifier, reason = corrected_line_modifier(
+        chosen=denial.chosen_modifier, evidence_kinds=evidence_kinds, triage_modifier=denial.action_modifier
+    )
+    if denial.modifier_cannot_bypass:
+        modifier, reason = "", "modifier indicator 0: no modifier bypasses this edit"
+    pair = by_id.get(denial.pair_line_id) if denial.pair_line_id else None
+    fit = modifier_fit(
+        code=line.procedure_code if line is not None else "",
+        modifiers=line.modifiers if line is not None else (),
+        pair_code=pair.procedure_code if pair is not None else "",
+        pair_modifiers=pair.modifiers if pair is not None else (),
+        groups=modifier_groups,
+        no_ptp_pair=denial.category == t.BUNDLING_NO_PTP_PAIR,
+    )
+    open_groups = set(fit.open_groups)
+    if modifier in modifier_groups.anatomic:
+        open_groups.add(ANATOMIC)
+    elif modifier in modifier_groups.global_surgery:
+        open_groups.add(GLOBAL_SURGERY)
+    open_groups.add(DISTINCT)
+    category, action = denial.category, denial.action
+    if category not in t.CATEGORIES or action not in t.ACTIONS:
+        first = "" if category else "Not triaged yet: review it."
+        return DenialWords(first, denial.explanation, modifier, reason, frozenset(open_groups))
+
+    finding = None
+    if category in t.BUNDLING_CATEGORIES and line_fact is not None and denial.ncci_effective_date is not None:
+        edit = t.PtpEditFact(
+            column1=denial.ncci_column1,
+            column2=denial.ncci_column2,
+            effective_date=denial.ncci_effective_date,
+            deletion_date=denial.ncci_deletion_date,
+            modifier_indicator=denial.ncci_modifier_indicator,
+            rationale=denial.ncci_rationale,
+            quarter=denial.ncci_quarter,
+            setting=denial.ncci_setting or "practitioner",
+            edit_id=denial.ptp_edit_id,
+        )
+        finding = t.find_ptp_finding(
+            line=line_fact, other_lines=facts.other_lines, edits=[edit], modifier_groups=modifier_groups
+        )
+    explanation = t.explain(
+        facts=facts,
+        category=category,
+        action=action,
+        usual_action=t.usual_action(category=category, facts=facts),
+        finding=finding,
+        descriptions=descriptions,
+    )
+    result = t.TriageResult(
+        category=category,
+        action=action,
+        action_modifier=denial.action_modifier,
+        explanation=explanation,
+        finding=finding,
+        rule=None,
+        appealable=action == t.APPEAL,
+        write_off=action == t.WRITE_OFF,
+    )
+    suggested = modifier if reason.startswith("from the kind") else ""
+    return DenialWords(
+        headline=headline(result=result, facts=facts, suggested_modifier=suggested),
+        explanation=explanation,
+        modifier=modifier,
+        modifier_reason=reason,
+        open_groups=frozenset(open_groups),
+    )
+
+
 @dataclass
 class DenialWorkspace:
     """Everything the denial page shows besides the denial itself, read in a fixed number of queries."""
@@ -586,8 +733,15 @@ class DenialWorkspace:
     notes: list[Any]
     events: list[AuditEvent]
     people: dict[str, str]
+    queue_names: dict[str, str]
     modifiers: list[Any]
+    words: DenialWords
     team_members: list[Any] = field(default_factory=list)
+
+    @property
+    def modifier_words(self) -> dict[str, str]:
+        """{'LT': 'Left side', ...} from the modifier rows the outcome form already read."""
+        return {m.code: m.description for m in self.modifiers if m.description}
 
     @property
     def bypass_modifiers(self) -> list[Any]:
@@ -667,9 +821,30 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
         if people_ids
         else {}
     )
+    # Triage rows name queues by id: their names, for the history in words.
+    queue_ids = {
+        v for e in events for snap in (e.old, e.new) if isinstance(snap, dict) for k, v in snap.items() if k == "queue"
+    }
+    queue_ids.discard(None)
+    # Usually only the denial's own queue (already read with it): no query then.
+    queue_names = {str(denial.queue_id): denial.queue.name} if denial.queue is not None else {}
+    if {str(q) for q in queue_ids} - set(queue_names):
+        from denials.models import WorkQueue
+
+        queue_names |= {
+            str(pk): name for pk, name in WorkQueue.objects.filter(pk__in=queue_ids).values_list("pk", "name")
+        }
     team_members: list[Any] = []
     if with_team and denial.queue is not None:
         team_members = list(denial.queue.team.members.order_by("username"))
+    modifiers = modifier_choices()
+    words = denial_plain_words(
+        denial=denial,
+        lines=lines,
+        descriptions=descriptions,
+        evidence_kinds=[e.kind for e in evidence],
+        modifier_groups=_groups_of(modifiers),
+    )
     return DenialWorkspace(
         lines=lines,
         claim_adjustments=claim_adjustments,
@@ -682,9 +857,19 @@ def denial_workspace(*, denial: Denial, with_team: bool = False) -> DenialWorksp
         notes=notes,
         events=events,
         people=people,
-        modifiers=modifier_choices(),
+        queue_names=queue_names,
+        modifiers=modifiers,
+        words=words,
         team_members=team_members,
     )
+
+
+def _groups_of(modifiers: list[Any]) -> Any:
+    """The NCCI modifier groups of the rows ``modifier_choices`` read (no second query)."""
+    from ncci.ptp import DEFAULT_MODIFIER_GROUPS, ModifierGroups
+
+    groups = ModifierGroups.from_rows((m.code, m.bypass_group) for m in modifiers)
+    return groups if groups else DEFAULT_MODIFIER_GROUPS
 
 
 def modifier_choices() -> list[Any]:

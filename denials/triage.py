@@ -719,13 +719,8 @@ def triage(
         category = bundling_category(finding)
 
     group = _code(facts.group_code)
-    rarcs = {_code(r) for r in facts.rarcs}
-    action = _CATEGORY_ACTION[category]
-    if category == CODING and rarcs & CORRECT_CODE_RARCS:
-        action = CORRECTED_CLAIM
-    if category == DUPLICATE and facts.frequency_code.strip() == "7":
-        action = REVIEW
-    usual_action = action
+    action = usual_action(category=category, facts=facts)
+    usual = action
 
     if category in BUNDLING_CATEGORIES:
         if group == "PR":
@@ -741,14 +736,14 @@ def triage(
         action_modifier = finding.misplaced_bypass_modifier
 
     notes: tuple[str, ...] = ()
-    if action != usual_action:
-        notes = (f"{group or 'no group code'}: {ACTIONS[usual_action].lower()} becomes {ACTIONS[action].lower()}",)
+    if action != usual:
+        notes = (f"{group or 'no group code'}: {ACTIONS[usual].lower()} becomes {ACTIONS[action].lower()}",)
 
-    explanation = _explain(
+    explanation = explain(
         facts=facts,
         category=category,
         action=action,
-        usual_action=usual_action,
+        usual_action=usual,
         finding=finding,
         descriptions=descriptions,
     )
@@ -765,6 +760,17 @@ def triage(
     )
 
 
+def usual_action(*, category: str, facts: DenialFacts) -> str:
+    """The action a category calls for before the group code has its say (N657 and its kin
+    make a coding denial a corrected claim; a replacement claim makes a duplicate a review)."""
+    action = _CATEGORY_ACTION[category]
+    if category == CODING and {_code(r) for r in facts.rarcs} & CORRECT_CODE_RARCS:
+        action = CORRECTED_CLAIM
+    if category == DUPLICATE and facts.frequency_code.strip() == "7":
+        action = REVIEW
+    return action
+
+
 def _apply_group_code(action: str, group: str) -> str:
     # DOMAIN §3: only PR shifts the amount to the patient; a CO amount is the provider's to
     # absorb, and an OA/PI/unknown amount needs a person to decide who bears it.
@@ -779,7 +785,7 @@ def _apply_group_code(action: str, group: str) -> str:
 # Explanation
 # ---------------------------------------------------------------------------------------
 
-_CATEGORY_GIST: dict[str, str] = {
+CATEGORY_GIST: dict[str, str] = {
     CODING: "the payer says the codes on this line (procedure, modifier or diagnosis) do not fit the service",
     MEDICAL_NECESSITY: "the payer does not consider the service medically necessary as billed",
     MISSING_INFORMATION: "the payer needs information or documentation it did not get",
@@ -1006,7 +1012,7 @@ def _not_in_force_sentences(finding: PtpFinding, action: str, dos: date, pair: s
     return [why, f"Ask the payer to reprocess the line, {citation}, before anyone bills the patient."]
 
 
-def _explain(
+def explain(
     *,
     facts: DenialFacts,
     category: str,
@@ -1015,10 +1021,13 @@ def _explain(
     finding: PtpFinding | None,
     descriptions: Mapping[str, str] | None,
 ) -> str:
+    """The explanation in plain words. Public because the denial page renders it again at read
+    time from the facts triage recorded, with the code words as admins keep them now
+    (``denials.selectors.denial_plain_words``), so an edited summary shows at once."""
     if category in BUNDLING_CATEGORIES:
         gist = "the payer paid this line as part of another service on the same claim"
     else:
-        gist = _CATEGORY_GIST[category]
+        gist = CATEGORY_GIST[category]
     sentences = [f"{_codes_phrase(facts)}: {gist}."]
     sentences.extend(_quoted_reasons(facts, descriptions))
     status_note = _CLAIM_STATUS_NOTES.get(facts.claim_status.strip())

@@ -247,8 +247,9 @@ def claim_detail(request: HtmxHttpRequest, claim_id: int) -> HttpResponse:
     carcs |= {a.reason_code for ln in lines for a in ln.adjustments.all()}
     carcs |= {d.carc for d in denials}
     rarcs = {r.code for r in claim.remarks.all()} | {r for d in denials for r in d.rarc_list}
-    descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs)
+    descriptions = selectors.code_descriptions(carcs=carcs, rarcs=rarcs, with_group_codes=True)
     procedures = procedure_descriptions(codes=[ln.procedure_code for ln in lines])
+    modifier_words = selectors.modifier_descriptions(codes={m for ln in lines for m in ln.modifiers})
     history = selectors.claim_history(claim=claim)
     _record_view(request, claim)
     return render(
@@ -261,6 +262,7 @@ def claim_detail(request: HtmxHttpRequest, claim_id: int) -> HttpResponse:
             "openable": selectors.claim_ids_visible_to(user=request.user, claim_ids=[h.pk for h in history]),
             "descriptions": descriptions,
             "procedure_descriptions": procedures,
+            "modifier_words": modifier_words,
             "claim_remarks": [r for r in claim.remarks.all() if r.line_id is None],
             "denials": denials,
             # Who looked at this patient's claim: for the people who answer for the team.
@@ -335,7 +337,26 @@ def worklist(request: HtmxHttpRequest) -> HttpResponse:
     template = "denials/worklist.html"
     if request.htmx:
         template += "#list" if request.htmx.target == "worklist-list" else "#rows"
+    else:
+        # ?denial=N: the denial the coder had open (worklist.js keeps it in the URL), so Back,
+        # Forward, reload and a shared link land on the two panes with the same selection.
+        context.update(_worklist_open_denial(request))
     return _htmx_aware(render(request, template, context))
+
+
+def _worklist_open_denial(request: HtmxHttpRequest) -> dict[str, Any]:
+    """The pane's context for ``?denial=N``, or a message when it is not a denial this person can see."""
+    wanted = request.GET.get("denial", "")
+    if not wanted:
+        return {}
+    try:
+        if not (wanted.isdigit() and len(wanted) <= 9):
+            raise Denial.DoesNotExist
+        denial = selectors.denial_for_user(user=request.user, denial_id=int(wanted))
+    except Denial.DoesNotExist:
+        return {"message": f"Denial {wanted[:12]} is not one you can open: pick one from the queue."}
+    _record_view(request, denial)
+    return _denial_context(request, denial)
 
 
 @require_POST
@@ -414,15 +435,35 @@ def _render_denial(
 ) -> HttpResponse:
     """The denial page, or only its pane for htmx. htmx swaps 2xx answers only, so a refusal
     or a conflict answers 200 to htmx (the message is in the pane) and 400/409 otherwise."""
+    context = _denial_context(request, denial, saved=saved, conflict=conflict, **forms)
+    # Every render shows the patient's claim, the full page and the htmx pane alike.
+    _record_view(request, denial)
+    if request.htmx:
+        return _htmx_aware(render(request, "denials/denial_detail.html#pane", context))
+    return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
+
+
+def _denial_context(
+    request: HtmxHttpRequest,
+    denial: Denial,
+    *,
+    saved: tuple[str, str] | None = None,
+    conflict: services.DenialConflict | None = None,
+    **forms: Any,
+) -> dict[str, Any]:
+    """What the denial pane shows: the denial page, its htmx pane, and the worklist with a
+    denial open (``?denial=N``) render it from here."""
     version = {"version": denial.version}
+    ws = selectors.denial_workspace(denial=denial, with_team=is_manager(request.user))
     outcome_initial = {
         **version,
         "action": denial.action if denial.action in OutcomeForm.ACTIONS else "",
-        "modifier": denial.action_modifier,
+        # The chosen modifier, else the one the saved evidence supports, else the one triage read.
+        "modifier": ws.words.modifier,
     }
-    context = {
+    return {
         "denial": denial,
-        "ws": selectors.denial_workspace(denial=denial, with_team=is_manager(request.user)),
+        "ws": ws,
         "saved": saved,
         "conflict": conflict,
         "can_reassign": is_manager(request.user),
@@ -434,11 +475,6 @@ def _render_denial(
         "active_nav": "worklist",
         **forms,
     }
-    # Every render shows the patient's claim, the full page and the htmx pane alike.
-    _record_view(request, denial)
-    if request.htmx:
-        return _htmx_aware(render(request, "denials/denial_detail.html#pane", context))
-    return _htmx_aware(render(request, "denials/denial_detail.html", context, status=status))
 
 
 def _saved(

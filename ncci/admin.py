@@ -9,6 +9,7 @@ from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Cast
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from ncci.models import (
     Carc,
@@ -24,7 +25,27 @@ from ncci.models import (
 )
 
 
-class CodeAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class ReadableHistoryHelper(HistoricalRecordContextHelper):
+    """The history page in words: a choice field shows its label ("Anatomic", not "anatomic"),
+    an empty value a dash, never "None"; field names are already their verbose names."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        choices = dict(getattr(field, "flatchoices", ()) or ())
+        if value in (None, ""):
+            return "—"
+        return choices.get(value, value)
+
+
+class ReadableHistory(SimpleHistoryAdmin):
+    """Every history page of the admin (reference tables, rules, queues) reads as words."""
+
+    def get_historical_record_context_helper(self, request: Any, historical_record: Any) -> Any:
+        return ReadableHistoryHelper(self.model, historical_record)
+
+
+class CodeAdmin(ImportExportModelAdmin, ReadableHistory):
     """Retiring a code means setting its stop date; rows are kept for old remittances."""
 
     list_display: tuple[str, ...] = ("code", "summary", "description", "start_date", "stop_date")
@@ -74,7 +95,7 @@ class ModifierAdmin(CodeAdmin):
 
 
 @admin.register(PtpEdit)
-class PtpEditAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class PtpEditAdmin(ImportExportModelAdmin, ReadableHistory):
     list_display = ("column1", "column2", "setting", "modifier_indicator", "effective_date", "deletion_date", "quarter")
     list_filter = ("setting", "modifier_indicator", "quarter")
     search_fields = ("=column1", "=column2")
@@ -82,7 +103,7 @@ class PtpEditAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Mue)
-class MueAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class MueAdmin(ImportExportModelAdmin, ReadableHistory):
     list_display = ("code", "setting", "mue_value", "adjudication_indicator", "rationale", "quarter")
     list_filter = ("setting", "adjudication_indicator", "quarter")
     search_fields = ("=code",)
@@ -129,7 +150,7 @@ class CodeListImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(SpecialtyRange)
-class SpecialtyRangeAdmin(SimpleHistoryAdmin):
+class SpecialtyRangeAdmin(ReadableHistory):
     """Procedure code ranges -> specialty, for the managers' figures per specialty."""
 
     list_display = ("first", "last", "specialty", "position")

@@ -491,7 +491,7 @@ def test_bypass_modifier_on_an_indicator_0_edit_is_refused_next_to_the_modifier(
         {"action": "corrected-claim", "modifier": "59", "version": denial.version},
     )
     assert response.status_code == 400
-    field = re.search(r'<div class="field field-modifier.*?</div>', _html(response), re.S).group(0)
+    field = re.search(r'<fieldset [^>]*class="field field-modifier.*?</fieldset>', _html(response), re.S).group(0)
     assert "modifier indicator 0" in field and 'aria-invalid="true"' in field
     denial.refresh_from_db()
     assert denial.status == "open" and denial.chosen_modifier == ""
@@ -579,7 +579,7 @@ def test_conflict_over_htmx_answers_200_so_the_message_is_swapped_in(worked, cod
     assert response.status_code == 200
     html = _html(response)
     assert "Not saved." in html and "changed by someone else" in html
-    assert "assignee: — → " in html  # what changed
+    assert "Assignee: — → " in html  # what changed
     denial.refresh_from_db()
     assert denial.assignee == coder
 
@@ -596,7 +596,7 @@ def test_everything_is_in_the_activity_on_the_page(worked, coder, client_for):
     html = _html(client.get(reverse("denials:denial_detail", args=[denial.pk])))
     activity = re.search(r'<section id="sec-activity".*?</section>', html, re.S).group(0)
     assert "assigned" in activity and "added a note" in activity and "escalated" in activity
-    assert "status: In progress → Escalated" in activity
+    assert "Status: In progress → Escalated" in activity
     notes = re.search(r'<section id="sec-notes".*?</section>', html, re.S).group(0)
     assert "Called the payer, ref 42" in notes and coder.username in notes
 

@@ -106,6 +106,14 @@ def procedure_words(context: Any, code: str, descriptions: dict[str, str] | None
     return _no_words(context, "CPT")
 
 
+@register.simple_tag
+def modifier_chip(code: str, descriptions: dict[str, str] | None = None) -> str:
+    """A modifier with its words on hover and focus ("LT: Left side"), or "no description loaded"."""
+    words = (descriptions or {}).get(code, "")
+    title = f"{code}: {words}" if words else f"Modifier {code}: {NO_WORDS}"
+    return format_html('<abbr class="code mod" tabindex="0" title="{}">{}</abbr>', title, code)
+
+
 # --- The worklist and the denial page ---------------------------------------------------
 # Tag colours per triage category; every tag also carries its words, never colour alone.
 _v = vocabulary
@@ -220,6 +228,12 @@ def evidence_kind_short(kind: str) -> str:
     return EVIDENCE_KIND_SHORT.get(kind, kind)
 
 
+@register.filter
+def evidence_kind_modifier(kind: str) -> str:
+    """The X modifier a saved passage of this kind supports ('' for "other")."""
+    return vocabulary.EVIDENCE_KIND_MODIFIERS.get(kind, "")
+
+
 @register.simple_tag
 def highlight_evidence(text: str, evidence: list[Any]) -> str:
     """The document text with saved passages wrapped in <mark class="evidence">.
@@ -251,38 +265,119 @@ def highlight_evidence(text: str, evidence: list[Any]) -> str:
     return mark_safe("".join(out))  # every piece of text went through escape()
 
 
-@register.simple_tag
-def audit_changes(event: Any, people: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
-    """What an audit row changed, in words: [(field, old, new), ...]."""
-    from denials.models import Denial
+#: What an audit row's keys mean to a billing team. Keys not here are named from the target
+#: model's field (its verbose name) or, failing that, the key in words; never the raw key.
+AUDIT_FIELD_LABELS: dict[str, str] = {
+    "status": "Status",
+    "assignee_id": "Assignee",
+    "chosen_modifier": "Modifier",
+    "resolution_reason": "Reason",
+    "outcome": "Outcome",
+    "recovered_amount": "Recovered",
+    "category": "Category",
+    "queue": "Queue",
+    "action": "Next step",
+    "kind": "Kind",
+    "quote": "Passage",
+    "note": "Note",
+    "name": "File",
+    "error": "Error",
+    "source": "Received by",
+    "rows_added": "Rows added",
+}
+#: Keys that are ids or fingerprints: nothing a person reads.
+AUDIT_HIDDEN_KEYS = frozenset({"sha256", "evidence", "document", "version", "id"})
 
-    labels = {
-        "status": "status",
-        "assignee_id": "assignee",
-        "chosen_modifier": "modifier",
-        "resolution_reason": "reason",
-        "outcome": "outcome",
-        "recovered_amount": "recovered",
-    }
-    statuses = dict(Denial.Status.choices)
+
+def _audit_value_choices(event: Any, key: str) -> dict[str, str]:
+    """The labels of a choice field of the event's target model ({} when it has none)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.exceptions import FieldDoesNotExist
+
+    if not getattr(event, "target_type_id", None):
+        return {}
+    model = ContentType.objects.get_for_id(event.target_type_id).model_class()  # cached: no query per row
+    if model is None:
+        return {}
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return {}
+    return {str(k): str(v) for k, v in getattr(field, "flatchoices", ()) or ()}
+
+
+def _audit_label(event: Any, key: str) -> str:
+    if key in AUDIT_FIELD_LABELS:
+        return AUDIT_FIELD_LABELS[key]
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.text import capfirst
+
+    if getattr(event, "target_type_id", None):
+        model = ContentType.objects.get_for_id(event.target_type_id).model_class()
+        if model is not None:
+            try:
+                return str(capfirst(getattr(model._meta.get_field(key), "verbose_name", key)))
+            except FieldDoesNotExist:
+                pass
+    words = key.removesuffix("_id").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _audit_words(event: Any, key: str, value: Any, people: dict[str, str] | None, queues: dict[str, str] | None) -> str:
+    from denials.models import ClinicalDocument, Evidence
+
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    text = str(value)
+    if key == "assignee_id":
+        return (people or {}).get(text, f"user #{text}")
+    if key == "queue":
+        return (queues or {}).get(text, f"queue #{text}")
+    if key == "category":
+        return vocabulary.category_label(text)
+    if key == "action" and text in vocabulary.ACTIONS:
+        return vocabulary.action_label(text)
+    if key == "kind":
+        kinds = {**dict(Evidence.Kind.choices), **dict(ClinicalDocument.Kind.choices)}
+        return str(kinds.get(text, text))
+    if key in ("recovered_amount", "amount"):
+        return money(text)
+    choices = _audit_value_choices(event, key)
+    if text in choices:
+        return choices[text]
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+@register.simple_tag
+def audit_changes(
+    event: Any, people: dict[str, str] | None = None, queues: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """What an audit row changed, in words: [("Status", "Open", "Corrected claim"), ...].
+
+    Every key of the row's old and new values (ids and fingerprints left out), named in words
+    and with its values in words: choice labels, people and queue names, money; never a raw
+    dict or field name.
+    """
     old = event.old if isinstance(event.old, dict) else {}
     new = event.new if isinstance(event.new, dict) else {}
+    keys = [k for k in dict.fromkeys([*old, *new]) if k not in AUDIT_HIDDEN_KEYS]
     changes = []
-    for key, label in labels.items():
+    for key in keys:
         before, after = old.get(key), new.get(key)
-        if before == after or (key not in old and key not in new):
+        if before == after:
             continue
-
-        def words(value: Any, key: str = key) -> str:
-            if value in (None, ""):
-                return "—"
-            if key == "status":
-                return str(statuses.get(value, value))
-            if key == "assignee_id":
-                return (people or {}).get(str(value), f"user #{value}")
-            return str(value)
-
-        changes.append((label, words(before), words(after)))
+        changes.append(
+            (
+                _audit_label(event, key),
+                _audit_words(event, key, before, people, queues),
+                _audit_words(event, key, after, people, queues),
+            )
+        )
     return changes
 
 
@@ -301,9 +396,60 @@ AUDIT_ACTIONS = {
     "denial.evidence_saved": "saved evidence",
     "denial.evidence_removed": "removed evidence",
     "document.uploaded": "attached a document",
+    "remittance_file.received": "received the file",
+    "remittance_file.ingested": "ingested it",
+    "remittance_file.duplicate": "recorded it as a duplicate",
+    "remittance_file.failed": "recorded it as failed",
+    "remittance_file.attempt_failed": "recorded a failed attempt",
+    "remittance_file.retry": "queued it again",
 }
 
 
 @register.filter
 def audit_action(action: str) -> str:
     return AUDIT_ACTIONS.get(action, action.split(".", 1)[-1].replace("_", " "))
+
+
+@register.simple_tag
+def priority_words(denial: Any, short: bool = False) -> str:
+    """The priority as a coder acts on it: "High — $95 expected, due in 12 days"
+    (``denials.plain_words.priority_words``). ``short=True`` for a dense row: "High · $95" (the
+    expected recovery), the whole sentence on hover."""
+    from denials.plain_words import priority_words as words_for
+
+    words = words_for(
+        priority=denial.priority,
+        expected_recovery=denial.expected_recovery,
+        due_date=denial.due_date,
+        today=_today(),
+    )
+    if short:  # the row's own columns say the amount at stake and the days to the deadline
+        return format_html(
+            '<span class="priority priority-{}" title="{}"><strong>{}</strong> · {}</span>',
+            words.level.lower(),
+            f"{words} (priority score {Decimal(denial.priority or 0):,.2f})",
+            words.level,
+            money(denial.expected_recovery or 0).removesuffix(".00"),
+        )
+    return format_html(
+        '<span class="priority priority-{}" title="{}"><strong>{}</strong> — {}</span>',
+        words.level.lower(),
+        f"{words} (priority score {Decimal(denial.priority or 0):,.2f}: "
+        "expected recovery, raised as the deadline nears)",
+        words.level,
+        words.detail,
+    )
+
+
+@register.filter
+def units(value: Any) -> str:
+    """Units as a person writes them: 1, not 1.000; a real fraction keeps its digits (0.5, 1.25)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError):
+        return str(value)
+    if number == number.to_integral_value():
+        return f"{number.to_integral_value():,}"
+    return f"{number.normalize():f}"

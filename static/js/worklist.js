@@ -159,10 +159,37 @@
     }
   });
 
+  // A pick list of the filters applies as soon as it changes (the form's only htmx trigger is
+  // submit). Typed filters wait for Enter or Apply: applying them on "change" as well sent two
+  // requests when the coder typed a CARC and clicked Apply (the blur fired "change" first).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!field || field.tagName !== "SELECT" || !field.form || field.form.id !== "wl-filters") return;
+    field.form.requestSubmit();
+  });
+
   // Filters in the URL, but not the empty ones: ?queue=3&category=coding, not a wall of "&x=".
+  // And Apply after a pick list already applied the same filters sends nothing (one request for
+  // "choose a category, click Apply", not two): the filters last sent are remembered until the
+  // list is fetched some other way (tab, sort, page, search, refresh) or the request fails.
+  var lastFilters = null;
+
+  function paramsQuery(params) {
+    var pairs = [];
+    if (params && typeof params.forEach === "function") {
+      params.forEach(function (value, name) { pairs.push(name + "=" + value); });
+    } else if (params) {
+      Object.keys(params).forEach(function (name) { pairs.push(name + "=" + params[name]); });
+    }
+    return pairs.join("&");
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt || elt.id !== "wl-filters" || event.detail.verb !== "get") return;
+    if (!elt || elt.id !== "wl-filters" || event.detail.verb !== "get") {
+      if (elt && elt.closest && elt.closest("#worklist-list")) lastFilters = null;
+      return;
+    }
     var params = event.detail.parameters;
     var names = [];
     if (params && typeof params.forEach === "function" && typeof params.delete === "function") {
@@ -170,6 +197,48 @@
       names.forEach(function (name) { params.delete(name); });
     } else if (params) {
       Object.keys(params).forEach(function (name) { if (params[name] === "") delete params[name]; });
+    }
+    var query = paramsQuery(params);
+    if (query === lastFilters) {
+      event.preventDefault(); // the list already shows these filters
+      return;
+    }
+    lastFilters = query;
+  });
+
+  function forgetFilters(event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt && elt.id === "wl-filters") lastFilters = null;
+  }
+  document.addEventListener("htmx:responseError", forgetFilters);
+  document.addEventListener("htmx:sendError", forgetFilters);
+  // After Back/reload or a refresh that swapped the whole list, start afresh.
+  document.body.addEventListener("denialChanged", function () { lastFilters = null; });
+
+  // ------------------------------------------------------------------ history
+  // On the worklist an open denial is remembered in the worklist's own URL (?denial=N, next to
+  // the filters), never as the stand-alone /denials/N/ the pane was fetched from: Back, Forward
+  // and reload then land on both panes (the worklist view renders the pane from ?denial=N).
+  // htmx keeps no copy of pages (historyCacheSize 0), so going back reloads that URL.
+  var DENIAL_PATH = /^\/denials\/(\d+)\/$/;
+
+  function worklistUrl(denialId, base) {
+    var url = new URL(base || window.location.href, window.location.href);
+    if (denialId) url.searchParams.set("denial", denialId);
+    else url.searchParams.delete("denial");
+    return url.pathname + url.search;
+  }
+
+  document.addEventListener("htmx:beforeHistoryUpdate", function (event) {
+    var filters = document.getElementById("wl-filters");
+    var history = event.detail && event.detail.history;
+    if (!filters || !history || !history.path) return;
+    var path = new URL(history.path, window.location.href);
+    var opened = DENIAL_PATH.exec(path.pathname);
+    if (opened) {
+      history.path = worklistUrl(opened[1]); // the filters in force, and this denial
+    } else if (path.pathname === filters.getAttribute("action")) {
+      history.path = worklistUrl(openDenialId(), history.path); // new filters, same denial open
     }
   });
 
@@ -229,12 +298,31 @@
     if (target) target.focus({ preventScroll: true });
   });
 
+  // The kind a passage is saved with when "e" saves it in one step: the one the coder picked in
+  // the form beside the document, else the one that matches the X-modifier ticked in the outcome
+  // form (kind options carry data-modifier="XS"...), else the form's own default. Shown in the
+  // form before the save and in the saved list after it.
+  function contextKind(form) {
+    var kind = $("[data-evidence-kind]", form);
+    if (!kind || kind.hasAttribute("data-chosen")) return;
+    var modifier = $('#denial-pane #outcome-form input[name="modifier"]:checked');
+    var wanted = modifier && modifier.value;
+    if (!wanted) return;
+    var match = $all("option[data-modifier]", kind).filter(function (o) { return o.getAttribute("data-modifier") === wanted; })[0];
+    if (match) kind.value = match.value;
+  }
+
+  document.addEventListener("change", function (event) {
+    var kind = event.target.closest && event.target.closest("[data-evidence-kind]");
+    if (kind) kind.setAttribute("data-chosen", "");
+  });
+
   Overturn.keys.register("e", "Save the selected passage as evidence", function () {
+    // One step: select words in the document, press e, saved (with the kind shown beside it).
     var form = captureSelection();
     if (form) {
-      var kind = $("[data-evidence-kind]", form);
-      kind.focus();
-      flash("Choose what the passage shows, then press Enter to save it.");
+      contextKind(form);
+      form.requestSubmit();
       return;
     }
     var first = $("#denial-pane form[data-evidence-form]");
@@ -246,11 +334,13 @@
     }
     var quote = $("[data-evidence-quote]", first);
     if (quote.value.trim()) {
-      $("[data-evidence-kind]", first).focus();
+      // Words typed (or a selection made earlier) in the passage field: save them the same way.
+      contextKind(first);
+      first.requestSubmit();
     } else {
       first.scrollIntoView({ block: "center" });
       quote.focus({ preventScroll: true });
-      flash("Select words in the note, or type them here.");
+      flash("Select words in the note, or type them here, then press e.");
     }
   });
 

@@ -5,15 +5,11 @@ Screenshots go to test-artifacts/ (gitignored) so a person can look at the pages
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-import uuid
 
 import pytest
-from django.utils import timezone
 
-from denials.models import Denial, QueueRule, WorkQueue
-from tests.test_triage_pipeline import edit, remit
+from denials.models import Denial
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,52 +27,6 @@ treatment site and was sampled through a separate incision with its own preparat
 Specimen to pathology. Hemostasis with aluminum chloride. Tolerated well.
 """
 PASSAGE = "The scalp lesion is anatomically separate from the forearm\ntreatment site"
-
-
-@pytest.fixture
-def team_work(adjustment_rules, code_lists, team):
-    """A team's queues with realistic work: a synthetic remittance plus known bundling denials."""
-    from denials.demo.remittances import NCCI_PAIRS, generate_demo_files
-    from denials.services import category_rules_load_defaults, remittance_file_ingest, remittance_file_receive
-    from ncci.models import PtpEdit
-
-    category_rules_load_defaults()
-    bundling = WorkQueue.objects.create(name="Bundling and NCCI", team=team, description="CARC 97/236, M15, N381")
-    general = WorkQueue.objects.create(name="General denials", team=team)
-    QueueRule.objects.create(queue=bundling, category="bundling")
-    QueueRule.objects.create(queue=general, category="", priority=1000)
-    for column1, column2 in NCCI_PAIRS:
-        if (column1, column2) not in {("17000", "11102"), ("64483", "77003")}:
-            PtpEdit.objects.create(
-                setting="practitioner",
-                column1=column1,
-                column2=column2,
-                modifier_indicator="1",
-                effective_date=dt.date(2019, 1, 1),
-                rationale="Standards of medical/surgical practice",
-                quarter="2026Q4",
-            )
-    edit("17000", "11102", "1")
-    edit("64483", "77003", "0")
-
-    def receive(name: str, content: bytes) -> None:
-        file = remittance_file_receive(name=name, content=content, source="command", queue=False)
-        remittance_file_ingest(file_id=file.pk, task_id=str(uuid.uuid4()))
-
-    for name, content in generate_demo_files(count=2, claims_per_file=30):
-        receive(name, content)
-    soon = (timezone.localdate() - dt.timedelta(days=116)).strftime("%Y%m%d")
-    receive(
-        "a.835",
-        remit([("17000", "", "200", "150", "CO*45*50"), ("11102", "", "180", "0", "CO*97*180", "M15")], dos="20260914"),
-    )
-    receive(
-        "b.835",
-        remit([("64483", "", "900", "700", "CO*45*200"), ("77003", "", "150", "0", "CO*97*150")], pay_date=soon),
-    )
-    denial = Denial.objects.get(line__procedure_code="11102", claim__patient_last_name="DOE", ncci_column1="17000")
-    assert denial.category == "bundling-modifier-may-apply"
-    return {"denial": denial, "bundling": bundling}
 
 
 def _login(page, base: str, username: str) -> None:
@@ -146,7 +96,8 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     assert categories and all("modifier may apply" in c for c in categories)
     assert "&payer=" not in page.url  # empty filters stay out of the URL
 
-    # Keyboard: j/k walk the rows, Enter opens the denial in the right pane and pushes its URL.
+    # Keyboard: j/k walk the rows, Enter opens the denial in the right pane and puts it in the
+    # worklist's URL (so Back and reload come back to both panes: tests/browser/test_flow_browser.py).
     row = page.locator(f'tr[data-row="{denial.pk}"]')
     index = page.locator("[data-rows] tr[data-row]").evaluate_all(
         "(rows, id) => rows.findIndex(r => r.dataset.row === String(id))", denial.pk
@@ -156,11 +107,11 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
         page.keyboard.press("j")
     assert "is-current" in row.get_attribute("class")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"{live_server.url}/denials/{denial.pk}/")
+    page.wait_for_url(re.compile(rf".*/worklist/\?.*category=bundling-modifier-may-apply.*&denial={denial.pk}$"))
     page.wait_for_selector(f'#denial-pane article[data-denial-id="{denial.pk}"]')
     assert "is-open" in row.get_attribute("class")
     pane = page.locator("#denial-pane")
-    assert "17000 includes 11102" in pane.inner_text()
+    assert "17000" in pane.locator("[data-headline]").inner_text()
     assert "payable with a modifier when documentation supports a distinct service" in pane.inner_text()
     shot(page, "worklist-3-denial-open")
 
@@ -178,13 +129,11 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     page.wait_for_selector("#denial-pane pre.doc-text")
     assert "anatomically separate" in page.locator("pre.doc-text").inner_text()
 
-    # Highlight a passage, press e, choose what it shows, Enter: saved and highlighted in place.
+    # What the passage shows (beside the document), then highlight it and press e: saved in one step.
+    page.select_option("[data-evidence-kind]", "separate-site")
     _select_text(page, PASSAGE)
     page.wait_for_function("() => document.querySelector('[data-evidence-quote]').value.length > 0")
     page.keyboard.press("e")
-    assert page.evaluate("document.activeElement.name") == "kind"
-    page.select_option("[data-evidence-kind]", "separate-site")
-    page.keyboard.press("Enter")
     page.wait_for_selector("#denial-pane pre.doc-text mark.evidence")
     marked = " ".join(page.locator("pre.doc-text mark.evidence").all_inner_texts())
     assert " ".join(marked.split()) == " ".join(PASSAGE.split())
@@ -199,7 +148,7 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     page.keyboard.press("o")
     assert page.evaluate("document.activeElement.name") == "action"
     page.check("#denial-pane input[name=action][value=corrected-claim]")
-    page.select_option(f"#outcome-modifier-{denial.pk}", "XS")
+    page.check(f"#outcome-modifier-{denial.pk}-XS")
     page.click("#outcome-form button[type=submit]")
     page.wait_for_selector("#denial-pane .saved-note:has-text('Saved: corrected claim')")
     shot(page, "worklist-5-outcome-saved")
@@ -214,7 +163,7 @@ def test_coder_filters_opens_documents_highlights_and_decides(browser, live_serv
     blocked = Denial.objects.get(ncci_column2="77003")
     page.goto(f"{live_server.url}/denials/{blocked.pk}/")
     page.check("input[name=action][value=corrected-claim]")
-    page.select_option(f"#outcome-modifier-{blocked.pk}", "59")
+    page.check(f"#outcome-modifier-{blocked.pk}-59")
     page.click("#outcome-form button[type=submit]")
     error = page.locator(".field-modifier .errorlist")
     error.wait_for()
