@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 
-from denials.bulk import insert_values
+from denials.bulk import insert_values, reserve_ids
 from denials.detection import AdjustmentClassifier, find_denials
 from denials.models import (
     Adjustment,
@@ -24,6 +25,8 @@ from denials.models import (
     RemittanceFile,
     ServiceLine,
 )
+from denials.services.triaging import IngestTriage
+from denials.triage import LineFacts
 from denials.x12 import fitting
 from denials.x12 import parsed as x12
 
@@ -88,6 +91,9 @@ def parsed_file_check(
     return report
 
 
+_DENIAL_AMOUNT_QUANTUM = Decimal(1).scaleb(-(Denial._meta.get_field("amount").decimal_places or 0))
+
+
 @functools.cache
 def _denial_amount_bound() -> tuple[Decimal, str]:
     """The largest denial amount (exclusive) the denial's columns can hold, and why."""
@@ -125,13 +131,18 @@ def _dedupe_key(txn: x12.Transaction, payer_key: str) -> str:
 
 
 def remittance_store(
-    *, file: RemittanceFile, transaction_set: x12.Transaction, classifier: AdjustmentClassifier
+    *,
+    file: RemittanceFile,
+    transaction_set: x12.Transaction,
+    classifier: AdjustmentClassifier,
+    triage: IngestTriage | None = None,
 ) -> int | None:
-    """Store one ST/SE transaction: all of it or none of it.
+    """Store one ST/SE transaction: all of it or none of it, its new denials triaged.
 
     Returns the id of the file the remittance is stored under: this file's id when it was
     stored now (or by an earlier attempt at this file), another file's id when it is a
-    duplicate of a remittance received before.
+    duplicate of a remittance received before. ``triage`` is shared by the transaction
+    sets of one file (its rules and counts are read once).
     """
     txn = transaction_set
     payer_key, payer_identifier, qualifier = fitting.payer_key(txn.payer)
@@ -139,15 +150,26 @@ def remittance_store(
     existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
     if existing is not None:
         return existing
+    if triage is None:
+        triage = IngestTriage()
     try:
         with transaction.atomic():
-            _store_transaction(file, txn, dedupe_key, payer_key, payer_identifier, qualifier, classifier)
+            _store_transaction(file, txn, dedupe_key, payer_key, payer_identifier, qualifier, classifier, triage)
     except IntegrityError:
         existing = Remittance.objects.filter(dedupe_key=dedupe_key).values_list("file_id", flat=True).first()
         if existing is None:
             raise
         return existing
     return file.pk
+
+
+#: Claims stored at a time inside one transaction set's database transaction. A chunk's
+#: rows are built, sent with COPY and dropped before the next chunk's, so the memory they
+#: take does not grow with the size of the ST/SE; the transaction stays all or nothing.
+STORE_CHUNK = 2000
+
+DENIAL_COLUMNS = ["claim_id", "line_id", "payer_id", "kind", "group_code", "carc", "rarcs", "amount", "service_date"]
+_LINK_COLUMNS = ["previous_payment_id", "reverses_id"]
 
 
 def _store_transaction(
@@ -158,6 +180,7 @@ def _store_transaction(
     payer_identifier: str,
     qualifier: str,
     classifier: AdjustmentClassifier,
+    triage: IngestTriage,
 ) -> Remittance:
     # No value is cut to fit here: parsed_file_check has refused any that would not.
     payer, _ = Payer.objects.get_or_create(
@@ -212,24 +235,64 @@ def _store_transaction(
             for i, p in enumerate(txn.provider_adjustments, start=1)
         ],
     )
-    # Plain tuples straight to COPY/executemany: tens of thousands of rows per remittance.
-    claim_ids = insert_values(
+    history = _ClaimHistory(payer, [c.patient_control_number for c in txn.claims])
+    for start in range(0, len(txn.claims), STORE_CHUNK):
+        _store_claims(
+            _Batch(remittance, payer, txn, classifier, history, triage), txn.claims[start : start + STORE_CHUNK], start
+        )
+    return remittance
+
+
+class _Batch:
+    """What every chunk of one transaction set's claims shares."""
+
+    __slots__ = ("classifier", "history", "payer", "remittance", "triage", "txn")
+
+    def __init__(
+        self,
+        remittance: Remittance,
+        payer: Payer,
+        txn: x12.Transaction,
+        classifier: AdjustmentClassifier,
+        history: _ClaimHistory,
+        triage: IngestTriage,
+    ) -> None:
+        self.remittance = remittance
+        self.payer = payer
+        self.txn = txn
+        self.classifier = classifier
+        self.history = history
+        self.triage = triage
+
+
+def _store_claims(batch: _Batch, claims: list[x12.ClaimPayment], offset: int) -> None:
+    """One chunk of a transaction set's claims with their lines, adjustments, remarks and
+    (triaged) denials; every row goes in once, in its final state."""
+    remittance_id, payer_id = batch.remittance.pk, batch.payer.pk
+    claim_ids = reserve_ids(ClaimPayment, len(claims))
+    insert_values(
         ClaimPayment,
-        CLAIM_COLUMNS,
-        [_claim_values(remittance.pk, payer.pk, i, c) for i, c in enumerate(txn.claims, start=1)],
+        [*CLAIM_COLUMNS, *_LINK_COLUMNS],
+        [
+            (*_claim_values(remittance_id, payer_id, sequence, c), *batch.history.link(claim_id, c))
+            for sequence, claim_id, c in zip(itertools.count(offset + 1), claim_ids, claims)
+        ],
+        ids=claim_ids,
     )
+    pairs = list(zip(claim_ids, claims, strict=True))
     line_rows: list[tuple[Any, ...]] = []
-    line_keys: list[tuple[int, int]] = []
-    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+    for claim_id, claim in pairs:
         for line in claim.service_lines:
             line_rows.append(_line_values(claim_id, line))
-            line_keys.append((claim_id, line.sequence))
-    line_id_by_key = dict(zip(line_keys, insert_values(ServiceLine, LINE_COLUMNS, line_rows), strict=True))
+    line_ids = iter(insert_values(ServiceLine, LINE_COLUMNS, line_rows))
+    del line_rows
+    # Each claim's line ids, in the order of its lines (sequence = position + 1).
+    lines_of = [[next(line_ids) for _ in claim.service_lines] for claim in claims]
 
     adjustment_rows: list[tuple[Any, ...]] = []
     adjustment_refs: list[int] = []  # id() of the parsed adjustment, to find its row id again
     remark_rows: list[tuple[Any, ...]] = []
-    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
+    for (claim_id, claim), line_id_list in zip(pairs, lines_of, strict=True):
         seq = 0
         for adj in claim.adjustments:
             seq += 1
@@ -239,8 +302,7 @@ def _store_transaction(
         for code in claim.remark_codes:
             rseq += 1
             remark_rows.append((claim_id, None, rseq, code, RemarkCode.Source.CLAIM))
-        for line in claim.service_lines:
-            line_id = line_id_by_key[(claim_id, line.sequence)]
+        for line, line_id in zip(claim.service_lines, line_id_list, strict=True):
             for adj in line.adjustments:
                 seq += 1
                 adjustment_rows.append(
@@ -255,51 +317,135 @@ def _store_transaction(
         ["claim_id", "line_id", "sequence", "group_code", "reason_code", "amount", "quantity"],
         adjustment_rows,
     )
+    del adjustment_rows
     adjustment_id_by_ref = dict(zip(adjustment_refs, adjustment_ids, strict=True))
+    del adjustment_refs, adjustment_ids
     insert_values(RemarkCode, ["claim_id", "line_id", "sequence", "code", "source"], remark_rows)
+    del remark_rows
+    _store_denials(batch, pairs, lines_of, adjustment_id_by_ref)
 
-    denial_rows: list[tuple[Any, ...]] = []
-    denial_adjustments: list[list[int]] = []
-    for claim_id, claim in zip(claim_ids, txn.claims, strict=True):
-        for finding in find_denials(claim, classifier):
-            denied_line = next((ln for ln in claim.service_lines if ln.sequence == finding.line_sequence), None)
-            denied_line_id = line_id_by_key[(claim_id, denied_line.sequence)] if denied_line is not None else None
-            denial_rows.append(
-                (
-                    claim_id,
-                    denied_line_id,
-                    payer.pk,
-                    finding.kind,
-                    finding.group_code,
-                    finding.carc,
-                    # A summary of the remark codes (each is stored whole in RemarkCode): a
-                    # claim with more than nine of them shows the first ones here.
-                    " ".join(finding.rarcs)[:80],
-                    finding.amount,
-                    (denied_line.service_date if denied_line is not None else None) or claim.statement_from,
+
+def _store_denials(
+    batch: _Batch,
+    pairs: list[tuple[int, x12.ClaimPayment]],
+    lines_of: list[list[int]],
+    adjustment_id_by_ref: dict[int, int],
+) -> None:
+    """The chunk's denials, triaged before they go in (``IngestTriage``), with their
+    adjustments and audit events."""
+    txn, payer = batch.txn, batch.payer
+    found: list[tuple[int, x12.ClaimPayment, list[int], Any]] = []
+    for (claim_id, claim), line_ids in zip(pairs, lines_of, strict=True):
+        for finding in find_denials(claim, batch.classifier):
+            found.append((claim_id, claim, line_ids, finding))
+    if not found:
+        return
+    denial_ids = reserve_ids(Denial, len(found))
+    rows: list[Any] = []  # triage rows, in denial order
+    base: list[tuple[Any, ...]] = []
+    through: list[tuple[int, int]] = []
+    lines_by_claim: dict[int, list[LineFacts]] = {}
+    for denial_id, (claim_id, claim, line_ids, finding) in zip(denial_ids, found, strict=True):
+        sequence = finding.line_sequence
+        denied_line = claim.service_lines[sequence - 1] if sequence is not None else None
+        line_id = line_ids[sequence - 1] if sequence is not None else None
+        # A summary of the remark codes (each is stored whole in RemarkCode): a claim with
+        # more than nine of them shows the first ones here.
+        rarcs = " ".join(finding.rarcs)[:80]
+        amount = finding.amount.quantize(_DENIAL_AMOUNT_QUANTUM)  # as the column gives it back
+        base.append(
+            (
+                claim_id,
+                line_id,
+                payer.pk,
+                finding.kind,
+                finding.group_code,
+                finding.carc,
+                rarcs,
+                amount,
+                (denied_line.service_date if denied_line is not None else None) or claim.statement_from,
+            )
+        )
+        rows.append(
+            IngestTriage.new_row(
+                pk=denial_id,
+                claim_id=claim_id,
+                line_id=line_id,
+                payer_id=payer.pk,
+                group_code=finding.group_code,
+                carc=finding.carc,
+                rarcs=rarcs,
+                amount=amount,
+                claim_status=claim.status_code,
+                frequency_code=claim.frequency_code,
+                facility_type=claim.facility_type,
+                payment_date=txn.payment_date,
+                production_date=txn.production_date,
+                appeal_window_days=payer.appeal_window_days,
+            )
+        )
+        through.extend(
+            (denial_id, adjustment_id_by_ref[id(a)]) for a in finding.adjustments if id(a) in adjustment_id_by_ref
+        )
+        if claim_id not in lines_by_claim:
+            lines_by_claim[claim_id] = [
+                LineFacts(
+                    line_id=lid,
+                    procedure_code=ln.procedure_code,
+                    modifiers=tuple(m for m in ln.modifiers[:4] if m),
+                    service_date=ln.service_date,
+                    units=ln.units,
                 )
-            )
-            denial_adjustments.append(
-                [adjustment_id_by_ref[id(a)] for a in finding.adjustments if id(a) in adjustment_id_by_ref]
-            )
-    denial_ids = insert_values(
-        Denial,
-        ["claim_id", "line_id", "payer_id", "kind", "group_code", "carc", "rarcs", "amount", "service_date"],
-        denial_rows,
-    )
+                for lid, ln in zip(line_ids, claim.service_lines, strict=True)
+            ]
+    audit_rows = batch.triage.triage(rows, lines_by_claim)
     insert_values(
-        Denial.adjustments.through,
-        ["denial_id", "adjustment_id"],
-        [(d, a) for d, adjs in zip(denial_ids, denial_adjustments, strict=True) for a in adjs],
+        Denial,
+        [*DENIAL_COLUMNS, *IngestTriage.COLUMNS],
+        [(*b, *batch.triage.written_values(r)) for b, r in zip(base, rows, strict=True)],
+        ids=denial_ids,
     )
-    _link_claim_history(
-        [
-            (cid, c.patient_control_number, c.payer_claim_number, c.status_code)
-            for cid, c in zip(claim_ids, txn.claims, strict=True)
-        ],
-        payer,
-    )
-    return remittance
+    insert_values(Denial.adjustments.through, ["denial_id", "adjustment_id"], through)
+    batch.triage.write_audit(audit_rows)
+
+
+class _ClaimHistory:
+    """Links each payment to the earlier payment of the same claim (same payer, patient
+    control number and payer claim number), and a reversal (status 22) to the payment it
+    takes back: read once per transaction set (the earlier payments of its patient control
+    numbers), then followed in file order, so a later claim in the set sees earlier ones.
+    The links go into the claims' own rows: no UPDATE follows."""
+
+    #: Patient control numbers per query (PostgreSQL takes at most 65,535 parameters).
+    QUERY_CHUNK = 5000
+
+    def __init__(self, payer: Payer, pcns: list[str]) -> None:
+        self.earlier: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        wanted = sorted({pcn for pcn in pcns if pcn})
+        self.active = bool(wanted)
+        for start in range(0, len(wanted), self.QUERY_CHUNK):
+            for pk, pcn, icn, status in (
+                ClaimPayment.objects.filter(
+                    payer=payer, patient_control_number__in=wanted[start : start + self.QUERY_CHUNK]
+                )
+                .order_by("remittance__payment_date", "id")
+                .values_list("id", "patient_control_number", "payer_claim_number", "status_code")
+            ):
+                self.earlier.setdefault((pcn, icn), []).append((pk, status))
+
+    def link(self, claim_id: int, claim: x12.ClaimPayment) -> tuple[int | None, int | None]:
+        """(previous payment, reversed payment) of a claim about to be stored, in file order."""
+        if not self.active:
+            return None, None
+        history = self.earlier.setdefault((claim.patient_control_number, claim.payer_claim_number), [])
+        previous = reverses = None
+        if history:
+            previous = history[-1][0]
+            if claim.status_code == "22":
+                paid = [pk for pk, s in history if s != "22"]
+                reverses = paid[-1] if paid else None
+        history.append((claim_id, claim.status_code))
+        return previous, reverses
 
 
 CLAIM_COLUMNS = [
@@ -398,44 +544,6 @@ def _line_values(claim_id: int, line: x12.ServiceLine) -> tuple[Any, ...]:
         line.service_date_end,
         line.line_control_number,
     )
-
-
-def _link_claim_history(claims: list[tuple[int, str, str, str]], payer: Payer) -> None:
-    """Link each payment to the earlier payment of the same claim, and reversals to what they reverse.
-
-    ``claims`` are (id, patient control number, payer claim number, status) in file order.
-    One query for the whole batch: earlier payments by the same payer with the same
-    patient control numbers.
-    """
-    pcns = {pcn for _, pcn, _, _ in claims if pcn}
-    if not pcns:
-        return
-    batch_ids = {cid for cid, _, _, _ in claims}
-    earlier: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    for pk, pcn, icn, status in (
-        ClaimPayment.objects.filter(payer=payer, patient_control_number__in=pcns)
-        .exclude(pk__in=batch_ids)
-        .order_by("remittance__payment_date", "id")
-        .values_list("id", "patient_control_number", "payer_claim_number", "status_code")
-    ):
-        earlier.setdefault((pcn, icn), []).append((pk, status))
-    links: list[tuple[int, int, int | None]] = []  # (claim, previous, reverses)
-    for cid, pcn, icn, status in claims:  # in file order: a later claim in the batch sees earlier ones
-        history = earlier.setdefault((pcn, icn), [])
-        if history:
-            reverses = None
-            if status == "22":
-                paid = [pk for pk, s in history if s != "22"]
-                reverses = paid[-1] if paid else None
-            links.append((cid, history[-1][0], reverses))
-        history.append((cid, status))
-    if links:
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f'UPDATE "{ClaimPayment._meta.db_table}" SET "previous_payment_id" = %s, "reverses_id" = %s '  # noqa: S608
-                'WHERE "id" = %s',
-                [(previous, reverses, cid) for cid, previous, reverses in links],
-            )
 
 
 def safe_text(text: str, limit: int | None = None) -> str:

@@ -216,38 +216,90 @@ def denials_triage(
     file_id: int | None = None,
     only_unworked: bool = True,
     actor: User | None = None,
+    untriaged_only: bool = False,
 ) -> int:
     """Triage denials: category, queue, next action, explanation, priority and due date.
 
     Batched: per chunk of denials, one query for the denials, one for the claims' lines and
     one for the PTP edits between their codes (through ``ncci.selectors``); no query per
-    denial. Worked denials are left alone unless ``only_unworked`` is False. Returns how
-    many denials changed (category, queue or action).
+    denial. Worked denials are left alone unless ``only_unworked`` is False; with
+    ``untriaged_only`` only denials never triaged are. Returns how many denials changed
+    (category, queue or action).
     """
-    ids = _denial_ids(denial_ids=denial_ids, file_id=file_id, only_unworked=only_unworked)
+    ids = _denial_ids(
+        denial_ids=denial_ids, file_id=file_id, only_unworked=only_unworked, untriaged_only=untriaged_only
+    )
     if not ids:
         return 0
     context = _triage_context(actor=actor)
     changed = 0
     for start in range(0, len(ids), TRIAGE_CHUNK):
         chunk = _chunk_rows(ids[start : start + TRIAGE_CHUNK])
-        lines_by_claim = _lines_by_claim({d.claim_id for d in chunk})
-        codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
-        edits_by_pair = ncci_selectors.ptp_edit_facts_by_pair(codes=codes)
-        audit_rows: list[tuple[Any, ...]] = []
-        for denial in chunk:
-            old = (denial.category, denial.queue_id, denial.action)
-            result = _apply_rules(denial, lines_by_claim.get(denial.claim_id, []), edits_by_pair, context)
-            _apply_result(denial, result, context)
-            if (denial.category, denial.queue_id, denial.action) != old:
-                changed += 1
-                audit_rows.append(_audit_row(denial, old, context))
+        audit_rows = _triage_chunk(chunk, _lines_by_claim({d.claim_id for d in chunk}), context)
+        changed += len(audit_rows)
         _write_chunk(chunk, audit_rows)
     return changed
 
 
-def _denial_ids(*, denial_ids: Iterable[int] | None, file_id: int | None, only_unworked: bool) -> list[int]:
+def _triage_chunk(
+    chunk: list[Any], lines_by_claim: dict[int, list[LineFacts]], context: _TriageContext
+) -> list[tuple[Any, ...]]:
+    """Triage a chunk of rows in place (one query for the PTP facts between their claims'
+    codes); returns the audit rows of those whose category, queue or action changed."""
+    codes = {ln.procedure_code for lines in lines_by_claim.values() for ln in lines}
+    edits_by_pair = ncci_selectors.ptp_edit_facts_by_pair(codes=codes)
+    audit_rows: list[tuple[Any, ...]] = []
+    for denial in chunk:
+        old = (denial.category, denial.queue_id, denial.action)
+        result = _apply_rules(denial, lines_by_claim.get(denial.claim_id, []), edits_by_pair, context)
+        _apply_result(denial, result, context)
+        if (denial.category, denial.queue_id, denial.action) != old:
+            audit_rows.append(_audit_row(denial, old, context))
+    return audit_rows
+
+
+class IngestTriage:
+    """Triage of new denials while their transaction set is stored, before their rows exist.
+
+    The store hands each chunk of new denials with their claims' lines as it has them in
+    memory (``new_row``, ``LineFacts``); their rows then go in triaged, with their audit
+    events, so ingestion never reads them back nor UPDATEs them. The rules, routing,
+    modifier groups and outcome counts are read once per file; PTP facts once per chunk.
+    """
+
+    #: The triage columns of a denial row, in ``written_values`` order (attnames).
+    COLUMNS = tuple(Denial._meta.get_field(name).attname for name in _WRITTEN_FIELDS)  # type: ignore[union-attr]
+
+    def __init__(self, *, actor: User | None = None) -> None:
+        self.context = _triage_context(actor=actor)
+
+    @staticmethod
+    def new_row(**values: Any) -> Any:
+        """A new denial as triage reads it: every ``_TriageRow.FIELDS`` attribute by name,
+        category, action and queue still empty."""
+        values.setdefault("category", "")
+        values.setdefault("action", "")
+        values.setdefault("queue_id", None)
+        return _TriageRow(*(values[name] for _, name in _TriageRow.FIELDS))
+
+    def triage(self, rows: list[Any], lines_by_claim: dict[int, list[LineFacts]]) -> list[tuple[Any, ...]]:
+        """Triage the rows in place; returns their audit rows (``write_audit``)."""
+        return _triage_chunk(rows, lines_by_claim, self.context)
+
+    def written_values(self, row: Any) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in self.COLUMNS)
+
+    @staticmethod
+    def write_audit(audit_rows: list[tuple[Any, ...]]) -> None:
+        insert_values(AuditEvent, _AUDIT_COLUMNS, audit_rows)
+
+
+def _denial_ids(
+    *, denial_ids: Iterable[int] | None, file_id: int | None, only_unworked: bool, untriaged_only: bool = False
+) -> list[int]:
     denials = Denial.objects.all()
+    if untriaged_only:
+        denials = denials.filter(triaged_at__isnull=True)
     if denial_ids is not None:
         denials = denials.filter(pk__in=list(denial_ids))
     if file_id is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found while reading: where it is and what is wrong.
 
@@ -37,7 +37,7 @@ class Finding:
 # segment they sat in.
 
 
-@dataclass
+@dataclass(slots=True)
 class Adjustment:
     """One CAS triple: group code, CARC, amount, quantity."""
 
@@ -50,7 +50,7 @@ class Adjustment:
     element: int = field(default=0, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class ServiceLine:
     """One SVC loop (2110)."""
 
@@ -80,7 +80,7 @@ class ServiceLine:
         return sum((a.amount for a in self.adjustments), Decimal("0"))
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimPayment:
     """One CLP loop (2100) with its service lines."""
 
@@ -120,7 +120,7 @@ class ClaimPayment:
         return total + sum((line.adjustment_total for line in self.service_lines), Decimal("0"))
 
 
-@dataclass
+@dataclass(slots=True)
 class ProviderAdjustment:
     """One PLB reason/amount pair (provider-level, not tied to a claim)."""
 
@@ -133,7 +133,7 @@ class ProviderAdjustment:
     element: int = field(default=0, compare=False)  # the position of its reason composite: 3 (PLB03), 5 ... 13
 
 
-@dataclass
+@dataclass(slots=True)
 class Party:
     """N1 loop: payer (PR) or payee (PE)."""
 
@@ -147,7 +147,7 @@ class Party:
     origins: dict[str, int] = field(default_factory=dict, compare=False)  # "REF*2U", "REF*TJ"
 
 
-@dataclass
+@dataclass(slots=True)
 class Transaction:
     """One ST/SE transaction set: one remittance (one payment to one payee)."""
 
@@ -174,7 +174,7 @@ class Transaction:
     origins: dict[str, int] = field(default_factory=dict, compare=False)  # "ISA", "GS", "BPR", "TRN"
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedFile:
     """What the reader returns: every transaction, and what it noticed.
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -261,6 +261,9 @@ class _Reader:
         self.component = ":"
         self.amounts: dict[str, Decimal] = {}
         self.dates: dict[str, dt.date] = {}
+        # Codes repeat across a file (group codes, CARCs, procedure codes, modifiers): one
+        # string object each, so a big file's thousands of lines do not hold a copy apiece.
+        self.strings: dict[str, str] = {}
 
     def body_handlers(self) -> dict[str, Callable[[list[str], int], None]]:
         # Built per read and never stored on self: bound methods kept on the instance would
@@ -443,41 +446,43 @@ class _Reader:
         active: dict[str, Callable[[list[str], int], None]] = {}
         number = 0
         segment_id = ""
-        for raw in text.split(delimiters.segment):
-            segment = raw.strip()
-            if not segment:
-                continue
-            number += 1
-            elements = segment.split(element)
-            segment_id = elements[0]
-            handler = active.get(segment_id)
-            if handler is not None:
-                elements += _PADDING
-                handler(elements, number)
-                continue
-            envelope = _ENVELOPE.get(segment_id)
-            if envelope is not None:
-                envelope(self, elements, number)
-                active = handlers if self.open is not None and self.open.readable else {}
-            elif self.open is None and segment_id != "TA1":
-                # TA1 (interchange acknowledgment) may legitimately sit between ISA and GS.
-                if segment.startswith("ISA"):
-                    self.error(
-                        number,
-                        "ISA",
-                        "this interchange uses different delimiters from the first one: "
-                        "send each interchange as its own file",
-                    )
-                elif not segment_id.strip():
-                    self.error(
-                        number,
-                        "",
-                        f"a segment with no tag (it begins {segment[:20]!r}): a segment terminator is "
-                        "probably misplaced, e.g. inside the ISA",
-                    )
-                else:
-                    self.error(number, segment_id, f"{segment_id} is outside any transaction (ST … SE)")
-            # Anything else inside a transaction is a segment this reader does not need.
+        terminator = delimiters.segment
+        for block in _blocks(text, terminator):
+            for raw in block.split(terminator):
+                segment = raw.strip()
+                if not segment:
+                    continue
+                number += 1
+                elements = segment.split(element)
+                segment_id = elements[0]
+                handler = active.get(segment_id)
+                if handler is not None:
+                    elements += _PADDING
+                    handler(elements, number)
+                    continue
+                envelope = _ENVELOPE.get(segment_id)
+                if envelope is not None:
+                    envelope(self, elements, number)
+                    active = handlers if self.open is not None and self.open.readable else {}
+                elif self.open is None and segment_id != "TA1":
+                    # TA1 (interchange acknowledgment) may legitimately sit between ISA and GS.
+                    if segment.startswith("ISA"):
+                        self.error(
+                            number,
+                            "ISA",
+                            "this interchange uses different delimiters from the first one: "
+                            "send each interchange as its own file",
+                        )
+                    elif not segment_id.strip():
+                        self.error(
+                            number,
+                            "",
+                            f"a segment with no tag (it begins {segment[:20]!r}): a segment terminator is "
+                            "probably misplaced, e.g. inside the ISA",
+                        )
+                    else:
+                        self.error(number, segment_id, f"{segment_id} is outside any transaction (ST … SE)")
+                # Anything else inside a transaction is a segment this reader does not need.
 
         self.result.segment_count = number
         self.end_of_file(number, segment_id)
@@ -852,18 +857,22 @@ class _Reader:
         if target is None:
             self.error(n, "CAS", "CAS is not inside a claim (no CLP before it)")
             return
-        group = e[1].strip()
+        shared = self.strings.setdefault
+        group = shared(group := e[1].strip(), group)
         if group not in _GROUP_CODES:
             self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
         adjustments = target.adjustments
+        size = len(e) - _PADDED  # the elements the segment has (CAS01 is 1)
         for index in (2, 5, 8, 11, 14, 17):
+            if index >= size:
+                break
             reason = e[index]
             if not reason or not (reason := reason.strip()):
                 continue
             amount = self.required_amount(e, index + 1, n)
             quantity = self.amount(e, index + 2, n)
-            adjustments.append(Adjustment(group, reason, amount, quantity, n, index))
-        if len(e) > 20 + _PADDED:
+            adjustments.append(Adjustment(group, shared(reason, reason), amount, quantity, n, index))
+        if size > 20:
             self.cas_beyond_guide(e, n, group, adjustments)
 
     def cas_beyond_guide(self, e: list[str], n: int, group: str, adjustments: list[Adjustment]) -> None:
@@ -954,21 +963,22 @@ class _Reader:
             parts = composite.split(component)
         else:
             parts = self.split_composite(composite, n, "SVC", "SVC01")
+        shared = self.strings.setdefault
         code = parts[1].strip() if len(parts) > 1 else ""
         if not code:
             self.warn(n, "SVC", f"SVC01 {composite!r} has no procedure code")
         modifiers: list[str] = []
         for modifier in parts[2:6]:
             if modifier := modifier.strip():
-                modifiers.append(modifier)
+                modifiers.append(shared(modifier, modifier))
         if len(parts) > 6:
             self.svc_beyond_modifiers(parts, n)
         original = e[6]
         original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
         line = ServiceLine(
             sequence=len(claim.service_lines) + 1,
-            qualifier=parts[0].strip(),
-            procedure_code=code,
+            qualifier=shared(qualifier := parts[0].strip(), qualifier),
+            procedure_code=shared(code, code),
             modifiers=modifiers,
             charge=self.required_amount(e, 2, n),
             paid=self.required_amount(e, 3, n),
@@ -1043,6 +1053,26 @@ _ENVELOPE: dict[str, Callable[[_Reader, list[str], int], None]] = {
     "GE": _Reader.ge,
     "IEA": _Reader.iea,
 }
+
+
+#: Characters of text split into segments at a time: splitting a whole big file at once
+#: would hold a string for every one of its segments (tens of MB for 20,000 claims).
+_BLOCK = 1 << 20
+
+
+def _blocks(text: str, terminator: str) -> Iterator[str]:
+    """``text`` in pieces of about ``_BLOCK`` characters, each cut at a terminator (which
+    neither piece keeps), so that splitting every piece at the terminator gives exactly
+    ``text.split(terminator)``."""
+    start = 0
+    length = len(text)
+    while start + _BLOCK < length:
+        end = text.find(terminator, start + _BLOCK)
+        if end == -1:
+            break
+        yield text[start:end]
+        start = end + len(terminator)
+    yield text[start:]
 
 
 def _add(findings: list[Finding], finding: Finding) -> None:
