@@ -2,6 +2,10 @@
 the database (one GROUP BY per figure). Denial figures live in ``denials.analytics``, whose
 filters (``Filters``, ``filters_parse``) these share.
 
+The figures read ``appeals.analytics_models.AppealLineFact``: one copy per appeal line with its
+result (from ``WON``... below), money, recovered share and "modifier used" worked out by
+``appeals.analytics_rollup`` with these rules; an answer is kept until the figures next change.
+
 Definitions:
 
 - **Which appeals, which lines**: the rows are an appeal's denied lines
@@ -39,22 +43,26 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DateField, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, F, Field, Q, QuerySet, Sum
 
 from appeals import vocabulary as v
-from appeals.models import Appeal
-from appeals.recovery import recovered_share_sql
+from appeals.analytics_models import DECIDED_RESULTS, AppealLineFact
+from appeals.analytics_models import LOST as LOST_RESULT
+from appeals.analytics_models import PARTIAL as PARTIAL_RESULT
+from appeals.analytics_models import PENDING as PENDING_RESULT
+from appeals.analytics_models import WITHDRAWN as WITHDRAWN_RESULT
+from appeals.analytics_models import WON as WON_RESULT
 from denials import vocabulary as denial_words
 from denials.analytics import (
     NO_DATE,
     FilterError,
     Filters,
-    denials_for_figures,
+    cached_figure,
+    facts_in_scope,
     month_key,
     month_span,
-    specialties_of,
-    specialty_case,
 )
 
 ZERO = Decimal("0")
@@ -135,32 +143,71 @@ def modifier_used_sql(appeal: str = "appeal_id", denial: str = "denial_id") -> A
     return Coalesce(Subquery(sent, output_field=CharField()), F("denial__chosen_modifier"), output_field=CharField())
 
 
-def appeal_lines_for_figures(*, user: Any, filters: Filters, by_decision: bool = False) -> QuerySet[Any]:
-    """The appeals' lines behind every appeal figure: visible, filtered denials' through rows,
-    of appeals started (or, ``by_decision``, decided) in the date range."""
-    denials = denials_for_figures(user=user, filters=filters, dates=False)
-    lines = Appeal.denials.through.objects.filter(denial_id__in=denials.values("pk"))
-    field = "appeal__decided_on" if by_decision else "appeal__created_at__date"
+def appeal_lines_for_figures(*, user: Any, filters: Filters, by_decision: bool = False) -> QuerySet[AppealLineFact]:
+    """The appeals' lines behind every appeal figure (their copies in ``AppealLineFact``): lines of
+    denials the user may see and the filters keep, of appeals started (or, ``by_decision``,
+    decided) in the date range."""
+    lines = facts_in_scope(AppealLineFact.objects.order_by(), user=user, filters=filters)
+    if filters.payer_id:
+        lines = lines.filter(denial_payer_id=filters.payer_id)
+    field = "decided_on" if by_decision else "started_on"
     if filters.date_from:
         lines = lines.filter(**{f"{field}__gte": filters.date_from})
     if filters.date_to:
         lines = lines.filter(**{f"{field}__lte": filters.date_to})
-    return lines.order_by()
+    return lines
 
 
-def _figures() -> dict[str, Any]:
-    share = recovered_share_sql()
-    return {
-        "n": Count("appeal_id", distinct=True),
-        "won": Count("appeal_id", distinct=True, filter=WON),
-        "partial": Count("appeal_id", distinct=True, filter=PARTIAL),
-        "lost": Count("appeal_id", distinct=True, filter=LOST),
-        "pending": Count("appeal_id", distinct=True, filter=PENDING),
-        "withdrawn": Count("appeal_id", distinct=True, filter=WITHDRAWN),
-        "at_stake": Sum("denial__amount"),
-        "decided_at_stake": Sum("denial__amount", filter=DECIDED),
-        "recovered": Sum(share, filter=DECIDED),
-    }
+#: The lines' results (``AppealLineFact.result``, worked out with the Q objects above).
+LINE_DECIDED = Q(result__in=DECIDED_RESULTS)
+
+
+def _figures(lines: QuerySet[AppealLineFact], fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The figures of each group of ``fields`` (none: one row for all the lines), counting an
+    appeal once per group and summing its lines' money. Two steps, so no COUNT(DISTINCT): first
+    one row per group and appeal (all of an appeal's lines share its result), then the groups."""
+    per_appeal = lines.values(*fields, "appeal_id", "result").annotate(
+        at_stake=Sum("amount"),
+        decided_at_stake=Sum("amount", filter=LINE_DECIDED),
+        recovered=Sum("recovered", filter=LINE_DECIDED),
+    )
+    try:
+        inner, params = per_appeal.query.sql_with_params()
+    except EmptyResultSet:
+        inner, params = "", ()
+    if not inner:
+        return [] if fields else [{}]
+    keys = ", ".join(f"t.{connection.ops.quote_name(_column(f))}" for f in fields)
+    counts = ", ".join(
+        f"SUM(CASE WHEN t.result = %s THEN 1 ELSE 0 END) AS {name}"
+        for name in ("won", "partial", "lost", "pending", "withdrawn")
+    )
+    sql = (
+        f"SELECT {keys + ', ' if keys else ''}COUNT(*) AS n, {counts}, SUM(t.at_stake) AS at_stake, "  # noqa: S608
+        f"SUM(t.decided_at_stake) AS decided_at_stake, SUM(t.recovered) AS recovered FROM ({inner}) t"
+        + (f" GROUP BY {keys}" if keys else "")
+    )
+    results = (WON_RESULT, PARTIAL_RESULT, LOST_RESULT, PENDING_RESULT, WITHDRAWN_RESULT)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*results, *params])
+        names = [c[0] for c in cursor.description]
+        found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    cents = Decimal("0.01")
+    for row in found:
+        for money in ("at_stake", "decided_at_stake", "recovered"):  # SQLite's raw SUM is a float
+            if row[money] is not None:
+                row[money] = Decimal(str(row[money])).quantize(cents)
+        # The key columns under the fields' names (a foreign key's column ends in _id).
+        for f in fields:
+            if _column(f) != f:
+                row[f] = row.pop(_column(f))
+    return found
+
+
+def _column(name: str) -> str:
+    field = AppealLineFact._meta.get_field(name)
+    assert isinstance(field, Field)
+    return str(field.column)
 
 
 def _money(value: Any) -> Decimal:
@@ -184,6 +231,7 @@ def _row(keys: dict[str, Any], label: str, r: dict[str, Any] | None) -> SuccessR
     )
 
 
+@cached_figure
 def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = None) -> list[SuccessRow]:
     """Appeal figures per group (see the module docstring); most appeals first (months in order,
     every month of the range, empty ones zero). One GROUP BY (and one look-up of names or codes)."""
@@ -192,29 +240,19 @@ def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = 
     lines = appeal_lines_for_figures(user=user, filters=filters)
     fields: tuple[str, ...]
     if by == "edit":
-        lines = lines.exclude(denial__ncci_column1="").exclude(denial__ncci_column2="")
-        fields = ("denial__ncci_column1", "denial__ncci_column2")
+        lines = lines.exclude(column1="").exclude(column2="")
+        fields = ("column1", "column2")
     elif by == "carc":
-        fields = ("denial__group_code", "denial__carc")
-    elif by == "category":
-        fields = ("denial__category",)
-    elif by == "modifier":
-        lines = lines.annotate(modifier_used=modifier_used_sql())
-        fields = ("modifier_used",)
+        fields = ("group_code", "carc")
     elif by == "payer":
-        fields = ("appeal__claim__payer_id",)
-    elif by == "level":
-        fields = ("appeal__level",)
+        fields = ("payer_id",)
     elif by == "coder":
-        fields = ("appeal__created_by_id",)
-    elif by == "specialty":
-        codes = lines.values_list("denial__line__procedure_code", flat=True).distinct()
-        lines = lines.annotate(specialty=specialty_case("denial__line__procedure_code", specialties_of(codes)))
-        fields = ("specialty",)
-    else:
-        lines = lines.annotate(m=TruncMonth(TruncDate("appeal__created_at"), output_field=DateField()))
-        fields = ("m",)
-    found = list(lines.values(*fields).annotate(**_figures()))
+        fields = ("coder_id",)
+    elif by == "month":
+        fields = ("started_month",)
+    else:  # category, modifier, level, specialty: a column of that name
+        fields = (by,)
+    found = _figures(lines, fields)
     rows = [_row(*_keys_and_label(by, r), r) for r in found]
     if by == "month":
         by_month = {row.keys["month"]: row for row in rows}
@@ -230,26 +268,26 @@ def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = 
 
 def _keys_and_label(by: str, r: dict[str, Any]) -> tuple[dict[str, Any], str]:
     if by == "edit":
-        c1, c2 = r["denial__ncci_column1"], r["denial__ncci_column2"]
+        c1, c2 = r["column1"], r["column2"]
         return {"column1": c1, "column2": c2}, f"{c1} / {c2}"
     if by == "carc":
-        group, carc = r["denial__group_code"], r["denial__carc"]
+        group, carc = r["group_code"], r["carc"]
         return {"group_code": group, "carc": carc}, f"{group}-{carc}"
     if by == "category":
-        slug = r["denial__category"] or ""
+        slug = r["category"] or ""
         return {"category": slug}, denial_words.category_label(slug)
     if by == "modifier":
-        modifier = r["modifier_used"] or ""
+        modifier = r["modifier"] or ""
         return {"modifier": modifier}, modifier or "No modifier recorded"
     if by == "payer":
-        return {"payer_id": r["appeal__claim__payer_id"]}, ""
+        return {"payer_id": r["payer_id"]}, ""
     if by == "level":
-        return {"level": r["appeal__level"]}, v.label(v.LEVELS, r["appeal__level"])
+        return {"level": r["level"]}, v.label(v.LEVELS, r["level"])
     if by == "coder":
-        return {"coder_id": r["appeal__created_by_id"]}, ""
+        return {"coder_id": r["coder_id"]}, ""
     if by == "specialty":
         return {"specialty": r["specialty"]}, r["specialty"]
-    month = month_key(r["m"])
+    month = month_key(r["started_month"])
     return {"month": month}, month
 
 
@@ -286,19 +324,17 @@ class RecoveredMonth:
         return round(float(self.amount_recovered / self.decided_at_stake), 4) if self.decided_at_stake > 0 else None
 
 
+@cached_figure
 def recovered_by_month(*, user: Any, filters: Filters) -> list[RecoveredMonth]:
     """Money recovered by the month the payer decided, with the amount at stake of the appeals
     decided then (their yield); every month of the range, empty ones zero. One GROUP BY."""
-    lines = (
-        appeal_lines_for_figures(user=user, filters=filters, by_decision=True)
-        .filter(DECIDED, appeal__decided_on__isnull=False)
-        .annotate(m=TruncMonth("appeal__decided_on", output_field=DateField()))
+    lines = appeal_lines_for_figures(user=user, filters=filters, by_decision=True).filter(
+        LINE_DECIDED, decided_on__isnull=False
     )
-    share = recovered_share_sql()
-    found = {
-        month_key(r["m"]): r
-        for r in lines.values("m").annotate(
-            n=Count("appeal_id", distinct=True), recovered=Sum(share), at_stake=Sum(F("denial__amount"))
+    found: dict[str, dict[str, Any]] = {
+        month_key(r["decided_month"]): dict(r)
+        for r in lines.values("decided_month").annotate(
+            n=Count("appeal_id", distinct=True), recovered=Sum("recovered"), at_stake=Sum("amount")
         )
     }
     return [
@@ -316,18 +352,19 @@ def recovered_by_month(*, user: Any, filters: Filters) -> list[RecoveredMonth]:
 FIRST_LEVELS: tuple[str, ...] = (v.LEVEL_FIRST, v.LEVEL_REDETERMINATION, v.LEVEL_REOPENING)
 
 
+@cached_figure
 def bundling_first_level_success(*, user: Any, filters: Filters) -> SuccessRow:
     """First-level appeals of bundling denials as one row: the figure the published 50-70%
     first-level bundling success (``appeals.reference_lines``) compares with."""
-    found = (
-        appeal_lines_for_figures(user=user, filters=filters)
-        .filter(denial__category__in=denial_words.BUNDLING_CATEGORIES, appeal__level__in=FIRST_LEVELS)
-        .aggregate(**_figures())
+    lines = appeal_lines_for_figures(user=user, filters=filters).filter(
+        category__in=denial_words.BUNDLING_CATEGORIES, level__in=FIRST_LEVELS
     )
+    found = _figures(lines)[0]
     return _row({}, "First-level appeals of bundling denials", found)
 
 
+@cached_figure
 def appeal_totals(*, user: Any, filters: Filters) -> SuccessRow:
     """Every appeal in scope as one row (the dashboard's headline and overall yield)."""
-    found = appeal_lines_for_figures(user=user, filters=filters).aggregate(**_figures())
+    found = _figures(appeal_lines_for_figures(user=user, filters=filters))[0]
     return _row({}, "All appeals", found)

@@ -8,6 +8,8 @@ Both take ``from``, ``to`` (YYYY-MM-DD), ``payer`` (id), ``team`` (id), ``settin
 ``specialty`` (name). A bad parameter answers 400 ``{"errors": {"<parameter>": ["why"]}}``.
 Managers (their teams' figures) and admins (all); coders 403, like every role-forbidden API call.
 Money is a string with two decimals; ``success_rate`` a fraction 0-1, null when nothing is decided.
+``figures_as_of``: when the figures were last brought up to date (``appeals.analytics_rollup``,
+every five minutes), ISO 8601; null before the first refresh.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals import analytics as appeal_figures
+from appeals.analytics_rollup import figures_as_of, figures_refresh_on_read
 from denials import analytics as denial_figures
 from denials.access import HasRole
 from denials.analytics import FilterError, filters_parse
@@ -101,7 +104,16 @@ class _FiguresView(APIView):
             by, filters = self._parse(request)
         except FilterError as error:
             return Response({"errors": {error.param: [error.message]}}, status=400)
-        return Response({"by": by, "filters": filters.as_params(), "results": self.results(request, by, filters)})
+        figures_refresh_on_read()
+        as_of = figures_as_of()
+        return Response(
+            {
+                "by": by,
+                "filters": filters.as_params(),
+                "figures_as_of": as_of.isoformat() if as_of else None,
+                "results": self.results(request, by, filters),
+            }
+        )
 
     def results(self, request: Request, by: str, filters: denial_figures.Filters) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -145,7 +157,13 @@ DENIAL_ROW = inline_serializer(
 
 def _answer(name: str, row: Any) -> Any:
     return inline_serializer(
-        name, {"by": serializers.CharField(), "filters": serializers.DictField(), "results": row.__class__(many=True)}
+        name,
+        {
+            "by": serializers.CharField(),
+            "filters": serializers.DictField(),
+            "figures_as_of": serializers.DateTimeField(allow_null=True),
+            "results": row.__class__(many=True),
+        },
     )
 
 

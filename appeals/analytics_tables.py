@@ -12,18 +12,19 @@ team, setting, specialty; on the appeals list also CARC, category and modifier) 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from appeals import analytics as appeal_figures
 from appeals import reference_lines
 from appeals.analytics import APPEAL_GROUPINGS, GROUPING_LABELS, SuccessRow
 from denials import analytics as denial_figures
-from denials.analytics import Filters
+from denials.analytics import Filters, cached_figure
 
 #: The edit table's length on the page (the CSV has every row).
 TOP_EDITS = 20
@@ -89,6 +90,17 @@ class Table:
 
 
 # --- Links -------------------------------------------------------------------------------------
+def _list_url(name: str) -> str:
+    """``reverse(name)`` of a list without arguments, worked out once per script prefix (a page
+    builds thousands of links to the same three lists)."""
+    return _reversed(name, get_script_prefix())
+
+
+@functools.cache
+def _reversed(name: str, prefix: str) -> str:
+    return reverse(name)
+
+
 def _clip(filters: Filters, first: dt.date | None, last: dt.date | None) -> tuple[dt.date | None, dt.date | None]:
     """A group's own date range (a month) inside the filter's range."""
     low = max((d for d in (first, filters.date_from) if d is not None), default=None)
@@ -131,7 +143,7 @@ def worklist_link(
         }
     )
     query.update({**(params or {}), **more})
-    return f"{reverse('denials:worklist')}?{urlencode({k: v for k, v in query.items() if v})}"
+    return f"{_list_url('denials:worklist')}?{urlencode({k: v for k, v in query.items() if v})}"
 
 
 def appeals_link(
@@ -156,7 +168,7 @@ def appeals_link(
         **params,
     }
     query = {k: v for k, v in query.items() if v}
-    return f"{reverse('appeals:list')}?{urlencode(query)}" if query else reverse("appeals:list")
+    return f"{_list_url('appeals:list')}?{urlencode(query)}" if query else _list_url("appeals:list")
 
 
 def scrubber_link(*, column1: str, column2: str, setting: str) -> str:
@@ -164,7 +176,7 @@ def scrubber_link(*, column1: str, column2: str, setting: str) -> str:
     query = {"line-0-code": column1, "line-1-code": column2}
     if setting:
         query["setting"] = setting
-    return f"{reverse('ncci:scrub')}?{urlencode(query)}"
+    return f"{_list_url('ncci:scrub')}?{urlencode(query)}"
 
 
 # --- Appeal success ----------------------------------------------------------------------------
@@ -247,8 +259,10 @@ def appeal_success_table(*, user: Any, filters: Filters, by: str) -> Table:
         page_limit=TOP_EDITS if by == "edit" else None,
         note=_months_note(filters) if by == "month" else "",
     )
-    for row in rows:
-        link = _success_link(filters, _appeal_link_params(by, row))
+    for i, row in enumerate(rows):
+        # Rows past the page's length are in the CSV only, which has no links: none built for them.
+        shown_on_page = table.page_limit is None or i < table.page_limit
+        link = _success_link(filters, _appeal_link_params(by, row) if shown_on_page else None)
         key_cells = [Cell(row.keys["column1"]), Cell(row.keys["column2"])] if by == "edit" else [Cell(row.label)]
         table.rows.append([*key_cells, *_success_cells(row, link)])
     shown = rows[: table.page_limit] if table.page_limit else rows
@@ -525,16 +539,18 @@ def prevention_table(*, user: Any, filters: Filters) -> Table:
     from ncci.models import Setting
 
     setting_words = dict(Setting.choices)
-    for row in denial_figures.prevention(user=user, filters=filters):
-        scrub = scrubber_link(column1=row.column1, column2=row.column2, setting=row.setting) if row.column1 else ""
-        listed = worklist_link(
-            filters,
-            category=row.category,
-            column1=row.column1,
-            column2=row.column2,
-            setting=row.setting,
-            npi=row.provider_npi or "none",
-        )
+    for i, row in enumerate(denial_figures.prevention(user=user, filters=filters)):
+        scrub = listed = ""
+        if table.page_limit is None or i < table.page_limit:  # the CSV has no links: only the page's rows get them
+            scrub = scrubber_link(column1=row.column1, column2=row.column2, setting=row.setting) if row.column1 else ""
+            listed = worklist_link(
+                filters,
+                category=row.category,
+                column1=row.column1,
+                column2=row.column2,
+                setting=row.setting,
+                npi=row.provider_npi or "none",
+            )
         table.rows.append(
             [
                 Cell(row.category_label),
@@ -626,3 +642,15 @@ def csv_value(cell: Cell, column: Column) -> str:
     if column.kind == "money" or isinstance(value, Decimal):
         return f"{Decimal(value):.2f}"
     return str(value)
+
+
+def kept_table(*, table_id: str, user: Any, filters: Filters, references: list[Any]) -> Table:
+    """``build_table``, kept like the figures it shows (``denials.analytics.cached_figure``): for
+    the user's scope, the filters, the day and the published reference lines as the page read
+    them (``references``: an admin's edit is a new question), until the figures change."""
+    return _kept_table(user=user, filters=filters, table_id=table_id, references=tuple(references))
+
+
+@cached_figure
+def _kept_table(*, user: Any, filters: Filters, table_id: str, references: tuple[Any, ...]) -> Table:
+    return build_table(table_id=table_id, user=user, filters=filters)

@@ -4,7 +4,9 @@ page. Filters in the query string (a GET form; no patient data in them); charts 
 no inline script); each chart beside its table; every table as CSV (``?format=csv&table=<id>``,
 recorded as an export). Coders get 404: the page does not exist for them.
 
-Every figure comes from ``appeals.analytics_tables``, which the CSV reads too.
+Every figure comes from ``appeals.analytics_tables``, which the CSV reads too. The figures are
+read from the tables ``appeals.analytics_rollup`` keeps up to date (every five minutes); the page says
+when they were last brought up to date ("Figures as of").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_GET
 
 from appeals import analytics_tables as tables
 from appeals.analytics import APPEAL_GROUPINGS, GROUPING_LABELS
+from appeals.analytics_rollup import figures_as_of, figures_refresh_on_read
 from appeals.reference_lines import reference_lines
 from denials import analytics as denial_figures
 from denials.access import role_required
@@ -45,7 +48,7 @@ def _csv(request: HttpRequest, filters: denial_figures.Filters) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    table = tables.build_table(table_id=table_id, user=request.user, filters=filters)
+    table = tables.kept_table(table_id=table_id, user=request.user, filters=filters, references=reference_lines())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="overturn-{table_id}.csv"'
     writer = csv.writer(response)
@@ -66,6 +69,7 @@ def _csv(request: HttpRequest, filters: denial_figures.Filters) -> HttpResponse:
 @role_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
+    figures_refresh_on_read()
     user = request.user
     try:
         filters = denial_figures.filters_parse(params=request.GET, user=user)
@@ -88,27 +92,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "groupings": [(by, GROUPING_LABELS[by]) for by in OTHER_GROUPINGS],
         "group": group,
         "references": reference_lines(),
+        "figures_as_of": figures_as_of(),
     }
     if error is not None:
         return render(request, "analytics/dashboard.html", context, status=400)
     if request.GET.get("format") == "csv":
         return _csv(request, filters)
     built = {
-        table_id: tables.build_table(table_id=table_id, user=user, filters=filters)
-        for table_id in (
-            "appeal-success-edit",
-            f"appeal-success-{group}",
-            "bundling-first-level",
-            "recovered",
-            "denial-trend",
-            "denials-category",
-            "denials-payer",
-            "denial-rate",
-            "aging",
-            "write-offs",
-            "days-to-resolve",
-            "prevention",
-        )
+        table_id: tables.kept_table(table_id=table_id, user=user, filters=filters, references=context["references"])
+        for table_id in dashboard_table_ids(group)
     }
     params = filters.as_params()
     if group != DEFAULT_GROUPING:
@@ -117,6 +109,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         tables=built, group_table=f"appeal-success-{group}", filter_params=params, filtered=bool(filters.as_params())
     )
     return render(request, "analytics/dashboard.html", context)
+
+
+def dashboard_table_ids(group: str) -> tuple[str, ...]:
+    """The tables the page shows, with the appeal success table of the chosen grouping."""
+    return (
+        "appeal-success-edit",
+        f"appeal-success-{group}",
+        "bundling-first-level",
+        "recovered",
+        "denial-trend",
+        "denials-category",
+        "denials-payer",
+        "denial-rate",
+        "aging",
+        "write-offs",
+        "days-to-resolve",
+        "prevention",
+    )
 
 
 def _settings() -> list[tuple[str, str]]:

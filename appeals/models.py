@@ -288,3 +288,8 @@ class ReferenceLine(models.Model):
             errors["high"] = f"The high end ({self.high}) is below the low end ({self.low})."
         if errors:
             raise ValidationError(errors)
+
+
+# The managers' figures' tables (copies of the rows above, kept by ``appeals.analytics_rollup``) live in
+# their own module; importing it here registers them with the app like every other model.
+from appeals.analytics_models import *  # noqa: E402, F403

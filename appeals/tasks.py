@@ -111,3 +111,23 @@ def appeals_daily_check(today: str | None = None) -> dict[str, Any]:
         WINDOW_WARNING_DAYS,
     )
     return result
+
+
+#: The figures' refresh (``appeals.analytics_rollup``): beat runs it every five minutes.
+REFRESH_FIGURES = "appeals.tasks.refresh_figures"
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_figures(full: bool = False) -> dict[str, Any] | None:
+    """Bring the managers' figures up to date with what changed since the last refresh (``full``:
+    rebuild them all), then, when they changed, answer the unfiltered dashboard and API once per
+    scope so managers read them from the cache. Safe to run twice at once: the second finds the
+    first's lock and returns None."""
+    from appeals.analytics_rollup import figures_refresh, figures_warm
+
+    changed = figures_refresh(full=full)
+    if changed is not None:
+        logger.info("figures refreshed: %s", changed)
+        if changed["moved"]:
+            changed["warmed"] = figures_warm()
+    return changed

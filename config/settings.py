@@ -347,6 +347,9 @@ CELERY_BEAT_SCHEDULE = {
     "scan-inbox": {"task": "denials.tasks.scan_inbox", "schedule": 15.0},
     # Overdue appeals and appeal windows closing within 7 days (appeals.tasks), 05:30 local time.
     "appeals-daily-check": {"task": "appeals.tasks.appeals_daily_check", "schedule": crontab(hour=5, minute=30)},
+    # The managers' figures follow the rows they copy (appeals.analytics_rollup); the page shows their time.
+    # Five minutes: finding what changed reads every denial's stamps (tens of seconds at 1M on 2 busy CPUs).
+    "refresh-figures": {"task": "appeals.tasks.refresh_figures", "schedule": 300.0},
 }
 
 # --- Overturn ------------------------------------------------------------------------

@@ -2,6 +2,11 @@
 only, aggregated in the database (one GROUP BY per figure). ``appeals.analytics`` holds the
 appeal figures; this module never imports ``appeals``.
 
+The figures read copies of the denials with every key below already worked out
+(``denials.analytics_models.DenialFact``, and ``ClaimFigure`` for the claims billed), which
+``denials.analytics_rollup`` keeps up to date with these rules (``remittance_date_expr``,
+``specialty_case``); an answer is kept (``cached_figure``) until the figures next change.
+
 Definitions (each figure has one home, here):
 
 - **Which denials**: the ones the user may see (``denials_visible_to``: a manager's teams,
@@ -39,10 +44,13 @@ Definitions (each figure has one home, here):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+import hashlib
+import pickle
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db.models import (
     Avg,
@@ -55,17 +63,20 @@ from django.db.models import (
     F,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from denials import vocabulary
-from denials.models import ClaimPayment, Denial, Payer, ServiceLine, Team
-from denials.selectors import AGE_BUCKETS, denials_visible_to
+from denials.analytics_models import ClaimFigure, DenialFact, FigureCache, FiguresState
+from denials.models import Payer, Team, WorkQueue
+from denials.selectors import AGE_BUCKETS
 
+T = TypeVar("T")
 ZERO = Decimal("0")
 #: Statuses where the work on a denial is finished (days to resolve reads these).
 FINISHED_STATUSES: tuple[str, ...] = (
@@ -178,6 +189,48 @@ def filters_parse(*, params: Mapping[str, Any], user: Any) -> Filters:
     return Filters(date_from, date_to, payer_id, team_id, setting, specialty)
 
 
+# --- Answers kept until the figures change ----------------------------------------------------------
+def _scope_key(user: Any) -> str:
+    """Which copies the user sees (``facts_in_scope``): everything, nothing, or these queues."""
+    from denials.roles import has_role, is_admin
+
+    if is_admin(user):
+        return "all"
+    if not has_role(user):
+        return "none"
+    queues = WorkQueue.objects.filter(team__members=user).order_by("pk").values_list("pk", flat=True)
+    return ",".join(str(pk) for pk in queues)
+
+
+def cached_figure(func: Callable[..., T]) -> Callable[..., T]:
+    """Keep a selector's answer (``FigureCache``) for its scope, filters, other arguments and day,
+    until a refresh changes the figures (``FiguresState.version``): the same question asked again
+    before then is answered from the cache, exactly as computed (two queries). Before the first
+    refresh there is nothing to keep."""
+    name = f"{func.__module__}.{func.__qualname__}"
+
+    @functools.wraps(func)
+    def answer(*, user: Any, filters: Filters, **kwargs: Any) -> T:
+        parts = (_scope_key(user), name, filters, sorted(kwargs.items()), timezone.localdate())
+        key = hashlib.sha256(repr(parts).encode()).hexdigest()
+        current = FiguresState.objects.order_by("pk").values("version")[:1]
+        kept = FigureCache.objects.filter(key=key, version=Subquery(current)).values_list("value", flat=True).first()
+        if kept is not None:
+            return cast(T, pickle.loads(bytes(kept)))  # noqa: S301  (written by this function, below)
+        version = FiguresState.objects.order_by("pk").values_list("version", flat=True).first()
+        found = func(user=user, filters=filters, **kwargs)
+        if version:
+            FigureCache.objects.bulk_create(
+                [FigureCache(key=key, version=version, value=pickle.dumps(found))],
+                update_conflicts=True,
+                unique_fields=["key"],
+                update_fields=["version", "value"],
+            )
+        return found
+
+    return answer
+
+
 # --- Specialty: the pure rule over the admin-edited ranges, applied to the codes present -----
 def specialty_names() -> list[str]:
     """Every specialty the ranges name, and "Unmapped" (a code no range holds)."""
@@ -219,32 +272,43 @@ def codes_of_specialty(codes: Iterable[str | None], specialty: str) -> list[str]
 
 # --- The denials behind every figure -----------------------------------------------------------
 def remittance_date_expr() -> Coalesce:
+    """A denial's remittance date as SQL over ``Denial`` rows (the refresh copies it into ``DenialFact``)."""
     return Coalesce("claim__remittance__payment_date", "claim__remittance__production_date", output_field=DateField())
 
 
-def denials_for_figures(*, user: Any, filters: Filters, dates: bool = True) -> QuerySet[Denial]:
-    """The user's denials narrowed by the filters, with ``remit_date`` annotated."""
-    denials = denials_visible_to(user=user).annotate(remit_date=remittance_date_expr())
-    if dates and filters.date_from:
-        denials = denials.filter(remit_date__gte=filters.date_from)
-    if dates and filters.date_to:
-        denials = denials.filter(remit_date__lte=filters.date_to)
-    if filters.payer_id:
-        denials = denials.filter(payer_id=filters.payer_id)
-    if filters.team_id:
-        denials = denials.filter(queue__team_id=filters.team_id)
-    if filters.setting:
-        denials = denials.filter(ncci_setting=filters.setting)
-    if filters.specialty:
-        present = denials.order_by().values_list("line__procedure_code", flat=True).distinct()
-        codes = codes_of_specialty(present, filters.specialty)
-        from ncci.specialties import UNMAPPED
+def facts_in_scope(facts: QuerySet[Any], *, user: Any, filters: Filters) -> QuerySet[Any]:
+    """Rows of a figures table (``DenialFact``, ``appeals.AppealLineFact``: each carries its denial's
+    ``queue_id``, ``setting`` and ``specialty``) the user may see, narrowed by the payer, team,
+    setting and specialty filters (the payer and the dates: by the caller, whose columns differ).
 
-        if filters.specialty == UNMAPPED:
-            denials = denials.filter(Q(line__isnull=True) | Q(line__procedure_code__in=codes))
-        else:
-            denials = denials.filter(line__procedure_code__in=codes)
-    return denials
+    Who sees what is ``denials.selectors.denials_visible_to``'s rule, applied to the copies:
+    admins every row, a user with a role their teams' queues, anyone else nothing
+    (``tests/test_analytics_rollup.py`` holds the two to the same rows)."""
+    from denials.roles import has_role, is_admin
+
+    if not is_admin(user):
+        if not has_role(user):
+            return facts.none()
+        facts = facts.filter(queue_id__in=WorkQueue.objects.filter(team__members=user).values("id"))
+    if filters.team_id:
+        facts = facts.filter(queue_id__in=WorkQueue.objects.filter(team_id=filters.team_id).values("id"))
+    if filters.setting:
+        facts = facts.filter(setting=filters.setting)
+    if filters.specialty:
+        facts = facts.filter(specialty=filters.specialty)
+    return facts
+
+
+def denials_for_figures(*, user: Any, filters: Filters, dates: bool = True) -> QuerySet[DenialFact]:
+    """The user's denials (their copies in ``DenialFact``) narrowed by the filters."""
+    facts = facts_in_scope(DenialFact.objects.order_by(), user=user, filters=filters)
+    if dates and filters.date_from:
+        facts = facts.filter(remit_date__gte=filters.date_from)
+    if dates and filters.date_to:
+        facts = facts.filter(remit_date__lte=filters.date_to)
+    if filters.payer_id:
+        facts = facts.filter(payer_id=filters.payer_id)
+    return facts
 
 
 # --- Months --------------------------------------------------------------------------------------
@@ -302,6 +366,7 @@ def _money(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value or 0))
 
 
+@cached_figure
 def denial_counts(*, user: Any, filters: Filters, by: str) -> list[DenialRow]:
     """Count and dollars of denials per category, payer, month or CARC, largest first (months in
     order, every month of the range, empty ones zero). One GROUP BY."""
@@ -309,7 +374,7 @@ def denial_counts(*, user: Any, filters: Filters, by: str) -> list[DenialRow]:
         raise FilterError("by", f"{by!r} is not a grouping; use one of {', '.join(DENIAL_GROUPINGS)}.")
     denials = denials_for_figures(user=user, filters=filters).order_by()
     if by == "month":
-        denials = denials.annotate(k=TruncMonth("remit_date", output_field=DateField()))
+        denials = denials.annotate(k=F("remit_month"))
     elif by == "payer":
         denials = denials.annotate(k=F("payer_id"))
     else:
@@ -346,6 +411,7 @@ class MonthlySeries:
     cells: dict[str, dict[str, tuple[int, Decimal]]]
 
 
+@cached_figure
 def denial_trend(*, user: Any, filters: Filters, by: str) -> MonthlySeries:
     """Count and dollars per month for each category (or payer): one GROUP BY (month, key); every
     month of the range, empty ones zero. Denials without a remittance date are left out."""
@@ -354,9 +420,9 @@ def denial_trend(*, user: Any, filters: Filters, by: str) -> MonthlySeries:
     key = "payer_id" if by == "payer" else "category"
     rows = list(
         denials_for_figures(user=user, filters=filters)
-        .filter(remit_date__isnull=False)  # type: ignore[misc]  # annotated by denials_for_figures
+        .filter(remit_date__isnull=False)
         .order_by()
-        .annotate(m=TruncMonth("remit_date", output_field=DateField()))
+        .annotate(m=F("remit_month"))
         .values("m", key)
         .annotate(n=Count("*"), total=Sum("amount"))
     )
@@ -391,27 +457,21 @@ class DenialRate:
         return round(float(self.denied / self.billed), 4) if self.billed > 0 else None
 
 
+@cached_figure
 def denial_rate(*, user: Any, filters: Filters) -> DenialRate:
-    """Denied over billed (see the module docstring for exactly what is counted): two queries."""
-    claims = ClaimPayment.objects.exclude(status_code=REVERSAL_STATUS).annotate(
-        remit_date=Coalesce("remittance__payment_date", "remittance__production_date", output_field=DateField())
-    )
+    """Denied over billed (see the module docstring for exactly what is counted): two queries,
+    the billed side from the claims counted per remittance (``ClaimFigure``)."""
+    claims = ClaimFigure.objects.filter(specialty=filters.specialty)  # blank: every claim
     if filters.date_from:
         claims = claims.filter(remit_date__gte=filters.date_from)
     if filters.date_to:
         claims = claims.filter(remit_date__lte=filters.date_to)
     if filters.payer_id:
         claims = claims.filter(payer_id=filters.payer_id)
-    if filters.specialty:
-        lines = ServiceLine.objects.filter(claim__in=claims.values("pk"))
-        present = lines.order_by().values_list("procedure_code", flat=True).distinct()
-        lines = lines.filter(procedure_code__in=codes_of_specialty(present, filters.specialty))
-        billed = lines.aggregate(n=Count("claim_id", distinct=True), total=Sum("charge"))
-    else:
-        billed = claims.aggregate(n=Count("*"), total=Sum("charge"))
+    billed = claims.aggregate(n=Sum("claims"), total=Sum("charge"))
     denied = (
         denials_for_figures(user=user, filters=filters)
-        .exclude(claim__status_code=REVERSAL_STATUS)
+        .exclude(reversal=True)
         .aggregate(n=Count("claim_id", distinct=True), total=Sum("amount"))
     )
     return DenialRate(
@@ -423,6 +483,7 @@ def denial_rate(*, user: Any, filters: Filters) -> DenialRate:
 
 
 # --- Write-offs, days to resolve, aging, prevention ------------------------------------------------
+@cached_figure
 def write_offs(*, user: Any, filters: Filters) -> list[DenialRow]:
     """Denials written off, by the reason given (count and dollars), largest first."""
     rows = (
@@ -447,13 +508,13 @@ class DaysToResolve:
     average_days: float | None
 
 
+@cached_figure
 def days_to_resolve(*, user: Any, filters: Filters) -> DaysToResolve:
     """Average days from the remittance date to the recorded outcome, over finished denials."""
     done = (
         denials_for_figures(user=user, filters=filters)
-        .filter(status__in=FINISHED_STATUSES, worked_at__isnull=False, remit_date__isnull=False)  # type: ignore[misc]
-        .annotate(done_on=TruncDate("worked_at"))
-        .annotate(took=ExpressionWrapper(F("done_on") - F("remit_date"), output_field=DurationField()))
+        .filter(status__in=FINISHED_STATUSES, worked_on__isnull=False, remit_date__isnull=False)
+        .annotate(took=ExpressionWrapper(F("worked_on") - F("remit_date"), output_field=DurationField()))
     )
     found = done.aggregate(n=Count("*"), average=Avg("took", output_field=DurationField()))
     average = found["average"]
@@ -477,6 +538,7 @@ AGING_LABELS: dict[str, str] = {
 }
 
 
+@cached_figure
 def aging(*, user: Any, filters: Filters, today: dt.date | None = None) -> list[AgingBucket]:
     """Work still to do by days since its remittance date, in the worklist's age buckets; one query.
     Work with no remittance date is a bucket of its own ("no date")."""
@@ -515,6 +577,7 @@ class PreventionRow:
     amount: Decimal
 
 
+@cached_figure
 def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list[PreventionRow]:
     """Indicator-0 and missing-modifier bundling denials by NCCI pair and rendering provider, in
     dollars, largest first."""
@@ -524,14 +587,14 @@ def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list
         .order_by()
         .values(
             "category",
-            "ncci_column1",
-            "ncci_column2",
-            "ncci_setting",
-            "claim__rendering_provider_name",
-            "claim__rendering_provider_npi",
+            "column1",
+            "column2",
+            "setting",
+            "provider_name",
+            "provider_npi",
         )
         .annotate(n=Count("*"), total=Sum("amount"))
-        .order_by("-total", "-n", "ncci_column1", "ncci_column2", "claim__rendering_provider_name")
+        .order_by("-total", "-n", "column1", "column2", "provider_name")
     )
     if limit is not None:
         rows = rows[:limit]
@@ -539,11 +602,11 @@ def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list
         PreventionRow(
             category=r["category"],
             category_label=vocabulary.category_label(r["category"]),
-            column1=r["ncci_column1"],
-            column2=r["ncci_column2"],
-            setting=r["ncci_setting"],
-            provider_name=r["claim__rendering_provider_name"],
-            provider_npi=r["claim__rendering_provider_npi"],
+            column1=r["column1"],
+            column2=r["column2"],
+            setting=r["setting"],
+            provider_name=r["provider_name"],
+            provider_npi=r["provider_npi"],
             count=r["n"],
             amount=_money(r["total"]),
         )

@@ -800,3 +800,8 @@ class DenialNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+# The managers' figures' tables (copies of the rows above, kept by ``denials.analytics_rollup``) live in
+# their own module; importing it here registers them with the app like every other model.
+from denials.analytics_models import *  # noqa: E402, F403

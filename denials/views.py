@@ -627,7 +627,8 @@ def denial_evidence_save(request: HtmxHttpRequest, denial_id: int) -> HttpRespon
             except services.DenialActionRefused as exc:
                 form.add_error("quote", str(exc))
             else:
-                return _saved(request, denial_id, "evidence", "Passage saved as evidence.")
+                kind = Evidence.Kind(form.cleaned_data["kind"]).label
+                return _saved(request, denial_id, "evidence", f"Passage saved as evidence: {kind}.")
     return _render_denial(request, denial, status=400, evidence_form=form)
 
 

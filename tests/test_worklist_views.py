@@ -691,7 +691,7 @@ def test_selected_passage_is_saved_as_evidence_and_highlighted(worked, coder, cl
         "separate-site",
     )
     assert f'<mark class="evidence" data-evidence-id="{evidence.pk}"' in html
-    assert "Passage saved as evidence." in html
+    assert "Passage saved as evidence: Separate site or structure (XS)." in html
     # The highlighted document text is still the document text, character for character.
     pre = re.search(r'<pre class="doc-text"[^>]*>\n(.*?)</pre>', html, re.S).group(1)
     from html import unescape

@@ -1,0 +1,68 @@
+"""The appeal figures' own table: one narrow row per line of an appeal (``Appeal.denials`` through
+row) with its appeal's dates, result, level, coder and payer, its denial's keys and money, and the
+line's share of what the appeal recovered, all worked out by ``appeals.analytics_rollup`` with
+the rules of ``appeals.analytics`` and ``appeals.recovery``. A copy, never edited by hand.
+
+Registered through ``appeals.models``, which imports this module at its end.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from appeals.models import Appeal
+from denials.models import MONEY_DIGITS, MONEY_PLACES
+
+#: ``AppealLineFact.result``: what became of the appeal (``appeals.analytics`` "Outcomes").
+WON, PARTIAL, LOST, PENDING, WITHDRAWN = "won", "partial", "lost", "pending", "withdrawn"
+DECIDED_RESULTS: tuple[str, ...] = (WON, PARTIAL, LOST)
+
+
+__all__ = ["AppealLineFact"]
+
+
+class AppealLineFact(models.Model):
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="+")
+    denial = models.ForeignKey("denials.Denial", on_delete=models.CASCADE, related_name="+")
+    #: The local day the appeal was started, and its month's first day.
+    started_on = models.DateField()
+    started_month = models.DateField()
+    decided_on = models.DateField(null=True)
+    decided_month = models.DateField(null=True)
+    result = models.CharField(max_length=10)
+    level = models.CharField(max_length=20)
+    coder_id = models.BigIntegerField(null=True)
+    #: The payer of the appeal's claim (grouping), and of the denial (the payer filter).
+    payer_id = models.BigIntegerField()
+    denial_payer_id = models.BigIntegerField()
+    queue_id = models.BigIntegerField(null=True)
+    setting = models.CharField(max_length=12)
+    specialty = models.CharField(max_length=60)
+    category = models.CharField(max_length=40)
+    group_code = models.CharField(max_length=2)
+    carc = models.CharField(max_length=5)
+    column1 = models.CharField(max_length=5)
+    column2 = models.CharField(max_length=5)
+    modifier = models.CharField(max_length=2)
+    amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    #: The line's share of the appeal's recovered amount (``appeals.recovery``).
+    recovered = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    source_version = models.PositiveIntegerField()
+    source_updated_at = models.DateTimeField()
+    #: ``created_at`` too: the demo's history dates its appeals after the services wrote them.
+    source_created_at = models.DateTimeField()
+    copied_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["appeal", "denial"], name="appeallinefact_once")]
+        indexes = [
+            models.Index(fields=["started_on"], name="appeallinefact_started"),
+            models.Index(fields=["decided_on"], name="appeallinefact_decided"),
+            models.Index(fields=["queue_id"], name="appeallinefact_queue"),
+            models.Index(fields=["denial_payer_id"], name="appeallinefact_payer"),
+            models.Index(fields=["specialty"], name="appeallinefact_specialty"),
+            models.Index(fields=["denial"], name="appeallinefact_denial"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Figures of appeal {self.appeal_id}, denial {self.denial_id}"
