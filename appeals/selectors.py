@@ -360,19 +360,19 @@ ACTION_WORDS: dict[str, str] = {
     "appeal.overdue": "marked it overdue",
 }
 FIELD_WORDS: dict[str, tuple[str, dict[str, str] | None]] = {
-    "status": ("status", v.STATUSES),
-    "level": ("level", v.LEVELS),
-    "outcome": ("decision", v.OUTCOMES),
-    "method": ("sent by", v.METHODS),
-    "submitted_on": ("sent on", None),
-    "decided_on": ("decided on", None),
-    "due_date": ("due", None),
-    "amount_recovered": ("recovered", None),
-    "payer_reference": ("payer's reference", None),
-    "notes": ("notes", None),
-    "denials": ("denial ids", None),
-    "previous": ("appeals the decision of appeal", None),
-    "overdue_since": ("overdue since", None),
+    "status": ("Status", v.STATUSES),
+    "level": ("Level", v.LEVELS),
+    "outcome": ("Decision", v.OUTCOMES),
+    "method": ("Sent by", v.METHODS),
+    "submitted_on": ("Sent on", None),
+    "decided_on": ("Decided on", None),
+    "due_date": ("Due", None),
+    "amount_recovered": ("Recovered", None),
+    "payer_reference": ("Payer's reference", None),
+    "notes": ("Notes", None),
+    "denials": ("Denial ids", None),
+    "previous": ("Appeals the decision of appeal", None),
+    "overdue_since": ("Overdue since", None),
 }
 
 

@@ -349,7 +349,7 @@ def test_ready_then_submitted_through_the_page_then_the_decision(team_a, coder, 
     team_a[0].refresh_from_db()
     assert appeal.outcome == "overturned" and team_a[0].status == "resolved"
     history = _html(client.get(reverse("appeals:detail", args=[appeal.pk])))
-    assert "marked it ready to send" in history and "status: Ready to send → Submitted" in history
+    assert "marked it ready to send" in history and "Status: Ready to send → Submitted" in history
 
 
 def test_withdrawing_sends_the_denials_back_to_work(team_a, coder, client_for):
