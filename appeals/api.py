@@ -23,6 +23,7 @@ from appeals import vocabulary as v
 from appeals.filters import AppealFilter
 from appeals.models import Appeal
 from denials.api import PERMISSIONS, RecordedRetrieveMixin, _signed_in
+from denials.filter_fields import MAX_ID
 
 
 class AppealSerializer(serializers.ModelSerializer):
@@ -95,7 +96,9 @@ class AppealSerializer(serializers.ModelSerializer):
 
 
 class AppealCreateSerializer(serializers.Serializer):
-    denials = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=200)
+    denials = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), allow_empty=False, max_length=200
+    )
     level = serializers.ChoiceField(
         choices=v.choices(v.LEVELS),
         required=False,
@@ -106,7 +109,7 @@ class AppealCreateSerializer(serializers.Serializer):
 class AppealUpdateSerializer(serializers.Serializer):
     """The fields a PATCH may carry; ``version`` is the one the caller read."""
 
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     status = serializers.ChoiceField(choices=v.choices(v.STATUSES), required=False)
     outcome = serializers.ChoiceField(choices=v.choices(v.OUTCOMES), required=False, allow_blank=True)
     amount_recovered = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)

@@ -12,6 +12,7 @@ from typing import Any
 import django_filters
 from django.conf import settings
 from django.contrib.auth.models import User
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -39,7 +40,7 @@ class RecordedRetrieveMixin:
 
 class RemittanceFileSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:remittance-file-detail")
-    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = RemittanceFile
@@ -181,7 +182,7 @@ class ServiceLineSerializer(serializers.ModelSerializer):
 
 class ClaimSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:claim-detail")
-    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
     payment_date = serializers.DateField(source="remittance.payment_date", read_only=True)
     file = serializers.IntegerField(source="remittance.file_id", read_only=True)
 
@@ -237,6 +238,26 @@ class ClaimDetailSerializer(ClaimSerializer):
         return list(AdjustmentSerializer(adjustments, many=True).data)
 
 
+class ClaimPageSerializer(serializers.Serializer):
+    """One page of claims as the paginator answers it (the search's response in the schema)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ClaimSerializer(many=True)
+
+
+class ClaimSearchSerializer(serializers.Serializer):
+    """The body of ``POST /api/claims/search/`` (the schema's view of ``ClaimFilter``): patient
+    names and numbers travel in a body, never in a URL."""
+
+    patient_control_number = serializers.CharField(required=False)
+    payer_claim_number = serializers.CharField(required=False)
+    payer = serializers.IntegerField(required=False, min_value=1)
+    status = serializers.CharField(required=False)
+    file = serializers.IntegerField(required=False, min_value=1)
+
+
 class ClaimFilter(django_filters.FilterSet):
     patient_control_number = django_filters.CharFilter()
     payer_claim_number = django_filters.CharFilter()
@@ -266,6 +287,7 @@ class ClaimViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     def get_serializer_class(self):  # type: ignore[no-untyped-def]
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
+    @extend_schema(request=ClaimSearchSerializer, responses=ClaimPageSerializer)
     @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
     def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         filters = ClaimFilter(data=request.data, queryset=self.get_queryset(), request=request)
@@ -282,12 +304,12 @@ class DenialSerializer(serializers.ModelSerializer):
     claim: serializers.HyperlinkedRelatedField[Any] = serializers.HyperlinkedRelatedField(
         view_name="api:claim-detail", read_only=True
     )
-    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    payer: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
     procedure_code = serializers.SerializerMethodField()
     modifiers = serializers.SerializerMethodField()
     rarcs = serializers.ListField(source="rarc_list", child=serializers.CharField(), read_only=True)
-    queue: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
-    assignee: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
+    queue: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
+    assignee: serializers.StringRelatedField[Any] = serializers.StringRelatedField(allow_null=True)
     ncci_edit = serializers.SerializerMethodField()
     category_label = serializers.SerializerMethodField()
     action_label = serializers.SerializerMethodField()
