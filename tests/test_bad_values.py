@@ -16,43 +16,12 @@ from denials.models import (
     RemittanceFile,
     ServiceLine,
 )
+from tests.bad_835 import GOOD_CLAIM, interchange, transaction
 
 pytestmark = pytest.mark.django_db
 
-GOOD_CLAIM = [
-    "CLP*GOOD1*1*100*80*20*12*ICN1*11*1",
-    "NM1*QC*1*DOE*JANE****MI*M123",
-    "SVC*HC:99213*100*80**1",
-    "DTM*472*20240105",
-    "CAS*PR*2*20",
-]
-
-
-def _transaction(control: str, trace: str, claim: list[str], paid: str = "80") -> list[str]:
-    body = [
-        f"ST*835*{control}",
-        f"BPR*I*{paid}*C*ACH*CCP*01*111000025*DA*123456*1512345678**01*222000025*DA*98765*20240110",
-        f"TRN*1*{trace}*1512345678",
-        "N1*PR*ACME HEALTH PLAN",
-        "REF*2U*98765",
-        "N1*PE*VALLEY CLINIC*XX*1234567893",
-        "LX*1",
-        *claim,
-    ]
-    return [*body, f"SE*{len(body) + 1}*{control}"]
-
-
-def interchange(*transactions: list[str], control: str = "000000001") -> bytes:
-    """One ISA/GS holding the given transaction sets ('~' and newline after each segment)."""
-    isa = "*".join([
-        "ISA", "00", " " * 10, "00", " " * 10, "ZZ", "SENDER".ljust(15), "ZZ", "RECEIVER".ljust(15),
-        "240110", "1200", "^", "00501", control, "0", "P", ":",
-    ])  # fmt: skip
-    segments = [isa, "GS*HP*SENDER*RECEIVER*20240110*1200*1*X*005010X221A1"]
-    for txn in transactions:
-        segments += txn
-    segments += [f"GE*{len(transactions)}*1", f"IEA*1*{control}"]
-    return ("~\n".join(segments) + "~\n").encode("utf-8")
+# The builders are shared with the bad-input corpus (one minimal 5010 835 of our own).
+_transaction = transaction
 
 
 def good_then_bad(bad_claim: list[str], paid: str = "80") -> bytes:
