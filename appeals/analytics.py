@@ -1,5 +1,5 @@
 """Appeal figures for the managers' dashboard and ``/api/analytics/appeal-success/``, aggregated in
-the database (one GROUP BY per figure). Denial figures live in ``denials.analytics``, whose
+the database. Denial figures live in ``denials.analytics``, whose
 filters (``Filters``, ``filters_parse``) these share.
 
 The figures read ``appeals.analytics_models.AppealLineFact``: one copy per appeal line with its
@@ -162,10 +162,65 @@ def appeal_lines_for_figures(*, user: Any, filters: Filters, by_decision: bool =
 LINE_DECIDED = Q(result__in=DECIDED_RESULTS)
 
 
-def _figures(lines: QuerySet[AppealLineFact], fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def _figures(
+    lines: QuerySet[AppealLineFact], fields: tuple[str, ...] = (), mark: str | None = "first_appeal"
+) -> list[dict[str, Any]]:
     """The figures of each group of ``fields`` (none: one row for all the lines), counting an
-    appeal once per group and summing its lines' money. Two steps, so no COUNT(DISTINCT): first
-    one row per group and appeal (all of an appeal's lines share its result), then the groups."""
+    appeal once per group and summing its lines' money.
+
+    ``mark`` names the ``AppealLineFact`` mark of the grouping (``first_edit``...; ``first_appeal``
+    for a grouping of the appeal itself): the appeals whose lines a filter keeps all or none of
+    (not ``mixed``, nearly all) are counted in one pass by summing the marks; the mixed ones by
+    ``_figures_appeal_by_appeal``, and the two added up. ``mark=None``: every line appeal by appeal
+    (for a filter on a line's own keys, such as its category, which may keep part of an appeal)."""
+    if mark is None:
+        return _figures_appeal_by_appeal(lines, fields)
+    counted = Q(**{mark: True})
+    aggregates: dict[str, Any] = {
+        "n": Count("pk", filter=counted),
+        **{name: Count("pk", filter=counted & Q(result=result)) for name, result in RESULT_COLUMNS.items()},
+        "at_stake": Sum("amount"),
+        "decided_at_stake": Sum("amount", filter=LINE_DECIDED),
+        "recovered": Sum("recovered", filter=LINE_DECIDED),
+    }
+    simple = lines.filter(mixed=False)
+    if fields:
+        found = [dict(r) for r in simple.values(*fields).annotate(**aggregates)]
+    else:
+        totals = simple.aggregate(**aggregates)
+        found = [totals] if totals["n"] else []
+    merged = {tuple(r[f] for f in fields): r for r in found}
+    for r in _figures_appeal_by_appeal(lines.filter(mixed=True), fields):
+        if not r:  # no lines at all
+            continue
+        key = tuple(r[f] for f in fields)
+        if key not in merged:
+            merged[key] = r
+            continue
+        kept = merged[key]
+        for name in ("n", *RESULT_COLUMNS):
+            kept[name] = (kept[name] or 0) + (r[name] or 0)
+        for money in ("at_stake", "decided_at_stake", "recovered"):
+            if r[money] is not None:
+                kept[money] = _money(kept[money]) + r[money]
+    if not fields:
+        return list(merged.values()) or [{}]
+    return list(merged.values())
+
+
+#: The count columns of ``_figures``' rows and the result each counts.
+RESULT_COLUMNS: dict[str, str] = {
+    "won": WON_RESULT,
+    "partial": PARTIAL_RESULT,
+    "lost": LOST_RESULT,
+    "pending": PENDING_RESULT,
+    "withdrawn": WITHDRAWN_RESULT,
+}
+
+
+def _figures_appeal_by_appeal(lines: QuerySet[AppealLineFact], fields: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """``_figures`` without the marks. Two steps, so no COUNT(DISTINCT): first one row per group
+    and appeal (all of an appeal's lines share its result), then the groups."""
     per_appeal = lines.values(*fields, "appeal_id", "result").annotate(
         at_stake=Sum("amount"),
         decided_at_stake=Sum("amount", filter=LINE_DECIDED),
@@ -178,18 +233,14 @@ def _figures(lines: QuerySet[AppealLineFact], fields: tuple[str, ...] = ()) -> l
     if not inner:
         return [] if fields else [{}]
     keys = ", ".join(f"t.{connection.ops.quote_name(_column(f))}" for f in fields)
-    counts = ", ".join(
-        f"SUM(CASE WHEN t.result = %s THEN 1 ELSE 0 END) AS {name}"
-        for name in ("won", "partial", "lost", "pending", "withdrawn")
-    )
+    counts = ", ".join(f"SUM(CASE WHEN t.result = %s THEN 1 ELSE 0 END) AS {name}" for name in RESULT_COLUMNS)
     sql = (
         f"SELECT {keys + ', ' if keys else ''}COUNT(*) AS n, {counts}, SUM(t.at_stake) AS at_stake, "  # noqa: S608
         f"SUM(t.decided_at_stake) AS decided_at_stake, SUM(t.recovered) AS recovered FROM ({inner}) t"
         + (f" GROUP BY {keys}" if keys else "")
     )
-    results = (WON_RESULT, PARTIAL_RESULT, LOST_RESULT, PENDING_RESULT, WITHDRAWN_RESULT)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*results, *params])
+        cursor.execute(sql, [*RESULT_COLUMNS.values(), *params])
         names = [c[0] for c in cursor.description]
         found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     cents = Decimal("0.01")
@@ -234,11 +285,13 @@ def _row(keys: dict[str, Any], label: str, r: dict[str, Any] | None) -> SuccessR
 @cached_figure
 def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = None) -> list[SuccessRow]:
     """Appeal figures per group (see the module docstring); most appeals first (months in order,
-    every month of the range, empty ones zero). One GROUP BY (and one look-up of names or codes)."""
+    every month of the range, empty ones zero). One pass over the lines, one over the mixed appeals'
+    (``_figures``), and one look-up of names or codes."""
     if by not in APPEAL_GROUPINGS:
         raise FilterError("by", f"{by!r} is not a grouping; use one of {', '.join(APPEAL_GROUPINGS)}.")
     lines = appeal_lines_for_figures(user=user, filters=filters)
     fields: tuple[str, ...]
+    mark = f"first_{by}" if by in LINE_GROUPINGS else "first_appeal"
     if by == "edit":
         lines = lines.exclude(column1="").exclude(column2="")
         fields = ("column1", "column2")
@@ -252,7 +305,7 @@ def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = 
         fields = ("started_month",)
     else:  # category, modifier, level, specialty: a column of that name
         fields = (by,)
-    found = _figures(lines, fields)
+    found = _figures(lines, fields, mark)
     rows = [_row(*_keys_and_label(by, r), r) for r in found]
     if by == "month":
         by_month = {row.keys["month"]: row for row in rows}
@@ -327,15 +380,13 @@ class RecoveredMonth:
 @cached_figure
 def recovered_by_month(*, user: Any, filters: Filters) -> list[RecoveredMonth]:
     """Money recovered by the month the payer decided, with the amount at stake of the appeals
-    decided then (their yield); every month of the range, empty ones zero. One GROUP BY."""
+    decided then (their yield); every month of the range, empty ones zero (``_figures``)."""
     lines = appeal_lines_for_figures(user=user, filters=filters, by_decision=True).filter(
         LINE_DECIDED, decided_on__isnull=False
     )
     found: dict[str, dict[str, Any]] = {
-        month_key(r["decided_month"]): dict(r)
-        for r in lines.values("decided_month").annotate(
-            n=Count("appeal_id", distinct=True), recovered=Sum("recovered"), at_stake=Sum("amount")
-        )
+        month_key(r["decided_month"]): {"n": r["n"], "recovered": r["recovered"], "at_stake": r["decided_at_stake"]}
+        for r in _figures(lines, ("decided_month",))
     }
     return [
         RecoveredMonth(
@@ -359,7 +410,7 @@ def bundling_first_level_success(*, user: Any, filters: Filters) -> SuccessRow:
     lines = appeal_lines_for_figures(user=user, filters=filters).filter(
         category__in=denial_words.BUNDLING_CATEGORIES, level__in=FIRST_LEVELS
     )
-    found = _figures(lines)[0]
+    found = _figures(lines, mark=None)[0]  # the category filter may keep part of an appeal
     return _row({}, "First-level appeals of bundling denials", found)
 
 

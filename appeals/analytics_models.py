@@ -47,6 +47,19 @@ class AppealLineFact(models.Model):
     amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     #: The line's share of the appeal's recovered amount (``appeals.recovery``).
     recovered = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    #: Counting appeals in one pass (``appeals.analytics._figures``): ``first_<grouping>`` marks the
+    #: first line (lowest denial id) of its appeal in its group of that grouping (``first_appeal``:
+    #: of the whole appeal), so summing the marks counts each appeal once per group. That holds
+    #: while a filter keeps all of an appeal's lines or none: true unless ``mixed``, an appeal whose
+    #: lines differ in what the filters read (queue, setting, specialty, the denial's payer), which
+    #: the figures count apart, appeal by appeal.
+    first_appeal = models.BooleanField(db_default=False)
+    first_edit = models.BooleanField(db_default=False)
+    first_carc = models.BooleanField(db_default=False)
+    first_category = models.BooleanField(db_default=False)
+    first_modifier = models.BooleanField(db_default=False)
+    first_specialty = models.BooleanField(db_default=False)
+    mixed = models.BooleanField(db_default=False)
     source_version = models.PositiveIntegerField()
     source_updated_at = models.DateTimeField()
     #: ``created_at`` too: the demo's history dates its appeals after the services wrote them.

@@ -254,7 +254,7 @@ def appeal_success_table(*, user: Any, filters: Filters, by: str) -> Table:
     )
     table = Table(
         id=f"appeal-success-{by}",
-        title=f"Appeal success by {TITLE_WORDS[by]}",
+        title=table_title(f"appeal-success-{by}"),
         columns=[*keys, *SUCCESS_COLUMNS],
         page_limit=TOP_EDITS if by == "edit" else None,
         note=_months_note(filters) if by == "month" else "",
@@ -290,7 +290,7 @@ def denials_table(*, user: Any, filters: Filters, by: str) -> Table:
     rows = denial_figures.denial_counts(user=user, filters=filters, by=by)
     table = Table(
         id=f"denials-{by}",
-        title=f"Denials by {DENIAL_TITLES[by].split(' (')[0].lower()}",
+        title=table_title(f"denials-{by}"),
         columns=[
             Column("group", DENIAL_TITLES[by]),
             Column("count", "Denials", "int"),
@@ -322,7 +322,7 @@ def denial_trend_table(*, user: Any, filters: Filters) -> Table:
     zero = (0, Decimal("0"))
     table = Table(
         id="denial-trend",
-        title="Dollars denied by category and month",
+        title=table_title("denial-trend"),
         columns=[
             Column("month", "Month (remittance date)"),
             *(Column(key or "none", label, "money") for key, label in series.keys),
@@ -374,7 +374,7 @@ def denial_rate_table(*, user: Any, filters: Filters) -> Table:
     denied = worklist_link(filters)
     table = Table(
         id="denial-rate",
-        title="Denial rate",
+        title=table_title("denial-rate"),
         columns=[
             Column("denied_claims", "Claims with a denial", "int"),
             Column("claims", "Claims answered", "int"),
@@ -430,7 +430,7 @@ def denial_rate_table(*, user: Any, filters: Filters) -> Table:
 def write_offs_table(*, user: Any, filters: Filters) -> Table:
     table = Table(
         id="write-offs",
-        title="Write-offs by reason",
+        title=table_title("write-offs"),
         columns=[
             Column("reason", "Reason given"),
             Column("count", "Denials", "int"),
@@ -447,7 +447,7 @@ def days_table(*, user: Any, filters: Filters) -> Table:
     days = denial_figures.days_to_resolve(user=user, filters=filters)
     table = Table(
         id="days-to-resolve",
-        title="Days to resolve",
+        title=table_title("days-to-resolve"),
         columns=[Column("denials", "Denials finished", "int"), Column("average_days", "Average days", "days")],
         note="From the remittance date to the day the outcome was recorded: corrected, written off, "
         "billed to the patient, or paid on appeal.",
@@ -460,7 +460,7 @@ def days_table(*, user: Any, filters: Filters) -> Table:
 def aging_table(*, user: Any, filters: Filters, today: dt.date | None = None) -> Table:
     table = Table(
         id="aging",
-        title="Open work by age",
+        title=table_title("aging"),
         columns=[
             Column("age", "Days since the remittance"),
             Column("count", "Denials", "int"),
@@ -485,7 +485,7 @@ def recovered_table(*, user: Any, filters: Filters) -> Table:
     months = appeal_figures.recovered_by_month(user=user, filters=filters)
     table = Table(
         id="recovered",
-        title="Recovered by month of decision",
+        title=table_title("recovered"),
         columns=[
             Column("month", "Month decided"),
             Column("decided", "Appeals decided", "int"),
@@ -518,10 +518,16 @@ def recovered_table(*, user: Any, filters: Filters) -> Table:
     return table
 
 
-def prevention_table(*, user: Any, filters: Filters) -> Table:
+#: The prevention table's length on the page (the CSV has every row).
+PREVENTION_ON_PAGE = 50
+
+
+def prevention_table(*, user: Any, filters: Filters, whole: bool = False) -> Table:
+    """The largest ``PREVENTION_ON_PAGE`` pairs and providers (``whole``: all of them, for the CSV):
+    tens of thousands of rows at a million denials, which the page never shows."""
     table = Table(
         id="prevention",
-        title="What prevention would save",
+        title=table_title("prevention"),
         columns=[
             Column("category", "Why denied"),
             Column("column1", "Column 1"),
@@ -533,13 +539,15 @@ def prevention_table(*, user: Any, filters: Filters) -> Table:
             Column("amount", "Dollars", "money"),
         ],
         note="Not appealable (modifier indicator 0): a scrubber rule would have stopped the claim. "
-        "Modifier may apply: a documentation prompt would have added the modifier. Each pair opens in the scrubber.",
-        page_limit=50,
+        "Modifier may apply: a documentation prompt would have added the modifier. Each pair opens in the scrubber. "
+        f"The {PREVENTION_ON_PAGE} largest; the CSV has them all.",
+        page_limit=PREVENTION_ON_PAGE,
     )
     from ncci.models import Setting
 
     setting_words = dict(Setting.choices)
-    for i, row in enumerate(denial_figures.prevention(user=user, filters=filters)):
+    limit = None if whole else PREVENTION_ON_PAGE
+    for i, row in enumerate(denial_figures.prevention(user=user, filters=filters, limit=limit)):
         scrub = listed = ""
         if table.page_limit is None or i < table.page_limit:  # the CSV has no links: only the page's rows get them
             scrub = scrubber_link(column1=row.column1, column2=row.column2, setting=row.setting) if row.column1 else ""
@@ -572,7 +580,7 @@ def bundling_table(*, user: Any, filters: Filters) -> Table:
     lines = reference_lines.for_figure(reference_lines.BUNDLING_FIRST_LEVEL_SUCCESS, shown)
     table = Table(
         id="bundling-first-level",
-        title="First-level appeals of bundling denials",
+        title=table_title("bundling-first-level"),
         columns=[*SUCCESS_COLUMNS, Column("reference", "Published figure")],
         note=_reference_note([reference_lines.BUNDLING_FIRST_LEVEL_SUCCESS], shown),
     )
@@ -599,6 +607,27 @@ def bundling_table(*, user: Any, filters: Filters) -> Table:
 
 
 # --- All of them -----------------------------------------------------------------------------------
+TITLES: dict[str, str] = {
+    "bundling-first-level": "First-level appeals of bundling denials",
+    "denial-trend": "Dollars denied by category and month",
+    "denial-rate": "Denial rate",
+    "write-offs": "Write-offs by reason",
+    "days-to-resolve": "Days to resolve",
+    "aging": "Open work by age",
+    "recovered": "Recovered by month of decision",
+    "prevention": "What prevention would save",
+}
+
+
+def table_title(table_id: str) -> str:
+    """A table's title from its id, without building it (the page's placeholders name their table)."""
+    if table_id.startswith("appeal-success-"):
+        return f"Appeal success by {TITLE_WORDS[table_id.removeprefix('appeal-success-')]}"
+    if table_id.startswith("denials-"):
+        return f"Denials by {DENIAL_TITLES[table_id.removeprefix('denials-')].split(' (')[0].lower()}"
+    return TITLES[table_id]
+
+
 def table_ids() -> list[str]:
     return [
         *(f"appeal-success-{by}" for by in APPEAL_GROUPINGS),
@@ -614,8 +643,13 @@ def table_ids() -> list[str]:
     ]
 
 
-def build_table(*, table_id: str, user: Any, filters: Filters, today: dt.date | None = None) -> Table:
-    """One table by its id (``table_ids``); ``KeyError`` for an unknown id."""
+def build_table(
+    *, table_id: str, user: Any, filters: Filters, today: dt.date | None = None, whole: bool = False
+) -> Table:
+    """One table by its id (``table_ids``); ``KeyError`` for an unknown id. ``whole``: every row,
+    for the CSV (the page's prevention table holds only the rows it shows)."""
+    if table_id == "prevention":
+        return prevention_table(user=user, filters=filters, whole=whole)
     if table_id.startswith("appeal-success-") and table_id.removeprefix("appeal-success-") in APPEAL_GROUPINGS:
         return appeal_success_table(user=user, filters=filters, by=table_id.removeprefix("appeal-success-"))
     if table_id.startswith("denials-") and table_id.removeprefix("denials-") in denial_figures.DENIAL_GROUPINGS:
@@ -627,7 +661,6 @@ def build_table(*, table_id: str, user: Any, filters: Filters, today: dt.date | 
         "write-offs": write_offs_table,
         "days-to-resolve": days_table,
         "recovered": recovered_table,
-        "prevention": prevention_table,
     }
     if table_id == "aging":
         return aging_table(user=user, filters=filters, today=today)
@@ -644,13 +677,13 @@ def csv_value(cell: Cell, column: Column) -> str:
     return str(value)
 
 
-def kept_table(*, table_id: str, user: Any, filters: Filters, references: list[Any]) -> Table:
+def kept_table(*, table_id: str, user: Any, filters: Filters, references: list[Any], whole: bool = False) -> Table:
     """``build_table``, kept like the figures it shows (``denials.analytics.cached_figure``): for
     the user's scope, the filters, the day and the published reference lines as the page read
     them (``references``: an admin's edit is a new question), until the figures change."""
-    return _kept_table(user=user, filters=filters, table_id=table_id, references=tuple(references))
+    return _kept_table(user=user, filters=filters, table_id=table_id, references=tuple(references), whole=whole)
 
 
 @cached_figure
-def _kept_table(*, user: Any, filters: Filters, table_id: str, references: tuple[Any, ...]) -> Table:
-    return build_table(table_id=table_id, user=user, filters=filters)
+def _kept_table(*, user: Any, filters: Filters, table_id: str, references: tuple[Any, ...], whole: bool) -> Table:
+    return build_table(table_id=table_id, user=user, filters=filters, whole=whole)

@@ -7,6 +7,12 @@ recorded as an export). Coders get 404: the page does not exist for them.
 Every figure comes from ``appeals.analytics_tables``, which the CSV reads too. The figures are
 read from the tables ``appeals.analytics_rollup`` keeps up to date (every five minutes); the page says
 when they were last brought up to date ("Figures as of").
+
+The page is a shell: the filters, the freshness line and one placeholder per table, each of which
+asks for its table in a request of its own (htmx, ``hx-trigger="load"``: ``?table=<id>`` with the
+page's filters answers that table's section, the same partial the page would show), so no request
+waits for twelve figures and their rendering. Without JavaScript the placeholder links to the page
+with that table in it (``?table=<id>``, not an htmx request), and to its CSV.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, cast
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from appeals import analytics_tables as tables
@@ -28,6 +35,7 @@ from denials.access import role_required
 from denials.models import AccessEvent, Payer
 from denials.roles import is_manager
 from denials.services import access_record
+from denials.views import HtmxHttpRequest
 
 #: "The same by CARC, category...": the groupings the selector offers beside the edit table.
 OTHER_GROUPINGS = tuple(by for by in APPEAL_GROUPINGS if by != "edit")
@@ -48,7 +56,9 @@ def _csv(request: HttpRequest, filters: denial_figures.Filters) -> HttpResponse:
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    table = tables.kept_table(table_id=table_id, user=request.user, filters=filters, references=reference_lines())
+    table = tables.kept_table(
+        table_id=table_id, user=request.user, filters=filters, references=reference_lines(), whole=True
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="overturn-{table_id}.csv"'
     writer = csv.writer(response)
@@ -67,7 +77,7 @@ def _csv(request: HttpRequest, filters: denial_figures.Filters) -> HttpResponse:
 
 @require_GET
 @role_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     _require_manager(request)
     figures_refresh_on_read()
     user = request.user
@@ -98,15 +108,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return render(request, "analytics/dashboard.html", context, status=400)
     if request.GET.get("format") == "csv":
         return _csv(request, filters)
-    built = {
-        table_id: tables.kept_table(table_id=table_id, user=user, filters=filters, references=context["references"])
-        for table_id in dashboard_table_ids(group)
-    }
+    shown = dashboard_table_ids(group)
+    wanted = str(request.GET.get("table") or "")
+    if wanted and wanted not in shown:
+        context["error"] = denial_figures.FilterError(
+            "table", f"{wanted!r} is not a table of this page; use one of {', '.join(shown)}."
+        )
+        return render(request, "analytics/dashboard.html", context, status=400)
+    built = {}
+    if wanted:
+        built[wanted] = tables.kept_table(table_id=wanted, user=user, filters=filters, references=context["references"])
+        if request.htmx:  # the placeholder asking for its table: that section alone
+            return TemplateResponse(request, "analytics/dashboard.html#section", {**context, "t": built[wanted]})
     params = filters.as_params()
     if group != DEFAULT_GROUPING:
         params["group"] = group
     context.update(
-        tables=built, group_table=f"appeal-success-{group}", filter_params=params, filtered=bool(filters.as_params())
+        tables=built,
+        slots={table_id: tables.table_title(table_id) for table_id in shown},
+        group_table=f"appeal-success-{group}",
+        filter_params=params,
+        filtered=bool(filters.as_params()),
     )
     return render(request, "analytics/dashboard.html", context)
 

@@ -14,10 +14,11 @@ Registered through ``denials.models``, which imports this module at its end.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from denials.models import MONEY_DIGITS, MONEY_PLACES, Denial
 
-__all__ = ["ClaimFigure", "DenialFact", "FigureCache", "FiguresState"]
+__all__ = ["ClaimFigure", "DenialCell", "DenialFact", "FigureCache", "FiguresState"]
 
 
 class DenialFact(models.Model):
@@ -48,6 +49,18 @@ class DenialFact(models.Model):
     column2 = models.CharField(max_length=5)
     provider_name = models.CharField(max_length=120)
     provider_npi = models.CharField(max_length=15)
+    #: Counting claims (the denial rate) without COUNT(DISTINCT), for each slice of ``DenialCell``:
+    #: ``claim_first`` marks the first denial (lowest id) of its claim, ``claim_first_setting`` /
+    #: ``claim_first_specialty`` the first among the claim's denials of this one's setting /
+    #: specialty. Summing the marks counts each claim once while a filter keeps all of those
+    #: denials or none: true unless ``claim_split*``, where they sit in more than one queue (or
+    #: payer); such claims are counted one by one.
+    claim_first = models.BooleanField(db_default=False)
+    claim_first_setting = models.BooleanField(db_default=False)
+    claim_first_specialty = models.BooleanField(db_default=False)
+    claim_split = models.BooleanField(db_default=False)
+    claim_split_setting = models.BooleanField(db_default=False)
+    claim_split_specialty = models.BooleanField(db_default=False)
     #: What the row was copied from: a denial whose stamps differ is copied again.
     source_version = models.PositiveIntegerField()
     source_updated_at = models.DateTimeField()
@@ -60,14 +73,65 @@ class DenialFact(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["remit_date"], name="denialfact_date"),
+            models.Index(fields=["remit_month"], name="denialfact_month"),
             models.Index(fields=["queue_id", "remit_date"], name="denialfact_queue"),
             models.Index(fields=["payer_id", "remit_date"], name="denialfact_payer"),
             models.Index(fields=["specialty", "remit_date"], name="denialfact_specialty"),
             models.Index(fields=["copied_at"], name="denialfact_copied"),
+            models.Index(fields=["claim_id"], name="denialfact_claim"),
+            models.Index(
+                fields=["remit_date"],
+                condition=Q(claim_split=True) | Q(claim_split_setting=True) | Q(claim_split_specialty=True),
+                name="denialfact_split",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Figures of denial {self.denial_id}"
+
+
+#: ``DenialCell.setting`` / ``specialty`` of a row added up over every setting / specialty.
+EVERY = "*"
+
+
+class DenialCell(models.Model):
+    """The denials' copies (``DenialFact``) added up per month of remittance and every key a denial
+    figure filters or groups on but the day: payer, queue, category, group code and CARC, status,
+    reversal, the reason of a write-off. Three slices of the same denials, told apart by the
+    setting and specialty columns: every setting and specialty added up (both ``EVERY``), each
+    setting (specialty ``EVERY``), each specialty (setting ``EVERY``); a figure reads the one its
+    filters name (both filters at once: the copies themselves). So the figures of a whole month
+    read a few hundred rows instead of tens of thousands; the days of a month a date range cuts
+    are read from the copies (``denials.analytics`` says how).
+
+    Written by ``denials.analytics_rollup`` from ``DenialFact`` in the same transaction as the
+    copies: every month a refresh touched is added up again."""
+
+    remit_month = models.DateField(null=True)
+    payer_id = models.BigIntegerField()
+    queue_id = models.BigIntegerField(null=True)
+    setting = models.CharField(max_length=12)
+    specialty = models.CharField(max_length=60)
+    category = models.CharField(max_length=40)
+    group_code = models.CharField(max_length=2)
+    carc = models.CharField(max_length=5)
+    status = models.CharField(max_length=16)
+    reversal = models.BooleanField()
+    #: As typed, for a write-off; blank for any other status (only write-offs are grouped by it).
+    resolution_reason = models.CharField(max_length=300)
+    n = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
+    #: Of those, the claims counted once (``DenialFact.claim_first*`` of the slice, not split).
+    claims = models.PositiveIntegerField()
+    #: Of those, the ones with an outcome day and a remittance date, and the days between, added up.
+    resolved = models.PositiveIntegerField()
+    resolved_days = models.DurationField()
+
+    class Meta:
+        indexes = [models.Index(fields=["specialty", "setting", "remit_month"], name="denialcell_slice")]
+
+    def __str__(self) -> str:
+        return f"{self.n} denials of {self.remit_month}, payer {self.payer_id}, {self.category}"
 
 
 class ClaimFigure(models.Model):

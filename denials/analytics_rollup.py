@@ -35,9 +35,11 @@ from django.db.models import (
     Count,
     DateField,
     DateTimeField,
+    DurationField,
     Exists,
     F,
     OuterRef,
+    Q,
     QuerySet,
     Sum,
     Value,
@@ -46,13 +48,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from denials.analytics import (
+    RESOLVE_DAYS,
     REVERSAL_STATUS,
+    claim_marks,
     remittance_date_expr,
     specialties_of,
     specialty_case,
 )
-from denials.analytics_models import ClaimFigure, DenialFact, FiguresState
+from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact, FiguresState
 from denials.models import ClaimPayment, Denial, Remittance, ServiceLine
+from denials.vocabulary import STATUS_WRITTEN_OFF
 
 #: ``source_triaged_at`` of a denial never triaged (a NULL would never compare equal).
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -69,6 +74,15 @@ def specialty_fingerprint() -> str:
 def figures_state() -> FiguresState:
     state = FiguresState.objects.order_by("pk").first()
     return state if state is not None else FiguresState.objects.create()
+
+
+def analyze(model: Any) -> None:
+    """Let PostgreSQL's planner know a table it just saw filled (inside the refresh's transaction,
+    before autovacuum could): the marks' correlated look-ups then use their index instead of
+    reading the whole table once per row."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 
 def insert_select(model: Any, columns: list[str], rows: QuerySet[Any]) -> int:
@@ -173,12 +187,23 @@ def _copy_matches_denial() -> Exists:
 
 def denial_facts_refresh(*, now: dt.datetime, full: bool = False, specialties_changed: bool = False) -> dict[str, int]:
     """Copy again every denial changed since its copy (``full``: every denial), and derive every
-    specialty again when the ranges changed. Rows written are stamped ``copied_at=now``.
+    specialty again when the ranges changed; then add up again the months of ``DenialCell`` the
+    copies removed or written touch. Rows written are stamped ``copied_at=now``.
     Run inside the caller's transaction (``appeals.analytics_rollup.figures_refresh``)."""
+    touched: set[dt.date | None] = set()
+    claims: set[int] = set()
     if full:
         removed, _ = DenialFact.objects.all().delete()
     else:
-        removed, _ = DenialFact.objects.filter(~_copy_matches_denial()).delete()
+        stale = list(
+            DenialFact.objects.filter(~_copy_matches_denial()).values_list("denial_id", "remit_month", "claim_id")
+        )
+        touched.update(month for _pk, month, _claim in stale)
+        claims.update(claim for _pk, _month, claim in stale)
+        removed = 0
+        for start in range(0, len(stale), 5000):
+            chunk = [pk for pk, _month, _claim in stale[start : start + 5000]]
+            removed += DenialFact.objects.filter(denial_id__in=chunk).delete()[0]
     missing = Denial.objects.filter(~Exists(DenialFact.objects.filter(denial_id=OuterRef("pk"))))
     copied = insert_select(DenialFact, FACT_COLUMNS, _fact_rows(missing, now=now))
     derived = 0
@@ -187,7 +212,138 @@ def denial_facts_refresh(*, now: dt.datetime, full: bool = False, specialties_ch
         derived = DenialFact.objects.update(
             specialty=specialty_case("procedure_code", specialties_of(codes)), copied_at=now
         )
-    return {"denials_removed": int(removed or 0), "denials_copied": copied, "specialties_derived": derived}
+    if full or derived:
+        analyze(DenialFact)
+        _mark_claims(DenialFact.objects.all())
+        cells = denial_cells_refresh(months=None)
+    else:
+        written = DenialFact.objects.filter(copied_at=now).order_by()
+        touched.update(written.values_list("remit_month", flat=True).distinct())
+        claims.update(written.values_list("claim_id", flat=True).distinct())
+        # A deleted denial leaves its month short of copies, and its claim's marks to set again.
+        short = _months_short_of_copies()
+        if short:
+            _mark_claims(DenialFact.objects.filter(_in_months(short)))
+        ordered = sorted(claims)
+        for start in range(0, len(ordered), 5000):
+            _mark_claims(DenialFact.objects.filter(claim_id__in=ordered[start : start + 5000]))
+        touched.update(short)
+        cells = denial_cells_refresh(months=touched) if touched else 0
+    return {
+        "denials_removed": int(removed or 0),
+        "denials_copied": copied,
+        "specialties_derived": derived,
+        "denial_cells_written": cells,
+    }
+
+
+def _mark_claims(facts: QuerySet[DenialFact]) -> None:
+    """Set the claim marks (``DenialFact.claim_first*``, ``claim_split*``) of ``facts``, which hold
+    every copy of their claims, from the copies of the same claim."""
+    same_claim = DenialFact.objects.filter(claim_id=OuterRef("claim_id"))
+    earlier = same_claim.filter(denial_id__lt=OuterRef("denial_id"))
+    no_queue = Value(0)
+    elsewhere = same_claim.annotate(q=Coalesce("queue_id", no_queue)).filter(
+        ~Q(q=Coalesce(OuterRef("queue_id"), no_queue)) | ~Q(payer_id=OuterRef("payer_id"))
+    )
+    facts.update(
+        claim_first=~Exists(earlier),
+        claim_first_setting=~Exists(earlier.filter(setting=OuterRef("setting"))),
+        claim_first_specialty=~Exists(earlier.filter(specialty=OuterRef("specialty"))),
+        claim_split=Exists(elsewhere),
+        claim_split_setting=Exists(elsewhere.filter(setting=OuterRef("setting"))),
+        claim_split_specialty=Exists(elsewhere.filter(specialty=OuterRef("specialty"))),
+    )
+
+
+def _in_months(months: set[dt.date | None]) -> Q:
+    in_months = Q(remit_month__in=sorted(m for m in months if m is not None))
+    return in_months | Q(remit_month__isnull=True) if None in months else in_months
+
+
+# --- Denials added up per month (``DenialCell``) ------------------------------------------------------
+CELL_COLUMNS = [
+    "remit_month",
+    "payer_id",
+    "queue_id",
+    "setting",
+    "specialty",
+    "category",
+    "group_code",
+    "carc",
+    "status",
+    "reversal",
+    "resolution_reason",
+    "n",
+    "amount",
+    "claims",
+    "resolved",
+    "resolved_days",
+]
+#: The slices of ``DenialCell``: the setting and specialty each row keeps (``EVERY``: added up).
+CELL_SLICES: tuple[tuple[bool, bool], ...] = ((False, False), (True, False), (False, True))
+
+
+def _cell_rows(facts: QuerySet[DenialFact], *, by_setting: bool, by_specialty: bool) -> QuerySet[Any]:
+    """``facts`` added up into ``DenialCell`` rows of one slice, every column in ``CELL_COLUMNS``' order."""
+    resolved = Q(worked_on__isnull=False, remit_date__isnull=False)
+    keys = {
+        "c_month": F("remit_month"),
+        "c_payer": F("payer_id"),
+        "c_queue": F("queue_id"),
+        "c_setting": F("setting") if by_setting else Value(EVERY, output_field=CharField()),
+        "c_specialty": F("specialty") if by_specialty else Value(EVERY, output_field=CharField()),
+        "c_category": F("category"),
+        "c_group_code": F("group_code"),
+        "c_carc": F("carc"),
+        "c_status": F("status"),
+        "c_reversal": F("reversal"),
+        "c_reason": Case(
+            When(status=STATUS_WRITTEN_OFF, then=F("resolution_reason")),
+            default=Value(""),
+            output_field=CharField(),
+        ),
+    }
+    first, split = claim_marks(by_setting=by_setting, by_specialty=by_specialty)
+    sums = {
+        "c_n": Count("*"),
+        "c_amount": Sum("amount"),
+        "c_claims": Count("pk", filter=Q(**{first: True, split: False})),
+        "c_resolved": Count("pk", filter=resolved),
+        "c_resolved_days": Coalesce(
+            Sum(RESOLVE_DAYS, filter=resolved), Value(dt.timedelta(0)), output_field=DurationField()
+        ),
+    }
+    if by_setting:  # only bundling denials have a setting: the others are in the every-setting slice
+        facts = facts.exclude(setting="")
+    return facts.order_by().annotate(**keys).values(*keys).annotate(**sums)
+
+
+def _months_short_of_copies() -> set[dt.date | None]:
+    """Months whose cells count other denials than the copies do: a denial deleted took its copy
+    with it (the foreign key cascades, no stamp tells), so its month must be added up again. (A
+    month where a copy was also written is added up again anyway.)"""
+    counted = dict(
+        DenialCell.objects.filter(setting=EVERY, specialty=EVERY)
+        .order_by()
+        .values_list("remit_month")
+        .annotate(n=Sum("n"))
+    )
+    copies = dict(DenialFact.objects.order_by().values_list("remit_month").annotate(n=Count("*")))
+    return {month for month in {*counted, *copies} if counted.get(month) != copies.get(month)}
+
+
+def denial_cells_refresh(*, months: set[dt.date | None] | None) -> int:
+    """Add up again the ``DenialCell`` rows of ``months`` (None: every month) from the copies."""
+    cells = DenialCell.objects.all()
+    facts = DenialFact.objects.all()
+    if months is not None:
+        cells, facts = cells.filter(_in_months(months)), facts.filter(_in_months(months))
+    cells.delete()
+    return sum(
+        insert_select(DenialCell, CELL_COLUMNS, _cell_rows(facts, by_setting=setting, by_specialty=specialty))
+        for setting, specialty in CELL_SLICES
+    )
 
 
 # --- Claims billed (the denial rate's denominator) -------------------------------------------------

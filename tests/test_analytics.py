@@ -226,6 +226,27 @@ def _csv(client: Any, table: str, query: str = "") -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.content.decode())))
 
 
+def _dashboard(client: Any, query: str = "") -> tuple[str, dict[str, Any]]:
+    """The dashboard as a browser with JavaScript sees it: the page, then each table its placeholder
+    asks for (``?table=<id>`` as an htmx request); the HTML of all of them and the tables shown."""
+    import re
+
+    shell = client.get(f"/analytics/?{query}")
+    assert shell.status_code == 200
+    html = shell.content.decode()
+    asked = re.findall(r'hx-get="([^"]+)" hx-trigger="load"', html)
+    assert len(asked) == 12, asked  # every table of the page is asked for, none built in the shell
+    assert shell.context["tables"] == {}
+    shown: dict[str, Any] = {}
+    for url in asked:
+        section = client.get("/analytics/" + url.replace("&amp;", "&"), headers={"HX-Request": "true"})
+        assert section.status_code == 200
+        assert "<html" not in section.content.decode()  # the section alone
+        shown[section.context_data["t"].id] = section.context_data["t"]
+        html += section.content.decode()
+    return html, shown
+
+
 def _success(rows: list[Any]) -> dict[str, tuple]:
     """label -> (appeals, won, partial, lost, pending, success_rate, at stake, recovered)."""
     return {
@@ -598,9 +619,7 @@ def test_the_api_refuses_coders_and_scopes_managers(rows, coder):
 
 def test_the_dashboard_shows_the_figures_and_links_them_to_their_rows(rows, client):
     client.force_login(rows.manager)
-    response = client.get("/analytics/")
-    assert response.status_code == 200
-    page = response.content.decode()
+    page, _shown = _dashboard(client)
     assert "17000" in page and "11102" in page
     assert "/appeals/?column1=17000&amp;column2=11102" in page
     assert "/worklist/?queue=all&amp;status=all&amp;category=missing-information" in page
@@ -614,7 +633,7 @@ def test_the_dashboard_shows_the_figures_and_links_them_to_their_rows(rows, clie
 
 def test_the_page_and_the_csv_show_the_same_rows(rows, client):
     client.force_login(rows.manager)
-    tables_shown = client.get("/analytics/").context["tables"]
+    _page, tables_shown = _dashboard(client)
     for table_id in ("appeal-success-edit", "denials-category", "aging", "prevention", "recovered", "denial-rate"):
         table = tables_shown[table_id]
         lines = _csv(client, table_id)
@@ -656,22 +675,54 @@ def test_coders_get_404_and_managers_land_on_the_dashboard(rows, client, coder):
 
 def test_another_teams_manager_sees_none_of_team_as_numbers(rows, client):
     client.force_login(rows.other_manager)
-    page = client.get("/analytics/").content.decode()
+    page, _shown = _dashboard(client)
     assert "93308" in page
     for team_a_only in ("11102", "20610", "Dr Ames", "Dr Bell", "Timely filing"):
         assert team_a_only not in page, team_a_only
 
 
 def test_the_dashboard_reads_in_a_bounded_number_of_queries(rows, client, django_assert_max_num_queries, settings):
+    import re
+
+    from appeals.analytics_views import DEFAULT_GROUPING, dashboard_table_ids
+
     settings.TESTING = False  # read as production does: the figures the last refresh wrote, no refresh first
     client.force_login(rows.manager)
-    # First read: each table, and each figure in it, is the user's queues, a look-up, the version and a
-    # write, plus the figure's GROUP BY: many, but as many for a thousand rows as for ten.
-    with django_assert_max_num_queries(130):
-        assert client.get("/analytics/").status_code == 200
-    # Read again before the figures change: each table is the user's queues and a look-up.
-    with django_assert_max_num_queries(40):
-        assert client.get("/analytics/").status_code == 200
+    with django_assert_max_num_queries(15):  # the shell: the form's choices and the freshness, no figure
+        page = client.get("/analytics/")
+    assert page.status_code == 200
+    asked = re.findall(r'hx-get="([^"]+)" hx-trigger="load"', page.content.decode())
+    assert {url.rsplit("table=", 1)[1] for url in asked} == set(dashboard_table_ids(DEFAULT_GROUPING))
+    for url in asked:
+        # First read of a table: the user's queues, a look-up, the version and a write per figure, plus
+        # its sums (cells and the days around them; aging: per age): as many for a thousand rows as for ten.
+        with django_assert_max_num_queries(45):
+            assert client.get(f"/analytics/{url}", headers={"HX-Request": "true"}).status_code == 200
+        # Read again before the figures change: the table as it was kept.
+        with django_assert_max_num_queries(12):
+            assert client.get(f"/analytics/{url}", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_the_page_is_a_shell_whose_tables_arrive_in_requests_of_their_own(rows, client):
+    """Each placeholder asks for its table with the page's filters; the answer is that table's
+    section, the same partial the page would show. Without JavaScript the placeholder's link
+    opens the page with that table in it; a table the page does not have is refused in words."""
+    client.force_login(rows.manager)
+    query = f"from=2026-01-01&team={rows.team.pk}&group=coder"
+    page = client.get(f"/analytics/?{query}").content.decode()
+    assert 'hx-get="?from=2026-01-01&amp;team=' in page and "table=appeal-success-coder" in page
+    assert "Counting…" in page and "Show this table" in page
+    assert "Appeal success by coder" in page  # the placeholder names its table before it arrives
+    section = client.get(f"/analytics/?{query}&table=denials-category", headers={"HX-Request": "true"})
+    fragment = section.content.decode()
+    assert fragment.lstrip().startswith('<section class="card an-section" id="denials-category"')
+    assert section.context_data["t"].rows and "format=csv" in fragment
+    # No JavaScript: the whole page, with that table in it and the others still to ask for.
+    plain = client.get(f"/analytics/?{query}&table=denials-category")
+    assert "<html" in plain.content.decode() and list(plain.context["tables"]) == ["denials-category"]
+    assert 'id="denials-category" aria-labelledby' in plain.content.decode()
+    refused = client.get("/analytics/?table=nope", headers={"HX-Request": "true"})
+    assert refused.status_code == 400 and "not a table of this page" in refused.content.decode()
 
 
 def test_in_tests_and_development_the_page_refreshes_the_figures_before_reading(rows, client):
@@ -887,7 +938,7 @@ def test_a_month_and_a_coder_link_to_their_appeals(rows, client):
 
 def test_the_charts_carry_the_links_of_their_bars(rows, client):
     client.force_login(rows.manager)
-    shown = client.get("/analytics/").context["tables"]
+    _page, shown = _dashboard(client)
     trend = shown["denial-trend"].chart
     assert len(trend["links"]) == len(trend["datasets"])  # one list of links per category
     assert all(len(links) == len(trend["labels"]) for links in trend["links"])

@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from appeals import analytics as appeal_figures
 from appeals.analytics_models import AppealLineFact
-from appeals.analytics_rollup import figures_as_of, figures_refresh
+from appeals.analytics_rollup import FIRST_MARKS, figures_as_of, figures_refresh
 from appeals.models import Appeal, SentModifier
 from denials import analytics as denial_figures
 from denials import vocabulary as words
 from denials.analytics import Filters
-from denials.analytics_models import ClaimFigure, DenialFact
+from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact
 from denials.models import ClaimPayment, Denial, Provider, Remittance, RemittanceFile, ServiceLine, WorkQueue
 from denials.selectors import denials_visible_to
 from ncci.models import SpecialtyRange
@@ -263,10 +263,37 @@ def world(team, other_team, manager, other_manager, admin_user):
     return built
 
 
+def _added_up() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """What the figures add up besides the copies: every ``DenialCell`` row, and each appeal
+    line's counting marks."""
+    cells = sorted(
+        DenialCell.objects.values_list(*(f.name for f in DenialCell._meta.fields if f.name != "id")),
+        key=repr,
+    )
+    marks = list(
+        AppealLineFact.objects.order_by("appeal_id", "denial_id").values_list(
+            "appeal_id", "denial_id", "mixed", *FIRST_MARKS
+        )
+    )
+    return cells, marks
+
+
 def test_every_figure_from_a_full_rebuild_equals_the_join_based_figures(world, team, manager, admin_user):
     figures_refresh(full=True)
     assert DenialFact.objects.count() == Denial.objects.count() > 50
     assert AppealLineFact.objects.count() == Appeal.denials.through.objects.count() > 25
+    # Both ways of counting appeals and every slice of the cells are exercised.
+    assert AppealLineFact.objects.filter(mixed=True).exists() and AppealLineFact.objects.filter(mixed=False).exists()
+    assert (
+        DenialFact.objects.filter(claim_split=True).exists() and DenialFact.objects.filter(claim_split=False).exists()
+    )
+    assert {(c.setting == EVERY, c.specialty == EVERY) for c in DenialCell.objects.all()} == {
+        (True, True),
+        (False, True),
+        (True, False),
+    }
+    every = DenialCell.objects.filter(setting=EVERY, specialty=EVERY)
+    assert sum(every.values_list("n", flat=True)) == DenialFact.objects.count() > every.count()
     assert _assert_every_figure_as_before(world, [admin_user, manager], team) == 20
 
 
@@ -321,8 +348,30 @@ def test_an_incremental_refresh_follows_every_kind_of_change(world, team, manage
 
     changed = figures_refresh()
     assert changed is not None and changed["denials_copied"] >= 17 and changed["remittances_counted"] == 1
-    assert changed["appeals_recopied"] >= 4
+    assert changed["appeals_recopied"] >= 4 and changed["denial_cells_written"] > 0
     assert _assert_every_figure_as_before(world, [admin_user, manager], team) == 20
+    # The cells and marks the refresh kept are what a rebuild from scratch adds up.
+    kept = _added_up()
+    figures_refresh(full=True)
+    assert _added_up() == kept
+
+
+def test_a_deleted_denial_leaves_its_month_of_cells(world, admin_user):
+    """A deleted denial takes its copy with it and no stamp says so: its month is added up again."""
+    figures_refresh(full=True)
+    gone = DenialFact.objects.exclude(remit_month=None).order_by("pk").first()
+    assert gone is not None
+    Denial.objects.filter(pk=gone.denial_id).delete()
+    changed = figures_refresh()
+    assert changed is not None and changed["denials_copied"] == 0 and changed["denial_cells_written"] > 0
+    kept = _added_up()
+    figures_refresh(full=True)
+    assert _added_up() == kept
+    following = (gone.remit_month + dt.timedelta(days=32)).replace(day=1)
+    month = Filters(date_from=gone.remit_month, date_to=following - dt.timedelta(days=1))  # a whole month: cells
+    assert _value(denial_figures.denial_counts(user=admin_user, filters=month, by="category")) == _value(
+        reference.denial_counts(user=admin_user, filters=month, by="category")
+    )
 
 
 def test_a_specialty_range_edited_by_an_admin_derives_every_specialty_again(world, team, manager, admin_user):
@@ -341,6 +390,9 @@ def test_a_specialty_range_edited_by_an_admin_derives_every_specialty_again(worl
         for user in (admin_user, manager):
             assert _value(denial_figures.denial_rate(user=user, filters=filters)) == _value(
                 reference.denial_rate(user=user, filters=filters)
+            )
+            assert _value(denial_figures.denial_counts(user=user, filters=filters, by="carc")) == _value(
+                reference.denial_counts(user=user, filters=filters, by="carc")
             )
             assert _value(appeal_figures.appeal_success(user=user, filters=filters, by="specialty")) == _value(
                 _without_phantom_rows("specialty", reference.appeal_success(user=user, filters=filters, by="specialty"))

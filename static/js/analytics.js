@@ -26,6 +26,8 @@
   function draw(canvas) {
     var source = document.getElementById(canvas.getAttribute("data-chart"));
     if (!source || typeof window.Chart === "undefined") return;
+    // Drawn already (htmx:load also fires for the page itself): one chart per canvas.
+    if (window.Chart.getChart && window.Chart.getChart(canvas)) return;
     var spec;
     try { spec = JSON.parse(source.textContent); } catch (e) { return; }
     var format = formatter(spec.format);
@@ -79,4 +81,11 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", drawAll);
   else drawAll();
+  // Sections the page loads in their own requests (htmx swaps them in): draw their charts.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!root || !root.querySelectorAll) return;
+    if (root.matches && root.matches("canvas[data-chart]")) draw(root);
+    Array.prototype.forEach.call(root.querySelectorAll("canvas[data-chart]"), draw);
+  });
 })();
