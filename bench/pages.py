@@ -39,9 +39,10 @@ def measure(url: str) -> dict[str, dict[str, float]]:
     user, _ = get_user_model().objects.get_or_create(username="bench-coder")
     user.groups.add(Group.objects.get_or_create(name="coder")[0])
     team.members.add(user)
-    # Give the coder some work of their own, as on a real day.
-    mine = list(Denial.objects.filter(queue=queue, assignee__isnull=True).values_list("pk", flat=True)[:150])
-    Denial.objects.filter(pk__in=mine).update(assignee=user, status="in-progress")
+    # Give the coder some work of their own, as on a real day (once: a --reuse run keeps it).
+    if not Denial.objects.filter(assignee=user).exists():
+        mine = list(Denial.objects.filter(queue=queue, assignee__isnull=True).values_list("pk", flat=True)[:150])
+        Denial.objects.filter(pk__in=mine).update(assignee=user, status="in-progress")
     client = Client()
     client.force_login(user)
     rng = random.Random(3)

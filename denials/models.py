@@ -700,6 +700,12 @@ class Denial(models.Model):
                 condition=Q(status__in=ACTIVE_STATUSES),
                 name="denial_active_queue_amount",
             ),
+            # A queue sorted by due date ("due" in ``selectors.WORKLIST_SORTS``), read a page at a time.
+            models.Index(
+                fields=["queue", "due_date", "-priority", "id"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="denial_active_queue_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -800,6 +806,31 @@ class DenialNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:60]
+
+
+class QueueCount(models.Model):
+    """What the worklist's queue tabs count: denials of one status in one queue, and their amount.
+
+    Each row is a change (+n denials, +amount), written by triggers on the denial table
+    (migration 0012) for every insert, update and delete, whatever made it: the ORM, the COPY
+    and ``UPDATE ... FROM`` of ``denials.bulk``, the admin, a cascade. A queue's figure is the
+    sum of its rows; ``services.queue_counts_compact`` folds them into one row per queue and
+    status. Rows only ever get added by writers, so two saves never wait on each other here.
+    Which statuses are "active work" is decided when reading (``selectors.worklist_queues``).
+    """
+
+    # No queue: denials triage has not put in one (admins' "All queues" counts them). A deleted
+    # queue's rows stay: its denials' move to no queue (SET_NULL) adds the rows that zero them.
+    queue = models.ForeignKey(WorkQueue, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    status = models.CharField(max_length=16)
+    n = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=MONEY_DIGITS + 6, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        indexes = [models.Index(fields=["queue", "status"], include=["n", "amount"], name="queuecount_queue_status")]
+
+    def __str__(self) -> str:
+        return f"queue {self.queue_id} {self.status}: {self.n:+} ({self.amount:+})"
 
 
 # The managers' figures' tables (copies of the rows above, kept by ``denials.analytics_rollup``) live in

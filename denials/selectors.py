@@ -35,21 +35,30 @@ def _team_queue_ids(user: Any) -> QuerySet[Any]:
     return WorkQueue.objects.filter(team__members=user).values("id")
 
 
-def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
-    """The one place that decides which denials a user may see.
+def queues_visible_to(*, user: Any) -> QuerySet[Any] | None:
+    """The one place that decides which denials a user may see, as the work queues they sit in
+    (a subquery of ids), or None for every denial whatever its queue.
 
     Admins (and superusers) see every denial; coders and managers see the denials in
     their teams' work queues, and nothing else (another team's id answers 404). An
-    account with no role sees none, whatever team it is on.
+    account with no role sees none, whatever team it is on. ``denials_visible_to`` applies
+    it to the denials, ``denials.analytics.facts_in_scope`` to the figures' copies.
     """
+    from denials.models import WorkQueue
     from denials.roles import has_role, is_admin
 
-    denials = Denial.objects.all()
     if is_admin(user):
-        return denials
+        return None
     if not has_role(user):
-        return denials.none()
-    return denials.filter(queue_id__in=_team_queue_ids(user))
+        return WorkQueue.objects.none().values("id")
+    return _team_queue_ids(user)
+
+
+def denials_visible_to(*, user: Any) -> QuerySet[Denial]:
+    """The denials a user may see (``queues_visible_to``)."""
+    queues = queues_visible_to(user=user)
+    denials = Denial.objects.all()
+    return denials if queues is None else denials.filter(queue_id__in=queues)
 
 
 def claims_visible_to(*, user: Any) -> QuerySet[ClaimPayment]:
@@ -282,20 +291,37 @@ class QueueSummary:
     amount: Decimal
 
 
+def _active_counts_by_queue(user: Any) -> dict[int | None, tuple[int, Decimal]]:
+    """{queue id: (active denials, their amount)} over the queues whose denials the user may
+    see (``queues_visible_to``; admins' include None, denials in no queue), read from the
+    counters (``QueueCount``), not by counting denials."""
+    from denials.models import QueueCount
+    from denials.services.queue_counts import FOLD_AFTER_ROWS, queue_counts_compact
+
+    counts = QueueCount.objects.filter(status__in=ACTIVE_STATUSES)
+    queues = queues_visible_to(user=user)
+    if queues is not None:
+        counts = counts.filter(queue_id__in=queues)
+    rows = list(counts.values("queue_id").annotate(n=Sum("n"), total=Sum("amount"), changes=Count("*")).order_by())
+    if sum(row["changes"] for row in rows) > FOLD_AFTER_ROWS:
+        # Upkeep, not a change of data: the sums read the same after the fold.
+        queue_counts_compact()
+    return {row["queue_id"]: (row["n"] or 0, row["total"] or Decimal("0")) for row in rows}
+
+
 def worklist_queues(*, user: Any) -> list[QueueSummary]:
-    """My work, each queue the user may see, and all of them, with the open count and dollars."""
+    """My work, each queue the user may see, and all of them, with the open count and dollars.
+
+    The queues' figures come from the counters the database keeps (``QueueCount``): counting
+    a busy queue's denials on every page was the page's largest query."""
     from denials.models import WorkQueue
     from denials.roles import is_admin
 
     queues = WorkQueue.objects.select_related("team").order_by("team__name", "name")
     if not is_admin(user):
         queues = queues.filter(team__members=user)
+    per_queue = _active_counts_by_queue(user)
     active = denials_visible_to(user=user).filter(status__in=ACTIVE_STATUSES)
-    # COUNT(*), not COUNT(id): the partial index on (queue) INCLUDE (amount) answers it alone.
-    per_queue = {
-        row["queue_id"]: (row["n"], row["total"] or Decimal("0"))
-        for row in active.order_by().values("queue_id").annotate(n=Count("*"), total=Sum("amount"))
-    }
     mine = active.filter(assignee=user).aggregate(n=Count("*"), total=Sum("amount"))
     summaries = [QueueSummary(MY_WORK, "My work", "", mine["n"], mine["total"] or Decimal("0"))]
     summaries += [QueueSummary(str(q.pk), q.name, q.team.name, *per_queue.get(q.pk, (0, Decimal("0")))) for q in queues]

@@ -10,6 +10,7 @@ denial pane, a file, a document download) writes one ``AccessEvent``; lists writ
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import messages
@@ -291,7 +292,8 @@ def _filter_form(request: HtmxHttpRequest, data: Any) -> WorklistFilterForm:
         payers=selectors.worklist_payers(user=request.user),
         people=selectors.worklist_people(user=request.user),
         teams=selectors.worklist_teams(user=request.user),
-        specialties=selectors.worklist_specialties,
+        # Read once per request: the field's choices are asked for when shown and when checked.
+        specialties=functools.cache(selectors.worklist_specialties),
     )
 
 
@@ -312,14 +314,16 @@ def worklist(request: HtmxHttpRequest) -> HttpResponse:
     form = _filter_form(request, request.GET)
     rows = selectors.denial_worklist(user=request.user, search=search, **form.selector_kwargs())
     page_number = search_form.cleaned_data.get("page") if search else request.GET.get("page")
-    paginator = Paginator(rows, form.page_size)
+    # Paged by id first: the page's ids come from the view's index alone (a deep page skips
+    # index entries, not joined rows), then one query reads those rows with what they show.
+    paginator = Paginator(rows.values_list("pk", flat=True), form.page_size)
     summary = form.current_queue_summary
     if not search and not form.has_filters and summary is not None:
         # The tab already counted this view's rows (active work of one queue): reuse it
         # instead of counting the queue a second time.
         paginator.count = summary.count
     page = paginator.get_page(page_number)
-    denials = list(page.object_list)
+    denials = list(rows.filter(pk__in=list(page.object_list))) if page.object_list else []
     context = {
         "form": form,
         "queues": form.queue_summaries,

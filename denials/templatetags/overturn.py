@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from denials import vocabulary
 
@@ -114,6 +116,63 @@ def modifier_chip(code: str, descriptions: dict[str, str] | None = None) -> str:
     return format_html('<abbr class="code mod" tabindex="0" title="{}">{}</abbr>', title, code)
 
 
+# Django's own templates for these widgets (django/forms/widgets/*.html), written out here.
+_INPUT_WIDGETS = frozenset(
+    f"django/forms/widgets/{kind}.html" for kind in ("text", "number", "date", "hidden", "email", "search")
+)
+_SELECT_WIDGET = "django/forms/widgets/select.html"
+_OPTION_WIDGET = "django/forms/widgets/select_option.html"
+
+
+@register.simple_tag
+def form_field(field: Any) -> str:
+    """A form field's widget, as ``{{ field }}`` renders it, for text-like inputs and single
+    selects built here from the widget's own context (values, ``selected``, attributes).
+
+    A filter bar has some twenty fields and a hundred options; through the widget templates
+    (a template per option) they took longer to render than the rest of a queue page. Any
+    other widget is rendered by Django as usual."""
+    widget = field.field.widget
+    if widget.template_name not in _INPUT_WIDGETS and widget.template_name != _SELECT_WIDGET:
+        return field.as_widget()
+    attrs = field.build_widget_attrs({}, widget)
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    context = widget.get_context(field.html_name, field.value(), attrs)["widget"]
+    if widget.template_name == _SELECT_WIDGET:
+        return mark_safe(_select_html(context))  # every value went through _e()
+    value = "" if context["value"] is None else f' value="{_e(context["value"])}"'
+    return mark_safe(
+        f'<input type="{_e(context["type"])}" name="{_e(context["name"])}"{value}{_attrs_html(context["attrs"])}>'
+    )
+
+
+def _select_html(context: dict[str, Any]) -> str:
+    parts = [f'<select name="{_e(context["name"])}"{_attrs_html(context["attrs"])}>']
+    for group_name, options, _ in context["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{_e(group_name)}">')
+        for option in options:
+            if option["template_name"] != _OPTION_WIDGET:
+                raise ValueError(f"form_field: no markup written for {option['template_name']}")
+            attrs = _attrs_html(option["attrs"])
+            # The option template's file ends with a newline, and so does each option.
+            parts.append(f'\n  <option value="{_e(option["value"])}"{attrs}>{_e(option["label"])}</option>\n')
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _attrs_html(attrs: dict[str, Any]) -> str:
+    """Django's attrs.html: ``True`` as a bare attribute, ``False`` left out."""
+    return "".join(
+        f" {_e(name)}" if value is True else f' {_e(name)}="{_e(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
 # --- The worklist and the denial page ---------------------------------------------------
 # Tag colours per triage category; every tag also carries its words, never colour alone.
 _v = vocabulary
@@ -193,22 +252,19 @@ def _today() -> Any:
 @register.simple_tag
 def due_in(due_date: Any) -> str:
     """Days to the appeal deadline, with due-soon (7 days or fewer) and overdue set apart in words."""
+    return _due_in(due_date, today=_today())
+
+
+def _due_in(due_date: Any, *, today: Any) -> str:
     if not due_date:
         return format_html('<span class="muted">{}</span>', "no deadline")
-    days = (due_date - _today()).days
+    days = (due_date - today).days
     title = f"Appeal due {due_date:%Y-%m-%d}"
     if days < 0:
         return format_html('<span class="overdue" title="{}">{} d</span>', title, -days)
     if days <= 7:
         return format_html('<span class="due-soon" title="{}">{} d</span>', title, days)
     return format_html('<span title="{}">{} d</span>', title, days)
-
-
-@register.filter
-def days_since(value: Any) -> Any:
-    if not value:
-        return ""
-    return max((_today() - value).days, 0)
 
 
 @register.filter
@@ -415,13 +471,17 @@ def priority_words(denial: Any, short: bool = False) -> str:
     """The priority as a coder acts on it: "High — $95 expected, due in 12 days"
     (``denials.plain_words.priority_words``). ``short=True`` for a dense row: "High · $95" (the
     expected recovery), the whole sentence on hover."""
+    return _priority_words(denial, today=_today(), short=short)
+
+
+def _priority_words(denial: Any, *, today: Any, short: bool) -> str:
     from denials.plain_words import priority_words as words_for
 
     words = words_for(
         priority=denial.priority,
         expected_recovery=denial.expected_recovery,
         due_date=denial.due_date,
-        today=_today(),
+        today=today,
     )
     if short:  # the row's own columns say the amount at stake and the days to the deadline
         return format_html(
@@ -439,6 +499,73 @@ def priority_words(denial: Any, short: bool = False) -> str:
         words.level,
         words.detail,
     )
+
+
+def _render_today(context: Any) -> Any:
+    """Today, worked out once per template render: a queue page asks for it several times a row."""
+    cache = context.render_context
+    if _TODAY_KEY not in cache:
+        cache[_TODAY_KEY] = _today()
+    return cache[_TODAY_KEY]
+
+
+_TODAY_KEY = "overturn_today"
+
+
+@register.simple_tag(takes_context=True)
+def worklist_row(context: Any, denial: Any, descriptions: dict[str, Any] | None = None) -> str:
+    """One row of the worklist's table (``templates/denials/worklist.html``), built here in one
+    call: a queue page shows 50 to 100 of them, and the same markup as a template loop (a dozen
+    tags and some fifty lookups a row) was most of the page's time.
+
+    Needs the denial's claim (with its remittance), line, payer and assignee joined in
+    (``selectors.denial_worklist`` does)."""
+    from django.urls import reverse
+
+    d = denial
+    claim = d.claim
+    payer = _e(d.payer.name)
+    url = _e(reverse("denials:denial_detail", args=[d.pk]))
+    if d.line is not None:
+        mods = "".join(f'<span class="mod">-{_e(m)}</span>' for m in d.line.modifiers)
+        procedure = f"{_e(d.line.procedure_code)}{mods}"
+    else:
+        procedure = '<span class="muted">whole claim</span>'
+    codes = code_chip("CARC", d.carc, descriptions, d.code) + "".join(
+        code_chip("RARC", r, descriptions) for r in d.rarc_list
+    )
+    today = _render_today(context)
+    remitted = claim.remittance.remittance_date
+    age = f"{max((today - remitted).days, 0)} d old" if remitted else ""
+    who = _e(d.assignee.get_username()) if d.assignee else "<em>unassigned</em>"
+    status = f" · {_e(d.get_status_display())}" if d.outcome_recorded else ""
+    dos = f"{d.service_date:%Y-%m-%d}" if d.service_date else "—"
+    # Narrow windows drop the payer column: the name moves under the patient (show-narrow),
+    # cut short, in full on hover (title) and focus.
+    priority = _priority_words(d, today=today, short=True)
+    # Every value above went through _e() or a tag that escapes.
+    return mark_safe(
+        f'<tr data-row="{d.pk}" id="denial-row-{d.pk}">\n'
+        f'<td class="sel"><input type="checkbox" name="ids" value="{d.pk}" aria-label="Tick denial {d.pk}"></td>\n'
+        '<td class="wl-patient">\n'
+        f'<a data-open class="primary" href="{url}" hx-get="{url}" hx-target="#denial-pane" '
+        f'hx-swap="innerHTML show:#denial-pane:top" hx-push-url="true">{_e(claim.patient_name or "(no name)")}</a>\n'
+        f'<span class="sub mono" title="Patient control number">#{_e(claim.patient_control_number)}</span>\n'
+        f'<span class="sub payer-name show-narrow" tabindex="0" title="{payer}">{payer}</span>\n'
+        "</td>\n"
+        f'<td class="wl-payer hide-narrow"><span class="payer-name" tabindex="0" title="{payer}">{payer}</span>'
+        f'<span class="sub">DOS {dos}</span></td>\n'
+        f'<td class="wl-code">\n<span class="proc mono">{procedure}</span>\n<span class="sub">{codes}</span>\n</td>\n'
+        f'<td class="num">{_e(money(d.amount))}<span class="sub">{priority}</span></td>\n'
+        f'<td class="num wl-due">{_due_in(d.due_date, today=today)}<span class="sub">{age}</span></td>\n'
+        f'<td class="wl-cat">{category_tag(d.category)}<span class="sub">{who}{status}</span></td>\n'
+        "</tr>"
+    )
+
+
+def _e(value: Any) -> str:
+    """HTML-escaped text (Django's ``escape`` without its lazy-string wrapper: a row calls it a dozen times)."""
+    return html.escape(str(value))
 
 
 @register.filter

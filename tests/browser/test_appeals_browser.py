@@ -81,6 +81,18 @@ def test_appeal_from_the_denial_page_then_ready_and_submitted_in_place(
     # The worklist's appeal tabs load their counts lazily.
     page.wait_for_selector("#appeal-tabs .qt-count")
     assert page.locator("#appeal-tabs a:has-text('Overdue') .qt-count").inner_text() == "1"
+    # Another queue's tab swaps the list but keeps the appeal tabs already counted (hx-preserve):
+    # no second request for their counts.
+    tab_requests: list[str] = []
+    page.on("request", lambda request: tab_requests.append(request.url) if "/appeals/tabs/" in request.url else None)
+    page.evaluate("() => { window.listMarker = 'before the swap'; }")
+    other_queue = page.locator("nav[aria-label=Queues] a:not([aria-current])").first
+    with page.expect_response(lambda response: "queue=" in response.url):
+        other_queue.click()
+    page.wait_for_selector("nav[aria-label=Queues] a[aria-current]")
+    assert page.evaluate("() => window.listMarker") == "before the swap"  # swapped in place, not reloaded
+    assert page.locator("#appeal-tabs a:has-text('Overdue') .qt-count").inner_text() == "1"
+    assert tab_requests == []
 
     # The denial page: the Appeal button loads into place; pressing it lands on the appeal.
     page.goto(f"{live_server.url}/denials/{denial.pk}/")
