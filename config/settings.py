@@ -287,6 +287,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every body the API cannot read answers 400 with the reason (config/parsers.py), never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.StrictJSONParser",
+        "config.parsers.StrictFormParser",
+        "config.parsers.StrictMultiPartParser",
+    ],
     # Signed in, and with a role: an account with no role gets nothing from the API either.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "denials.access.HasRole"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.urls import URLPattern, URLResolver, include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
@@ -32,6 +33,12 @@ def _api_urls(patterns: list) -> list:  # type: ignore[type-arg]
         if hasattr(pattern, "callback") and pattern.callback is not None:
             pattern.callback.login_required = False
     return patterns
+
+
+def api_not_found(request: HttpRequest, rest: str) -> JsonResponse:
+    """An /api/ address no operation answers (``/api/appeals/1.5/``, a typo): the API's JSON 404,
+    not the pages' HTML one, so a client reads the same shape of error everywhere under /api/."""
+    return JsonResponse({"detail": "Not found: no API operation answers this address."}, status=404)
 
 
 class SchemaDocsView(SpectacularSwaggerSplitView):
@@ -89,6 +96,8 @@ urlpatterns = [
         "api/analytics/",
         include((_api_urls(analytics_api.urlpatterns), "analytics_api"), namespace="analytics_api"),
     ),
+    # Last of the API: whatever /api/ address nothing above answered.
+    *_api_urls([re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found")]),
     path("", include("denials.urls")),
     path("ncci/", include("ncci.urls")),
     path("appeals/", include("appeals.urls")),

@@ -15,15 +15,15 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from config.parsers import UPLOAD_PARSERS
 from denials import selectors, services, vocabulary
 from denials.access import HasRole
-from denials.filter_fields import IdFilter
+from denials.filter_fields import MAX_ID, IdFilter
 from denials.models import AccessEvent, Adjustment, ClaimPayment, Denial, RemarkCode, RemittanceFile, ServiceLine
 
 PERMISSIONS = [IsAuthenticated, HasRole]
@@ -118,7 +118,7 @@ class RemittanceFileViewSet(
 
     serializer_class = RemittanceFileSerializer
     permission_classes = PERMISSIONS
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = UPLOAD_PARSERS
     filterset_fields = ["status", "source"]
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -251,11 +251,12 @@ class ClaimSearchSerializer(serializers.Serializer):
     """The body of ``POST /api/claims/search/`` (the schema's view of ``ClaimFilter``): patient
     names and numbers travel in a body, never in a URL."""
 
-    patient_control_number = serializers.CharField(required=False)
-    payer_claim_number = serializers.CharField(required=False)
-    payer = serializers.IntegerField(required=False, min_value=1)
-    status = serializers.CharField(required=False)
-    file = serializers.IntegerField(required=False, min_value=1)
+    # Blank, as a form sends an empty box, filters on nothing (as the filter always read it).
+    patient_control_number = serializers.CharField(required=False, allow_blank=True)
+    payer_claim_number = serializers.CharField(required=False, allow_blank=True)
+    payer = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = serializers.CharField(required=False, allow_blank=True)
+    file = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -288,9 +289,14 @@ class ClaimViewSet(RecordedRetrieveMixin, viewsets.ReadOnlyModelViewSet):
         return ClaimDetailSerializer if self.action == "retrieve" else ClaimSerializer
 
     @extend_schema(request=ClaimSearchSerializer, responses=ClaimPageSerializer)
-    @action(detail=False, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
+    @action(detail=False, methods=["post"])
     def search(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        filters = ClaimFilter(data=request.data, queryset=self.get_queryset(), request=request)
+        # The body is checked as documented first: a list or a string instead of an object, or a
+        # list or object where a string belongs, is a 400 naming it (the filter read a list as
+        # nothing at all, and a body that was not an object raised: a 500).
+        body = ClaimSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        filters = ClaimFilter(data=body.validated_data, queryset=self.get_queryset(), request=request)
         if not filters.is_valid():
             return Response(filters.errors, status=status.HTTP_400_BAD_REQUEST)
         page = self.paginate_queryset(filters.qs)

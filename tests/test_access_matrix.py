@@ -428,6 +428,8 @@ ENTRIES: dict[str, Entry] = {
     ),
     "password_reset_complete": Entry((GET(public()),), optional=True),
     "route:healthz": Entry((GET(public((200, 503))),), optional=True),
+    # An /api/ address no operation answers: the API's JSON 404 for everyone, signed in or not.
+    "api-not-found": Entry((GET(public((404,))),), fixed=lambda world: {"rest": "no-such-operation/"}),
     "route:api/schema": Entry((GET(api()),), optional=True),
     "route:api/schema/docs": Entry(
         (

@@ -115,3 +115,17 @@ def test_api_upload_is_recorded_with_its_source(api, adjustment_rules, sample_by
     upload = SimpleUploadedFile("x.835", sample_bytes("pyx12__835_mult_loops.txt"))
     api.post("/api/remittance-files/", {"file": upload}, format="multipart")
     assert RemittanceFile.objects.get().source == RemittanceFile.Source.API
+
+
+@pytest.mark.parametrize(
+    ("url", "anonymous_status"), [("/api/appeals/1.5/", 404), ("/api/no-such-thing/", 404), ("/api/denials/abc/", 401)]
+)
+def test_an_api_address_nothing_answers_is_a_json_404(api, url, anonymous_status):
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["detail"].startswith("Not found")  # DRF's own for /api/denials/abc/
+    # Anonymous callers get JSON too, never the sign-in page: a 404 where nothing answers, else the
+    # operation's own 401.
+    anonymous = APIClient().get(url)
+    assert anonymous.status_code == anonymous_status and anonymous["Content-Type"] == "application/json"

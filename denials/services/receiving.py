@@ -55,7 +55,8 @@ def remittance_file_receive(
     """Store a received 835 byte for byte and queue its ingestion (after commit).
 
     The same bytes received again are recorded as a duplicate of the first copy and
-    change nothing else; if that first copy had failed, it is retried instead.
+    change nothing else; if that first copy had failed, it is retried instead (and returned,
+    unless the sender could not open it, someone else's upload: they get the duplicate record).
     """
     digest = hashlib.sha256(content).hexdigest()
     name = name.replace("\x00", "")  # a file name is text; PostgreSQL cannot store a NUL in it
@@ -89,7 +90,10 @@ def remittance_file_receive(
 
         if existing.status == Status.FAILED and not remittance_file_retry_refusal(existing):
             remittance_file_retry(file=existing, actor=user, queue=queue)
-            return existing
+            if _may_follow(user, existing):
+                return existing
+            # Someone else's failed upload: it is retried, and this sender gets a receipt of their
+            # own below (the other file's page would answer them 404).
         duplicate = RemittanceFile.objects.create(
             original_name=name[:255],
             content=b"",  # the bytes are kept once, on the first copy
@@ -109,6 +113,13 @@ def remittance_file_receive(
             new={"status": Status.DUPLICATE, "duplicate_of": existing.pk},
         )
         return duplicate
+
+
+def _may_follow(user: User | None, file: RemittanceFile) -> bool:
+    """Whether the sender can open ``file``'s page (no sender, as from the inbox: nobody to tell)."""
+    from denials.selectors import remittance_files_visible_to
+
+    return user is None or remittance_files_visible_to(user=user).filter(pk=file.pk).exists()
 
 
 def _queue_ingest(file: RemittanceFile) -> None:

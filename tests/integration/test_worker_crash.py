@@ -92,6 +92,7 @@ def test_whole_worker_killed_mid_file_is_finished_by_a_new_worker_exactly_once(s
     start_worker("rescuer", INGEST_LEASE_SECONDS=str(LEASE))
     [done] = _wait_for([file.pk], timeout=180, tick=remittance_files_sweep_stuck)
     recovered_in = time.time() - killed_at
+    print(f"\nwhole worker killed: the file finished {recovered_in:.1f} s after the kill (bound {LEASE + 90} s)")
 
     assert done.status == "ingested", done.error
     assert done.attempts == 2  # taken up once more, not more
