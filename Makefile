@@ -8,13 +8,12 @@ PORT ?= 8000
 # `make run`, `make demo`, `make worker` are for development: DEBUG=1 unless set otherwise
 # (with DEBUG=1 and no SECRET_KEY the committed development key is used, and says so).
 # `make serve` and `make serve-worker` are for production: DEBUG stays off, SECRET_KEY is required.
-WEB_CONCURRENCY ?= 3
 WORKER_CONCURRENCY ?= 2
 # The PostgreSQL + Redis run of `make test` (CI sets these services up; see .ci/run).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn
 REDIS_URL ?= redis://127.0.0.1:6379/14
 
-.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres faults lint typecheck bench bench-analytics clean
+.PHONY: run install migrate demo serve serve-worker worker beat test test-sqlite test-postgres faults lint typecheck bench bench-analytics loadtest clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +59,7 @@ serve: install
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) & \
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.py --bind $(HOST):$(PORT) --workers $(WEB_CONCURRENCY)
+	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.py --bind $(HOST):$(PORT)
 
 ## make serve-worker: production, another machine: one more Celery worker on the same broker and database
 serve-worker: install
@@ -114,6 +113,14 @@ bench: install
 bench-analytics: export SECRET_KEY ?= overturn-benchmark-only-key-not-a-secret-0123456789abcdef
 bench-analytics: install
 	$(PY) bench/analytics.py --keep
+
+## make loadtest: 50 coders and 5 managers (locust) on gunicorn + PostgreSQL for 5 minutes, then 5 more
+## while 20,000-claim 835s ingest through a Celery worker (Redis db 3); 100,000 denials; prints its figures
+loadtest: install
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { echo "make loadtest needs PostgreSQL on 127.0.0.1:5432 (user postgres)"; exit 1; }
+	@$(PY) -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/3').ping()" 2>/dev/null || { echo "make loadtest needs Redis on 127.0.0.1:6379"; exit 1; }
+	$(BIN)/pip install --quiet -r requirements-load.txt
+	$(PY) bench/load/run.py --keep
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
