@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
+
+from ncci.management.file_imports import files_import
 
 
 class Command(BaseCommand):
@@ -32,29 +34,18 @@ class Command(BaseCommand):
         from ncci.services import code_list_import_create, code_list_import_report_lines
         from ncci.tasks import import_code_list_file
 
-        failed = 0
-        for path in options["paths"]:
-            if not path.is_file():
-                self.stderr.write(self.style.ERROR(f"{path}: no such file"))
-                failed += 1
-                continue
-            record = code_list_import_create(
+        files_import(
+            self,
+            options["paths"],
+            create=lambda path: code_list_import_create(
                 code_list=options["code_list"],
                 filename=path.name,
                 path=path.resolve(),
                 skip_refused=options["skip_refused"],
-            )
-            if options["queue"]:
-                import_code_list_file.delay(record.pk)
-                self.stdout.write(f"{path.name}: queued as code list import #{record.pk}")
-                continue
-            import_code_list_file(record.pk)
-            record.refresh_from_db()
-            lines = code_list_import_report_lines(record)
-            style = self.style.SUCCESS if record.status == CodeListImport.Status.DONE else self.style.ERROR
-            self.stdout.write(style(lines[0]))
-            for line in lines[1:]:
-                self.stdout.write(line)
-            failed += record.status != CodeListImport.Status.DONE
-        if failed:
-            raise CommandError(f"{failed} of {len(options['paths'])} file(s) were not imported")
+            ),
+            task=import_code_list_file,
+            report_lines=code_list_import_report_lines,
+            done=CodeListImport.Status.DONE,
+            queue=options["queue"],
+            noun="code list import",
+        )

@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
+
+from ncci.management.file_imports import files_import
 
 
 class Command(BaseCommand):
@@ -32,34 +34,18 @@ class Command(BaseCommand):
         from ncci.services import ncci_import_create, ncci_import_report_lines
         from ncci.tasks import import_ncci_file
 
-        failed = 0
-        for path in options["paths"]:
-            if not path.is_file():
-                self.stderr.write(self.style.ERROR(f"{path}: no such file"))
-                failed += 1
-                continue
-            try:
-                record = ncci_import_create(
-                    filename=path.name,
-                    path=path.resolve(),
-                    table=options["table"],
-                    setting=options["setting"],
-                    quarter=options["quarter"],
-                )
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
-            if options["queue"]:
-                import_ncci_file.delay(record.pk)
-                self.stdout.write(f"{path.name}: queued as import #{record.pk}")
-                continue
-            # The same task a worker runs, in this process, so the report can be printed.
-            import_ncci_file(record.pk)
-            record.refresh_from_db()
-            lines = ncci_import_report_lines(record)
-            style = self.style.SUCCESS if record.status == NcciImport.Status.DONE else self.style.ERROR
-            self.stdout.write(style(lines[0]))
-            for line in lines[1:]:
-                self.stdout.write(line)
-            failed += record.status != NcciImport.Status.DONE
-        if failed:
-            raise CommandError(f"{failed} of {len(options['paths'])} file(s) were not imported")
+        files_import(
+            self,
+            options["paths"],
+            create=lambda path: ncci_import_create(
+                filename=path.name,
+                path=path.resolve(),
+                table=options["table"],
+                setting=options["setting"],
+                quarter=options["quarter"],
+            ),
+            task=import_ncci_file,
+            report_lines=ncci_import_report_lines,
+            done=NcciImport.Status.DONE,
+            queue=options["queue"],
+        )
