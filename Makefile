@@ -9,6 +9,8 @@ PORT ?= 8000
 # (with DEBUG=1 and no SECRET_KEY the committed development key is used, and says so).
 # `make serve` and `make serve-worker` are for production: DEBUG stays off, SECRET_KEY is required.
 WORKER_CONCURRENCY ?= 2
+# The Celery worker's CPU niceness: ingests and refreshes yield the CPU to people's requests.
+WORKER_NICE ?= 10
 # The PostgreSQL + Redis run of `make test` (CI sets these services up; see .ci/run).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn
 REDIS_URL ?= redis://127.0.0.1:6379/14
@@ -57,13 +59,13 @@ serve: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' EXIT INT TERM; \
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) & \
+	nice -n $(WORKER_NICE) $(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY) & \
 	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
 	$(BIN)/gunicorn config.wsgi:application --config config/gunicorn.py --bind $(HOST):$(PORT)
 
 ## make serve-worker: production, another machine: one more Celery worker on the same broker and database
 serve-worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY)
+	nice -n $(WORKER_NICE) $(BIN)/celery -A config worker --loglevel=INFO --concurrency=$(WORKER_CONCURRENCY)
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL with Redis and a real Celery worker
 test: install

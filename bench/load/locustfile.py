@@ -140,11 +140,21 @@ class SignedIn(FastHttpUser):
         ``hx-trigger="load"``, at most six at a time, as a browser does."""
         if response.status_code != 200:
             return
+        text = response.text or ""
+        kept: set[str] = self.__dict__.setdefault("kept", set())
+        if "<html" in text[:300]:
+            kept.clear()  # a new document: nothing loaded yet
         wanted = []
-        for tag in LOADS_ITSELF.findall(response.text or ""):
+        for tag in LOADS_ITSELF.findall(text):
             url, target = HX_GET.search(tag), ELEMENT_ID.search(tag)
+            element = target.group(1) if target else ""
+            if "hx-preserve" in tag and element:
+                # htmx keeps the element already loaded (the worklist's appeal tabs across list swaps).
+                if element in kept:
+                    continue
+                kept.add(element)
             if url:
-                wanted.append((_absolute(page, html.unescape(url.group(1))), target.group(1) if target else ""))
+                wanted.append((_absolute(page, html.unescape(url.group(1))), element))
         pool = Pool(BROWSER_CONNECTIONS)
         for url, target in wanted:
             name = next((n for prefix, n in FRAGMENT_NAMES if url.startswith(prefix)), "fragment (htmx)")

@@ -147,7 +147,7 @@ def server_env(work: Path) -> dict[str, str]:
 class Servers:
     """gunicorn and a Celery worker, started together and stopped together."""
 
-    def __init__(self, work: Path, workers: int, threads: int) -> None:
+    def __init__(self, work: Path, workers: int, threads: int, ingest_nice: int) -> None:
         self.work = work
         self.env = server_env(work)
         self.access_log = work / "gunicorn.log"
@@ -163,7 +163,11 @@ class Servers:
             "--threads",
             str(threads),
         ]
-        worker = [str(BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=2"]
+        # As `make serve` does: the worker runs at a lower CPU priority, so people's requests go first.
+        worker = [
+            *(["nice", "-n", str(ingest_nice)] if ingest_nice else []),
+            *[str(BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=2"],
+        ]
         # As `make serve` does: WhiteNoise serves what collectstatic gathered.
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=self.env, check=True
@@ -211,9 +215,9 @@ class Servers:
 class Ingests(threading.Thread):
     """20,000-claim files received and ingested one after the other until told to stop."""
 
-    def __init__(self, work: Path, env: dict[str, str], start_after: float) -> None:
+    def __init__(self, work: Path, env: dict[str, str], start_after: float, nice: int = 0) -> None:
         super().__init__(daemon=True)
-        self.work, self.env, self.start_after = work, env, start_after
+        self.work, self.env, self.start_after, self.nice = work, env, start_after, nice
         self.stop_asked = threading.Event()
         self.windows: list[dict[str, Any]] = []
         self.failure = ""
@@ -221,6 +225,9 @@ class Ingests(threading.Thread):
     def run(self) -> None:
         from bench.ingest import bench_file
 
+        # Writing each file and receiving it (``ingest_835`` is started from this thread and
+        # inherits its priority) is background work like the worker's: below people's requests.
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
         if self.stop_asked.wait(self.start_after):
             return
         seed = 1401
@@ -464,7 +471,7 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     started = time.time()
     machine = Machine({"gunicorn": servers.processes[0].pid, "celery": servers.processes[1].pid, "locust": locust.pid})
     machine.start()
-    ingests = None if args.no_ingest else Ingests(work, servers.env, ramp_s + phase_s)
+    ingests = None if args.no_ingest else Ingests(work, servers.env, ramp_s + phase_s, args.ingest_nice)
     if ingests:
         ingests.start()
     locust.wait()
@@ -555,6 +562,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     parser.add_argument("--no-ingest", action="store_true", help="Phase 1 only")
+    parser.add_argument(
+        "--ingest-nice", type=int, default=10, help="CPU niceness of the worker and the files' receiving (0: none)"
+    )
     parser.add_argument("--lock", default="", help="Hold this flock while measuring (a shared machine)")
     parser.add_argument("--step", choices=["load", "complete"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -576,7 +586,7 @@ def main() -> None:
         f"think time 1-5 s; logs in {work}"
     )
     with held(args.lock):
-        servers = Servers(work, args.workers, args.threads)
+        servers = Servers(work, args.workers, args.threads, args.ingest_nice)
         try:
             one, two = measure(work, servers, args)
         finally:
