@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
+from django.db import DatabaseError, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -222,15 +223,25 @@ def cached_figure(func: Callable[..., T]) -> Callable[..., T]:
         version = FiguresState.objects.order_by("pk").values_list("version", flat=True).first()
         found = func(user=user, filters=filters, **kwargs)
         if version:
+            _keep(key, version, found)
+        return found
+
+    return answer
+
+
+def _keep(key: str, version: int, found: Any) -> None:
+    """Keep an answer for the next asker, best effort: the answer is given whether or not it could
+    be kept (the dashboard's sections ask at once, and SQLite may refuse a second writer)."""
+    try:
+        with transaction.atomic():
             FigureCache.objects.bulk_create(
                 [FigureCache(key=key, version=version, value=pickle.dumps(found))],
                 update_conflicts=True,
                 unique_fields=["key"],
                 update_fields=["version", "value"],
             )
-        return found
-
-    return answer
+    except DatabaseError:
+        return
 
 
 # --- Specialty: the pure rule over the admin-edited ranges, applied to the codes present -----
