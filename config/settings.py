@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -134,7 +135,22 @@ TEMPLATES = [
     }
 ]
 
+
 # --- Database ------------------------------------------------------------------------
+def _sqlite_test_path() -> str:
+    """The test run's SQLite database is a file like the one `make run` uses, not Django's
+    in-memory default: in memory with a shared cache, a second writer (the live server's threads
+    answering a page's concurrent requests) is refused at once with "database table is locked"
+    instead of waiting its turn, which made the browser tests fail at random. One file per run
+    (xdist workers share PYTEST_XDIST_TESTRUNUID; pytest-django adds _gw0, _gw1), in the
+    memory-backed /dev/shm (else the system's temporary folder), removed when the run ends."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    folder = Path("/dev/shm")  # memory-backed where there is one: the suite runs as fast as in memory
+    if not (folder.is_dir() and os.access(folder, os.W_OK)):
+        folder = Path(tempfile.gettempdir())
+    return str(folder / f"overturn-test-{run}.sqlite3")
+
+
 if env_str("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL"), conn_max_age=60)}
 else:
@@ -152,7 +168,7 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", "") or None},
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", "") or _sqlite_test_path()},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -14,16 +14,6 @@ from tests.test_analytics import rows  # noqa: F401  (the known set of rows the 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _a_database_that_takes_concurrent_writers(settings):
-    """The page's dozen section requests arrive at once and each keeps its answer (FigureCache).
-    The test run's SQLite database is in memory with a shared cache, where a second writer is
-    refused at once ("database table is locked") rather than waiting as on the file database
-    `make run` uses (30 s busy timeout, WAL): so this runs in `make test`'s PostgreSQL pass."""
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        pytest.skip("needs a database that takes concurrent writers: runs in the PostgreSQL pass")
-
-
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory
 
 
