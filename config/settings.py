@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -143,12 +142,10 @@ def _sqlite_test_path() -> str:
     answering a page's concurrent requests) is refused at once with "database table is locked"
     instead of waiting its turn, which made the browser tests fail at random. One file per run
     (xdist workers share PYTEST_XDIST_TESTRUNUID; pytest-django adds _gw0, _gw1), in the
-    memory-backed /dev/shm (else the system's temporary folder), removed when the run ends."""
+    project's var/ folder, removed when the run ends."""
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
-    folder = Path("/dev/shm")  # memory-backed where there is one: the suite runs as fast as in memory
-    if not (folder.is_dir() and os.access(folder, os.W_OK)):
-        folder = Path(tempfile.gettempdir())
-    return str(folder / f"overturn-test-{run}.sqlite3")
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return str(VAR_DIR / f"test-{run}.sqlite3")
 
 
 if env_str("DATABASE_URL"):
