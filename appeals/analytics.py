@@ -4,7 +4,10 @@ filters (``Filters``, ``filters_parse``) these share.
 
 The figures read ``appeals.analytics_models.AppealLineFact``: one copy per appeal line with its
 result (from ``WON``... below), money, recovered share and "modifier used" worked out by
-``appeals.analytics_rollup`` with these rules; an answer is kept until the figures next change.
+``appeals.analytics_rollup`` with these rules, mostly through those copies added up per month
+started and work queue (``AppealCell``: whole months from the cells, the days a date range cuts
+and the appeals split across queues from the copies, ``_added_up``); an answer is kept until the
+figures next change.
 
 Definitions:
 
@@ -39,6 +42,8 @@ Definitions:
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -48,7 +53,7 @@ from django.db import connection
 from django.db.models import Count, F, Field, Q, QuerySet, Sum
 
 from appeals import vocabulary as v
-from appeals.analytics_models import DECIDED_RESULTS, AppealLineFact
+from appeals.analytics_models import DECIDED_RESULTS, AppealCell, AppealLineFact
 from appeals.analytics_models import LOST as LOST_RESULT
 from appeals.analytics_models import PARTIAL as PARTIAL_RESULT
 from appeals.analytics_models import PENDING as PENDING_RESULT
@@ -63,6 +68,7 @@ from denials.analytics import (
     facts_in_scope,
     month_key,
     month_span,
+    split_dates,
 )
 
 ZERO = Decimal("0")
@@ -189,23 +195,116 @@ def _figures(
     else:
         totals = simple.aggregate(**aggregates)
         found = [totals] if totals["n"] else []
-    merged = {tuple(r[f] for f in fields): r for r in found}
-    for r in _figures_appeal_by_appeal(lines.filter(mixed=True), fields):
-        if not r:  # no lines at all
-            continue
-        key = tuple(r[f] for f in fields)
-        if key not in merged:
-            merged[key] = r
-            continue
-        kept = merged[key]
-        for name in ("n", *RESULT_COLUMNS):
-            kept[name] = (kept[name] or 0) + (r[name] or 0)
-        for money in ("at_stake", "decided_at_stake", "recovered"):
-            if r[money] is not None:
-                kept[money] = _money(kept[money]) + r[money]
+    return _merged([found, _figures_appeal_by_appeal(lines.filter(mixed=True), fields)], fields)
+
+
+def _merged(parts: list[list[dict[str, Any]]], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Figures of disjoint sets of appeals (``_figures``' rows) added up group by group."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for part in parts:
+        for r in part:
+            if not r or not r.get("n"):  # no lines at all
+                continue
+            key = tuple(r[f] for f in fields)
+            if key not in merged:
+                merged[key] = dict(r)
+                continue
+            kept = merged[key]
+            for name in ("n", *RESULT_COLUMNS):
+                kept[name] = (kept[name] or 0) + (r[name] or 0)
+            for money in ("at_stake", "decided_at_stake", "recovered"):
+                if r[money] is not None:
+                    kept[money] = _money(kept[money]) + r[money]
     if not fields:
         return list(merged.values()) or [{}]
     return list(merged.values())
+
+
+#: ``AppealCell.grouping`` of the cells that add up every appeal (grouped by nothing, or by the
+#: month started), of those dated by decision (``recovered_by_month``), of first-level bundling.
+ALL_CELLS, DECIDED_CELLS, BUNDLING_CELLS = "all", "decided", "bundling"
+
+
+def _cell_groupings() -> dict[str, tuple[tuple[str, ...], str, Q]]:
+    """Each ``AppealCell`` grouping: the line keys it keeps (besides the month and the queue), the
+    counting mark it sums, and which lines it adds up (the figure's own narrowing)."""
+    groupings: dict[str, tuple[tuple[str, ...], str, Q]] = {
+        ALL_CELLS: ((), "first_appeal", Q()),
+        DECIDED_CELLS: (("decided_month",), "first_appeal", LINE_DECIDED & Q(decided_on__isnull=False)),
+        BUNDLING_CELLS: ((), "first_bundling", FIRST_LEVEL_BUNDLING),
+    }
+    for by in APPEAL_GROUPINGS:
+        if by != "month":  # the month started: the ``all`` cells by month
+            fields, mark, where = _grouping(by)
+            groupings[by] = (fields, mark, where)
+    return groupings
+
+
+def _grouping(by: str) -> tuple[tuple[str, ...], str, Q]:
+    """``appeal_success``'s grouping ``by``: the keys it groups on, its mark, which lines it counts."""
+    mark = f"first_{by}" if by in LINE_GROUPINGS else "first_appeal"
+    if by == "edit":
+        return ("column1", "column2"), mark, ~Q(column1="") & ~Q(column2="")
+    fields = {
+        "carc": ("group_code", "carc"),
+        "payer": ("payer_id",),
+        "coder": ("coder_id",),
+        "month": ("started_month",),
+    }.get(by, (by,))  # category, modifier, level, specialty: a column of that name
+    return fields, mark, Q()
+
+
+def _cells_in_scope(*, user: Any, filters: Filters, grouping: str) -> QuerySet[AppealCell] | None:
+    """The ``AppealCell`` rows of ``grouping`` in the user's scope and team (dates: by the caller);
+    None when a filter names what the cells do not keep (a payer, a setting, a specialty)."""
+    if filters.payer_id or filters.setting or filters.specialty:
+        return None
+    return facts_in_scope(AppealCell.objects.order_by(), user=user, filters=filters).filter(grouping=grouping)
+
+
+def _cell_figures(cells: QuerySet[AppealCell], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    sums: dict[str, Any] = {
+        name: Sum(name) for name in ("n", *RESULT_COLUMNS, "at_stake", "decided_at_stake", "recovered")
+    }
+    if not fields:
+        return [cells.aggregate(**sums)]
+    return [dict(r) for r in cells.values(*fields).annotate(**sums)]
+
+
+def _month_end(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _added_up(
+    *, user: Any, filters: Filters, grouping: str, fields: tuple[str, ...], by_decision: bool = False
+) -> list[dict[str, Any]]:
+    """``_figures`` of the lines in the user's scope the filters keep, of one ``AppealCell``
+    grouping: the whole months from the cells, plus, from the copies, the appeals split across
+    queues in those months and every appeal of the days a date range cuts from a month. When a
+    filter names what the cells do not keep, all from the copies."""
+    _keys, mark, where = CELL_GROUPINGS[grouping]
+
+    def lines(within: Filters) -> QuerySet[AppealLineFact]:
+        return appeal_lines_for_figures(user=user, filters=within, by_decision=by_decision).filter(where)
+
+    cells = _cells_in_scope(user=user, filters=filters, grouping=grouping)
+    if cells is None:
+        return _figures(lines(filters), fields, mark)
+    month = "decided_month" if by_decision else "started_month"
+    whole, edges = split_dates(filters.date_from, filters.date_to)
+    parts: list[list[dict[str, Any]]] = []
+    if whole is not None:
+        first, last = whole
+        if first is not None:
+            cells = cells.filter(**{f"{month}__gte": first})
+        if last is not None:
+            cells = cells.filter(**{f"{month}__lte": last})
+        months = dataclasses.replace(filters, date_from=first, date_to=_month_end(last) if last else None)
+        parts.append(_cell_figures(cells, fields))
+        parts.append(_figures_appeal_by_appeal(lines(months).filter(split_queue=True), fields))
+    for low, high in edges:
+        parts.append(_figures(lines(dataclasses.replace(filters, date_from=low, date_to=high)), fields, mark))
+    return _merged(parts, fields)
 
 
 #: The count columns of ``_figures``' rows and the result each counts.
@@ -285,27 +384,13 @@ def _row(keys: dict[str, Any], label: str, r: dict[str, Any] | None) -> SuccessR
 @cached_figure
 def appeal_success(*, user: Any, filters: Filters, by: str, limit: int | None = None) -> list[SuccessRow]:
     """Appeal figures per group (see the module docstring); most appeals first (months in order,
-    every month of the range, empty ones zero). One pass over the lines, one over the mixed appeals'
-    (``_figures``), and one look-up of names or codes."""
+    every month of the range, empty ones zero). Whole months from the cells, the rest from the
+    copies (``_added_up``), and one look-up of names or codes."""
     if by not in APPEAL_GROUPINGS:
         raise FilterError("by", f"{by!r} is not a grouping; use one of {', '.join(APPEAL_GROUPINGS)}.")
-    lines = appeal_lines_for_figures(user=user, filters=filters)
-    fields: tuple[str, ...]
-    mark = f"first_{by}" if by in LINE_GROUPINGS else "first_appeal"
-    if by == "edit":
-        lines = lines.exclude(column1="").exclude(column2="")
-        fields = ("column1", "column2")
-    elif by == "carc":
-        fields = ("group_code", "carc")
-    elif by == "payer":
-        fields = ("payer_id",)
-    elif by == "coder":
-        fields = ("coder_id",)
-    elif by == "month":
-        fields = ("started_month",)
-    else:  # category, modifier, level, specialty: a column of that name
-        fields = (by,)
-    found = _figures(lines, fields, mark)
+    fields, _mark, _where = _grouping(by)
+    grouping = ALL_CELLS if by == "month" else by
+    found = _added_up(user=user, filters=filters, grouping=grouping, fields=fields)
     rows = [_row(*_keys_and_label(by, r), r) for r in found]
     if by == "month":
         by_month = {row.keys["month"]: row for row in rows}
@@ -381,12 +466,11 @@ class RecoveredMonth:
 def recovered_by_month(*, user: Any, filters: Filters) -> list[RecoveredMonth]:
     """Money recovered by the month the payer decided, with the amount at stake of the appeals
     decided then (their yield); every month of the range, empty ones zero (``_figures``)."""
-    lines = appeal_lines_for_figures(user=user, filters=filters, by_decision=True).filter(
-        LINE_DECIDED, decided_on__isnull=False
-    )
     found: dict[str, dict[str, Any]] = {
         month_key(r["decided_month"]): {"n": r["n"], "recovered": r["recovered"], "at_stake": r["decided_at_stake"]}
-        for r in _figures(lines, ("decided_month",))
+        for r in _added_up(
+            user=user, filters=filters, grouping=DECIDED_CELLS, fields=("decided_month",), by_decision=True
+        )
     }
     return [
         RecoveredMonth(
@@ -401,21 +485,23 @@ def recovered_by_month(*, user: Any, filters: Filters) -> list[RecoveredMonth]:
 
 #: First levels of every ladder: where the published bundling success rate applies.
 FIRST_LEVELS: tuple[str, ...] = (v.LEVEL_FIRST, v.LEVEL_REDETERMINATION, v.LEVEL_REOPENING)
+#: The lines of the first-level bundling figure (``bundling_first_level_success``).
+FIRST_LEVEL_BUNDLING = Q(category__in=denial_words.BUNDLING_CATEGORIES, level__in=FIRST_LEVELS)
+#: ``AppealCell``'s groupings (``_cell_groupings``), read by ``_added_up`` and written by
+#: ``appeals.analytics_rollup``.
+CELL_GROUPINGS: dict[str, tuple[tuple[str, ...], str, Q]] = _cell_groupings()
 
 
 @cached_figure
 def bundling_first_level_success(*, user: Any, filters: Filters) -> SuccessRow:
     """First-level appeals of bundling denials as one row: the figure the published 50-70%
     first-level bundling success (``appeals.reference_lines``) compares with."""
-    lines = appeal_lines_for_figures(user=user, filters=filters).filter(
-        category__in=denial_words.BUNDLING_CATEGORIES, level__in=FIRST_LEVELS
-    )
-    found = _figures(lines, mark=None)[0]  # the category filter may keep part of an appeal
+    found = _added_up(user=user, filters=filters, grouping=BUNDLING_CELLS, fields=())[0]
     return _row({}, "First-level appeals of bundling denials", found)
 
 
 @cached_figure
 def appeal_totals(*, user: Any, filters: Filters) -> SuccessRow:
     """Every appeal in scope as one row (the dashboard's headline and overall yield)."""
-    found = _figures(appeal_lines_for_figures(user=user, filters=filters))[0]
+    found = _added_up(user=user, filters=filters, grouping=ALL_CELLS, fields=())[0]
     return _row({}, "All appeals", found)

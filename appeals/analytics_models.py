@@ -18,7 +18,7 @@ WON, PARTIAL, LOST, PENDING, WITHDRAWN = "won", "partial", "lost", "pending", "w
 DECIDED_RESULTS: tuple[str, ...] = (WON, PARTIAL, LOST)
 
 
-__all__ = ["AppealLineFact"]
+__all__ = ["AppealCell", "AppealLineFact"]
 
 
 class AppealLineFact(models.Model):
@@ -60,6 +60,12 @@ class AppealLineFact(models.Model):
     first_modifier = models.BooleanField(db_default=False)
     first_specialty = models.BooleanField(db_default=False)
     mixed = models.BooleanField(db_default=False)
+    #: The first of its appeal's bundling lines (``denials.vocabulary.BUNDLING_CATEGORIES``): counts
+    #: an appeal once among its bundling lines (``bundling_first_level_success``).
+    first_bundling = models.BooleanField(db_default=False)
+    #: The appeal's lines sit in more than one work queue (a narrower ``mixed``: queue only). The
+    #: others are added up in ``AppealCell``; these are counted appeal by appeal.
+    split_queue = models.BooleanField(db_default=False)
     source_version = models.PositiveIntegerField()
     source_updated_at = models.DateTimeField()
     #: ``created_at`` too: the demo's history dates its appeals after the services wrote them.
@@ -75,7 +81,64 @@ class AppealLineFact(models.Model):
             models.Index(fields=["denial_payer_id"], name="appeallinefact_payer"),
             models.Index(fields=["specialty"], name="appeallinefact_specialty"),
             models.Index(fields=["denial"], name="appeallinefact_denial"),
+            # The few lines counted appeal by appeal: read through these, not by the whole table.
+            models.Index(fields=["started_on"], condition=models.Q(mixed=True), name="appeallinefact_mixed"),
+            models.Index(fields=["started_on"], condition=models.Q(split_queue=True), name="appeallinefact_split"),
         ]
 
     def __str__(self) -> str:
         return f"Figures of appeal {self.appeal_id}, denial {self.denial_id}"
+
+
+class AppealCell(models.Model):
+    """The appeal lines' copies (``AppealLineFact``) added up per month an appeal was started, work
+    queue and the keys of one grouping (``grouping``: ``edit``, ``carc``... as
+    ``appeals.analytics_rollup.CELL_GROUPINGS`` lists them; the columns of the other groupings stay
+    blank), so an appeal figure of whole months reads a few thousand cells, not every line.
+    ``decided`` is the exception: its cells are dated by the month the payer decided
+    (``decided_month``), for "recovered by month".
+
+    Only the lines of appeals whose lines all sit in one queue (not ``split_queue``): summing the
+    counting marks (``first_<grouping>``) over cells is then exact for any choice of queues (a
+    user's scope, a team) and months. The figures read the cells when no filter names a payer, a
+    setting or a specialty (which the cells do not keep), and add the days a date range cuts from a
+    month and the split appeals from the copies themselves (``appeals.analytics``).
+
+    Written by ``appeals.analytics_rollup`` from the copies in the same transaction as them: a
+    refresh that changed any appeal line adds every cell up again (a few seconds)."""
+
+    grouping = models.CharField(max_length=12)
+    started_month = models.DateField(null=True)
+    decided_month = models.DateField(null=True)
+    queue_id = models.BigIntegerField(null=True)
+    column1 = models.CharField(max_length=5, db_default="")
+    column2 = models.CharField(max_length=5, db_default="")
+    group_code = models.CharField(max_length=2, db_default="")
+    carc = models.CharField(max_length=5, db_default="")
+    category = models.CharField(max_length=40, db_default="")
+    modifier = models.CharField(max_length=2, db_default="")
+    specialty = models.CharField(max_length=60, db_default="")
+    level = models.CharField(max_length=20, db_default="")
+    payer_id = models.BigIntegerField(null=True)
+    coder_id = models.BigIntegerField(null=True)
+    #: The lines added up (a deleted appeal takes its lines with it: the refresh compares counts).
+    lines = models.PositiveIntegerField()
+    #: Appeals counted once per group (the marks summed), and of those each result.
+    n = models.PositiveIntegerField()
+    won = models.PositiveIntegerField()
+    partial = models.PositiveIntegerField()
+    lost = models.PositiveIntegerField()
+    pending = models.PositiveIntegerField()
+    withdrawn = models.PositiveIntegerField()
+    at_stake = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
+    decided_at_stake = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
+    recovered = models.DecimalField(max_digits=MONEY_DIGITS + 4, decimal_places=MONEY_PLACES)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["grouping", "started_month"], name="appealcell_started"),
+            models.Index(fields=["grouping", "decided_month"], name="appealcell_decided"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.n} appeals by {self.grouping}, {self.started_month or self.decided_month}, queue {self.queue_id}"

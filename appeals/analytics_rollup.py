@@ -13,7 +13,9 @@ An appeal's lines are copied again, all of them, when the appeal changed (its ``
 ``updated_at`` or ``created_at`` moved: the demo dates its history afterwards), when one of its
 denials was copied again, or when a line was added or taken away; the line's money, result and
 "modifier used" follow ``appeals.analytics`` and ``appeals.recovery`` (the SQL forms of the rules,
-so each rule keeps one home).
+so each rule keeps one home). A refresh that copied any line adds every ``AppealCell`` up again; one
+that finds a month started whose copies the cells counted otherwise (a deleted appeal or denial took
+its lines with it) copies that month's appeals again first.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
+    Count,
     DateField,
     DateTimeField,
     Exists,
@@ -34,6 +37,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -42,7 +46,7 @@ from django.utils import timezone
 
 from appeals import analytics as rules
 from appeals.analytics_models import LOST as LOST_RESULT
-from appeals.analytics_models import PARTIAL, PENDING, WITHDRAWN, WON, AppealLineFact
+from appeals.analytics_models import PARTIAL, PENDING, WITHDRAWN, WON, AppealCell, AppealLineFact
 from appeals.models import Appeal
 from appeals.recovery import recovered_share_sql
 from denials.analytics_models import FigureCache, FiguresState
@@ -54,6 +58,7 @@ from denials.analytics_rollup import (
     insert_select,
     specialty_fingerprint,
 )
+from denials.vocabulary import BUNDLING_CATEGORIES
 
 #: More appeals than this to copy again: copy them all (one statement, no id lists).
 REBUILD_ABOVE = 20_000
@@ -156,6 +161,12 @@ def _mark_lines(copied: QuerySet[AppealLineFact]) -> None:
     differs = ~Q(setting=OuterRef("setting")) | ~Q(specialty=OuterRef("specialty"))
     differs |= ~Q(denial_payer_id=OuterRef("denial_payer_id")) | ~Q(q=Coalesce(OuterRef("queue_id"), no_queue))
     marks["mixed"] = Exists(same_appeal.annotate(q=Coalesce("queue_id", no_queue)).filter(differs))
+    marks["first_bundling"] = ~Exists(
+        same_appeal.filter(denial_id__lt=OuterRef("denial_id"), category__in=BUNDLING_CATEGORIES)
+    )
+    marks["split_queue"] = Exists(
+        same_appeal.annotate(q=Coalesce("queue_id", no_queue)).filter(~Q(q=Coalesce(OuterRef("queue_id"), no_queue)))
+    )
     copied.update(**marks)
 
 
@@ -179,9 +190,17 @@ def appeal_line_facts_refresh(*, now: dt.datetime, full: bool = False) -> dict[s
         line_removed = AppealLineFact.objects.filter(
             ~Exists(through.filter(appeal_id=OuterRef("appeal_id"), denial_id=OuterRef("denial_id")))
         ).values("appeal_id")
+        # A deleted denial takes its lines with it, leaving its appeal's other lines with marks and
+        # recovered shares worked out with it: every appeal of a month short of copies again.
+        short = _months_short_of_copies()
+        of_short_months = AppealLineFact.objects.filter(started_month__in=short).values("appeal_id")
         affected = list(
             Appeal.objects.filter(
-                Q(stamp_moved) | Q(pk__in=denial_copied) | Q(pk__in=line_added) | Q(pk__in=line_removed)
+                Q(stamp_moved)
+                | Q(pk__in=denial_copied)
+                | Q(pk__in=line_added)
+                | Q(pk__in=line_removed)
+                | Q(pk__in=of_short_months)
             ).values_list("pk", flat=True)
         )
         full = len(affected) > REBUILD_ABOVE
@@ -200,6 +219,86 @@ def appeal_line_facts_refresh(*, now: dt.datetime, full: bool = False) -> dict[s
     return {"appeals_recopied": len(affected), "appeal_lines_copied": copied}
 
 
+# --- Appeal lines added up per month (``AppealCell``) ------------------------------------------------
+#: The counts and money of ``AppealCell``, in ``insert_select``'s column order after the keys.
+CELL_SUMS: tuple[str, ...] = (
+    "lines",
+    "n",
+    "won",
+    "partial",
+    "lost",
+    "pending",
+    "withdrawn",
+    "at_stake",
+    "decided_at_stake",
+    "recovered",
+)
+
+
+def _cell_rows(grouping: str) -> tuple[list[str], QuerySet[Any]]:
+    """The copies of appeals in one queue added up into the ``AppealCell`` rows of ``grouping``
+    (``rules.CELL_GROUPINGS``: its keys, its mark, which lines): the columns and the rows."""
+    fields, mark, where = rules.CELL_GROUPINGS[grouping]
+    month = "decided_month" if grouping == rules.DECIDED_CELLS else "started_month"
+    keys: dict[str, Any] = {
+        "c_grouping": Value(grouping, output_field=CharField()),
+        "c_month": F(month),
+        "c_queue": F("queue_id"),
+        **{f"c_{name}": F(name) for name in fields if name != month},
+    }
+    counted = Q(**{mark: True})
+    zero = Value(0, output_field=AppealCell._meta.get_field("at_stake"))
+    sums: dict[str, Any] = {
+        "c_lines": Count("*"),
+        "c_n": Count("pk", filter=counted),
+        **{f"c_{name}": Count("pk", filter=counted & Q(result=r)) for name, r in rules.RESULT_COLUMNS.items()},
+        "c_at_stake": Sum("amount"),
+        "c_decided_at_stake": Coalesce(Sum("amount", filter=rules.LINE_DECIDED), zero),
+        "c_recovered": Coalesce(Sum("recovered", filter=rules.LINE_DECIDED), zero),
+    }
+    columns = ["grouping", month, "queue_id", *(name for name in fields if name != month), *CELL_SUMS]
+    lines = AppealLineFact.objects.filter(where, split_queue=False).order_by()
+    return columns, lines.annotate(**keys).values(*keys).annotate(**sums)
+
+
+#: ``AppealCell.grouping`` of the cells that only count every copy per month started (split
+#: appeals included), so a refresh sees a copy taken away by a deletion; no figure reads them.
+COPIES_COUNTED = "copies"
+
+
+def appeal_cells_refresh() -> int:
+    """Add every ``AppealCell`` up again from the copies (a few seconds at 250,000 lines)."""
+    AppealCell.objects.all().delete()
+    written = 0
+    for grouping in rules.CELL_GROUPINGS:
+        columns, rows = _cell_rows(grouping)
+        written += insert_select(AppealCell, columns, rows)
+    zero = Value(0)
+    counts = {"c_grouping": Value(COPIES_COUNTED, output_field=CharField()), "c_month": F("started_month")}
+    per_month = (
+        AppealLineFact.objects.order_by()
+        .annotate(**counts)
+        .values(*counts)
+        .annotate(c_lines=Count("*"), **{f"c_{name}": zero for name in CELL_SUMS if name != "lines"})
+    )
+    written += insert_select(AppealCell, ["grouping", "started_month", *CELL_SUMS], per_month)
+    analyze(AppealCell)
+    return written
+
+
+def _months_short_of_copies() -> set[dt.date]:
+    """Months started whose copies the cells count otherwise: a deleted appeal or denial took its
+    copies with it (the foreign keys cascade) and no stamp tells."""
+    counted = dict(
+        AppealCell.objects.filter(grouping=COPIES_COUNTED)
+        .order_by()
+        .values_list("started_month")
+        .annotate(n=Sum("lines"))
+    )
+    copies = dict(AppealLineFact.objects.order_by().values_list("started_month").annotate(n=Count("*")))
+    return {month for month in {*counted, *copies} if counted.get(month) != copies.get(month)}
+
+
 def figures_refresh(*, full: bool = False) -> dict[str, Any] | None:
     """Bring the figures up to date (see the module docstring); what changed and how long it took,
     or None when another refresh holds the state row."""
@@ -209,6 +308,7 @@ def figures_refresh(*, full: bool = False) -> dict[str, Any] | None:
         state = FiguresState.objects.select_for_update(skip_locked=True).order_by("pk").first()
         if state is None:
             return None
+        _batch_memory()
         now = timezone.now()
         fingerprint = specialty_fingerprint()
         specialties_changed = state.specialty_fingerprint != fingerprint
@@ -216,6 +316,9 @@ def figures_refresh(*, full: bool = False) -> dict[str, Any] | None:
         changed.update(denial_facts_refresh(now=now, full=full, specialties_changed=specialties_changed))
         changed.update(claim_figures_refresh(full=full, specialties_changed=specialties_changed))
         changed.update(appeal_line_facts_refresh(now=now, full=full))
+        lines_moved = full or changed.get("appeal_lines_copied") or changed.get("appeals_recopied")
+        cells = appeal_cells_refresh() if lines_moved or _months_short_of_copies() else 0
+        changed["appeal_cells_written"] = cells
         moved = full or specialties_changed or any(n for name, n in changed.items() if name != "full")
         version = state.version + 1 if moved else state.version
         if moved:  # the answers kept for the figures as they were are stale now
@@ -233,7 +336,23 @@ def figures_refresh(*, full: bool = False) -> dict[str, Any] | None:
             last_seconds=seconds,
             last_changed=changed,
         )
+    if full:
+        vacuum()
     return changed
+
+
+#: PostgreSQL's ``work_mem`` for the refresh's transaction: the copies join a million denials to
+#: their lines and claims. With the default 4 MB the hash of the denials spills to disk in batches,
+#: and the claim-level denials (no line: one NULL key) cannot be split across batches, so the
+#: batches multiply without end (a rebuild that took 5 minutes ran for 20 and 259,000 temporary
+#: files). A batch job's memory, for one transaction, not the server's default.
+REFRESH_WORK_MEM = "256MB"
+
+
+def _batch_memory() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{REFRESH_WORK_MEM}'")
 
 
 def compact() -> None:
@@ -249,6 +368,17 @@ def compact() -> None:
         cursor.execute('CLUSTER "appeals_appeallinefact" USING "appeallinefact_started"')
         cursor.execute('CLUSTER "denials_denialcell" USING "denialcell_slice"')
         cursor.execute('ANALYZE "denials_denialfact", "appeals_appeallinefact", "denials_denialcell"')
+
+
+def vacuum() -> None:
+    """After a rebuild (PostgreSQL, outside any transaction): mark the rewritten copies' pages
+    all-visible, so the covering indexes (prevention's) are read without visiting the table; until
+    then autovacuum would, some time later. Not possible inside a transaction (the tests'): skipped."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for table in ("denials_denialfact", "appeals_appeallinefact", "denials_denialcell", "appeals_appealcell"):
+            cursor.execute(f'VACUUM "{table}"')
 
 
 def figures_refresh_on_read() -> None:

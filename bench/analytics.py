@@ -1102,13 +1102,15 @@ def refresh(url: str, rebuild: bool) -> dict[str, Any]:
 
     from appeals.analytics_rollup import figures_as_of, figures_refresh, figures_warm
 
-    timings: dict[str, Any] = {}
+    timings: dict[str, Any] = {"load_before": os.getloadavg()}
     if rebuild or figures_as_of() is None:
         start = time.perf_counter()
         timings["full"] = figures_refresh(full=True)
         timings["full_s"] = time.perf_counter() - start
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE denials_denialfact, denials_claimfigure, appeals_appeallinefact")
+            cursor.execute(
+                "ANALYZE denials_denialfact, denials_claimfigure, appeals_appeallinefact, appeals_appealcell"
+            )
     start = time.perf_counter()
     timings["nothing_changed"] = figures_refresh()
     timings["nothing_changed_s"] = time.perf_counter() - start
@@ -1149,6 +1151,7 @@ def refresh(url: str, rebuild: bool) -> dict[str, Any]:
         cursor.execute("DELETE FROM denials_claimfigure WHERE remittance_id = %s", [new])
         cursor.execute("DELETE FROM denials_remittance WHERE id = %s", [new])
     figures_refresh()
+    timings["load_after"] = os.getloadavg()
     return timings
 
 
@@ -1239,6 +1242,19 @@ def _plan_summary(plan: list[str]) -> dict[str, Any]:
 
 def measure(url: str, runs: int, only: str, slow_ms: float = 4000.0) -> dict[str, Any]:
     django_setup(url)
+    # What a gunicorn worker does when it starts, before its first request: import the WSGI module
+    # (and whatever it warms). What it does not load there, the first call below pays for.
+    start = time.perf_counter()
+    import config.wsgi  # noqa: F401
+
+    worker_start_ms = (time.perf_counter() - start) * 1000
+    # Then the URL configuration (every view module), which Django imports on the first request;
+    # the calls below are located by name, so it is loaded here, before any call is timed.
+    from django.urls import get_resolver
+
+    start = time.perf_counter()
+    get_resolver().url_patterns  # noqa: B018
+    urlconf_ms = (time.perf_counter() - start) * 1000
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -1287,6 +1303,9 @@ def measure(url: str, runs: int, only: str, slow_ms: float = 4000.0) -> dict[str
 
     results: dict[str, Any] = {
         "_data": {
+            "load_before": os.getloadavg(),
+            "worker_start_ms": worker_start_ms,
+            "urlconf_ms": urlconf_ms,
             "denials": Denial.objects.count(),
             "appeals": Appeal.objects.count(),
             "payer": payer.name,
@@ -1359,6 +1378,7 @@ def measure(url: str, runs: int, only: str, slow_ms: float = 4000.0) -> dict[str
                 row["plan"] = _plan_summary(plan)
                 row["plan_text"] = plan[:60]
             results[f"{name} [{who}]"] = row
+    results["_data"]["load_after"] = os.getloadavg()
     return results
 
 
@@ -1407,6 +1427,11 @@ def _refresh_report(rebuild: bool) -> None:
         text=True,
     ).stdout
     refreshed = json.loads(out.strip().splitlines()[-1])
+    print(
+        "Refresh timed at load average (1, 5, 15 min) {:.2f} {:.2f} {:.2f} before, {:.2f} {:.2f} {:.2f} after".format(
+            *refreshed["load_before"], *refreshed["load_after"]
+        )
+    )
     if "full_s" in refreshed:
         print(f"Figures rebuilt from scratch in {refreshed['full_s']:.1f} s: {refreshed['full']}")
     print(f"Figures refreshed with nothing changed in {refreshed['nothing_changed_s']:.2f} s")
@@ -1501,6 +1526,16 @@ def main() -> None:
         f"Django test client, server time, {args.runs} runs after 2 warm-ups"
     )
     print(f"filters: one payer = {data['payer']}, one team = {data['team']}, 3 months = Aug-Oct 2026")
+    print(
+        "load average (1, 5, 15 min) before the calls: {:.2f} {:.2f} {:.2f}, after: {:.2f} {:.2f} {:.2f}".format(
+            *data["load_before"], *data.get("load_after", (0, 0, 0))
+        )
+    )
+    print(
+        f"worker start (config.wsgi imported, as gunicorn does before a worker's first request; it loads the "
+        f"URL configuration and the dashboard's template): {data['worker_start_ms']:.0f} ms; the URL "
+        f"configuration afterwards: {data['urlconf_ms']:.0f} ms (what a first request would still pay)"
+    )
     for missing in data["missing"]:
         print(f"SKIPPED: {missing} does not exist yet (no URL by that path or name)")
     print(

@@ -75,7 +75,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from denials import vocabulary
-from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact, FigureCache, FiguresState
+from denials.analytics_models import (
+    EVERY,
+    PREVENTION_CATEGORIES,
+    ClaimFigure,
+    DenialCell,
+    DenialFact,
+    FigureCache,
+    FiguresState,
+    PreventionCell,
+)
 from denials.models import Payer, Team, WorkQueue
 from denials.selectors import AGE_BUCKETS, queues_visible_to
 
@@ -87,12 +96,6 @@ FINISHED_STATUSES: tuple[str, ...] = (
     vocabulary.STATUS_WRITTEN_OFF,
     vocabulary.STATUS_BILLED_PATIENT,
     vocabulary.STATUS_RESOLVED,
-)
-#: The categories prevention reports: what a scrubber rule (indicator 0) or a documentation
-#: prompt (indicator 1, the modifier was missing) would have saved.
-PREVENTION_CATEGORIES: tuple[str, ...] = (
-    vocabulary.BUNDLING_NOT_APPEALABLE,
-    vocabulary.BUNDLING_MODIFIER_MAY_APPLY,
 )
 #: Claim status code of a reversal: not a claim billed.
 REVERSAL_STATUS = "22"
@@ -709,27 +712,43 @@ class PreventionRow:
     amount: Decimal
 
 
+#: What prevention groups on (``PreventionCell``'s keys), and its order: dollars, then count.
+PREVENTION_KEYS: tuple[str, ...] = ("category", "column1", "column2", "setting", "provider_name", "provider_npi")
+PREVENTION_ORDER = "total DESC, n DESC, column1, column2, provider_name"
+
+
 @cached_figure
 def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list[PreventionRow]:
     """Indicator-0 and missing-modifier bundling denials by NCCI pair and rendering provider, in
-    dollars, largest first."""
-    rows = (
-        denials_for_figures(user=user, filters=filters)
-        .filter(category__in=PREVENTION_CATEGORIES)
-        .order_by()
-        .values(
-            "category",
-            "column1",
-            "column2",
-            "setting",
-            "provider_name",
-            "provider_npi",
+    dollars, largest first: the whole months of the range from ``PreventionCell`` and the days
+    around them from the copies, added up in one query (all from the copies when a filter names a
+    payer or a specialty, which the cells do not keep)."""
+
+    def from_copies(within: Filters) -> QuerySet[Any]:
+        return (
+            denials_for_figures(user=user, filters=within)
+            .filter(category__in=PREVENTION_CATEGORIES)
+            .order_by()
+            .values(*PREVENTION_KEYS)
+            .annotate(p_n=Count("*"), p_total=Sum("amount"))
         )
-        .annotate(n=Count("*"), total=Sum("amount"))
-        .order_by("-total", "-n", "column1", "column2", "provider_name")
-    )
-    if limit is not None:
-        rows = rows[:limit]
+
+    parts: list[QuerySet[Any]] = []
+    if filters.payer_id or filters.specialty:
+        parts.append(from_copies(filters))
+    else:
+        whole, edges = split_dates(filters.date_from, filters.date_to)
+        if whole is not None:
+            first, last = whole
+            cells = facts_in_scope(PreventionCell.objects.order_by(), user=user, filters=filters)
+            if filters.date_from or filters.date_to:
+                cells = cells.filter(remit_month__isnull=False)
+            if first is not None:
+                cells = cells.filter(remit_month__gte=first)
+            if last is not None:
+                cells = cells.filter(remit_month__lte=last)
+            parts.append(cells.values(*PREVENTION_KEYS).annotate(p_n=Sum("n"), p_total=Sum("amount")))
+        parts.extend(from_copies(dataclasses.replace(filters, date_from=low, date_to=high)) for low, high in edges)
     return [
         PreventionRow(
             category=r["category"],
@@ -739,8 +758,36 @@ def prevention(*, user: Any, filters: Filters, limit: int | None = None) -> list
             setting=r["setting"],
             provider_name=r["provider_name"],
             provider_npi=r["provider_npi"],
-            count=r["n"],
-            amount=_money(r["total"]),
+            count=int(r["n"]),
+            amount=Decimal(str(r["total"])).quantize(Decimal("0.01")),
         )
-        for r in rows
+        for r in _added_up_in_order(parts, limit)
     ]
+
+
+def _added_up_in_order(parts: list[QuerySet[Any]], limit: int | None) -> list[dict[str, Any]]:
+    """The rows of ``parts`` (each: ``PREVENTION_KEYS``, ``p_n``, ``p_total``) added up per key, in
+    ``PREVENTION_ORDER``, at most ``limit``: one query (``UNION ALL``), so the order is the database's."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connection
+
+    selects: list[str] = []
+    params: list[Any] = []
+    for part in parts:
+        try:
+            sql, part_params = part.query.sql_with_params()
+        except EmptyResultSet:  # e.g. a user who sees no queue
+            continue
+        selects.append(f"SELECT * FROM ({sql}) p{len(selects)}")  # noqa: S608  (the ORM's own SQL)
+        params.extend(part_params)
+    if not selects:
+        return []
+    keys = ", ".join(PREVENTION_KEYS)
+    sql = (
+        f"SELECT {keys}, SUM(p_n) AS n, SUM(p_total) AS total FROM ({' UNION ALL '.join(selects)}) t "  # noqa: S608
+        f"GROUP BY {keys} ORDER BY {PREVENTION_ORDER}" + (" LIMIT %s" if limit is not None else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *([limit] if limit is not None else [])])
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

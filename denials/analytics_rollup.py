@@ -55,7 +55,15 @@ from denials.analytics import (
     specialties_of,
     specialty_case,
 )
-from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact, FiguresState
+from denials.analytics_models import (
+    EVERY,
+    PREVENTION_CATEGORIES,
+    ClaimFigure,
+    DenialCell,
+    DenialFact,
+    FiguresState,
+    PreventionCell,
+)
 from denials.models import ClaimPayment, Denial, Remittance, ServiceLine
 from denials.vocabulary import STATUS_WRITTEN_OFF
 
@@ -340,9 +348,31 @@ def denial_cells_refresh(*, months: set[dt.date | None] | None) -> int:
     if months is not None:
         cells, facts = cells.filter(_in_months(months)), facts.filter(_in_months(months))
     cells.delete()
-    return sum(
+    written = sum(
         insert_select(DenialCell, CELL_COLUMNS, _cell_rows(facts, by_setting=setting, by_specialty=specialty))
         for setting, specialty in CELL_SLICES
+    )
+    prevention = PreventionCell.objects.all()
+    if months is not None:
+        prevention = prevention.filter(_in_months(months))
+    prevention.delete()
+    return written + insert_select(PreventionCell, PREVENTION_CELL_COLUMNS, _prevention_rows(facts))
+
+
+#: ``PreventionCell``'s columns: its keys (``PREVENTION_KEYS``' order after the month and queue), then the sums.
+PREVENTION_KEYS: tuple[str, ...] = ("category", "column1", "column2", "setting", "provider_name", "provider_npi")
+PREVENTION_CELL_COLUMNS = ["remit_month", "queue_id", *PREVENTION_KEYS, "n", "amount"]
+
+
+def _prevention_rows(facts: QuerySet[DenialFact]) -> QuerySet[Any]:
+    """``facts`` of the prevention categories added up into ``PreventionCell`` rows."""
+    keys = {f"p_{name}": F(name) for name in ("remit_month", "queue_id", *PREVENTION_KEYS)}
+    return (
+        facts.filter(category__in=PREVENTION_CATEGORIES)
+        .order_by()
+        .annotate(**keys)
+        .values(*keys)
+        .annotate(p_n=Count("*"), p_amount=Sum("amount"))
     )
 
 

@@ -18,13 +18,13 @@ import pytest
 from django.utils import timezone
 
 from appeals import analytics as appeal_figures
-from appeals.analytics_models import AppealLineFact
-from appeals.analytics_rollup import FIRST_MARKS, figures_as_of, figures_refresh
+from appeals.analytics_models import AppealCell, AppealLineFact
+from appeals.analytics_rollup import COPIES_COUNTED, FIRST_MARKS, figures_as_of, figures_refresh
 from appeals.models import Appeal, SentModifier
 from denials import analytics as denial_figures
 from denials import vocabulary as words
 from denials.analytics import Filters
-from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact
+from denials.analytics_models import EVERY, ClaimFigure, DenialCell, DenialFact, PreventionCell
 from denials.models import ClaimPayment, Denial, Provider, Remittance, RemittanceFile, ServiceLine, WorkQueue
 from denials.selectors import denials_visible_to
 from ncci.models import SpecialtyRange
@@ -263,19 +263,26 @@ def world(team, other_team, manager, other_manager, admin_user):
     return built
 
 
-def _added_up() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """What the figures add up besides the copies: every ``DenialCell`` row, and each appeal
-    line's counting marks."""
+def _added_up() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """What the figures add up besides the copies: every ``DenialCell``, ``AppealCell`` and
+    ``PreventionCell`` row, and each appeal line's counting marks."""
     cells = sorted(
         DenialCell.objects.values_list(*(f.name for f in DenialCell._meta.fields if f.name != "id")),
         key=repr,
     )
+    appeal_cells = sorted(
+        [
+            *AppealCell.objects.values_list(*(f.name for f in AppealCell._meta.fields if f.name != "id")),
+            *PreventionCell.objects.values_list(*(f.name for f in PreventionCell._meta.fields if f.name != "id")),
+        ],
+        key=repr,
+    )
     marks = list(
         AppealLineFact.objects.order_by("appeal_id", "denial_id").values_list(
-            "appeal_id", "denial_id", "mixed", *FIRST_MARKS
+            "appeal_id", "denial_id", "mixed", "split_queue", "first_bundling", *FIRST_MARKS
         )
     )
-    return cells, marks
+    return cells, appeal_cells, marks
 
 
 def test_every_figure_from_a_full_rebuild_equals_the_join_based_figures(world, team, manager, admin_user):
@@ -294,6 +301,18 @@ def test_every_figure_from_a_full_rebuild_equals_the_join_based_figures(world, t
     }
     every = DenialCell.objects.filter(setting=EVERY, specialty=EVERY)
     assert sum(every.values_list("n", flat=True)) == DenialFact.objects.count() > every.count()
+    prevention = DenialFact.objects.filter(category__in=denial_figures.PREVENTION_CATEGORIES).count()
+    assert sum(PreventionCell.objects.values_list("n", flat=True)) == prevention > 0
+    # The appeal cells: every grouping, the appeals in one queue (the split ones are counted apart).
+    assert set(AppealCell.objects.values_list("grouping", flat=True)) == {
+        *appeal_figures.CELL_GROUPINGS,
+        COPIES_COUNTED,
+    }
+    in_one_queue = AppealLineFact.objects.filter(split_queue=False)
+    assert in_one_queue.exists() and AppealLineFact.objects.filter(split_queue=True).exists()
+    every_appeal = AppealCell.objects.filter(grouping=appeal_figures.ALL_CELLS)
+    assert sum(every_appeal.values_list("lines", flat=True)) == in_one_queue.count()
+    assert sum(every_appeal.values_list("n", flat=True)) == in_one_queue.values("appeal_id").distinct().count()
     assert _assert_every_figure_as_before(world, [admin_user, manager], team) == 20
 
 
@@ -372,6 +391,54 @@ def test_a_deleted_denial_leaves_its_month_of_cells(world, admin_user):
     assert _value(denial_figures.denial_counts(user=admin_user, filters=month, by="category")) == _value(
         reference.denial_counts(user=admin_user, filters=month, by="category")
     )
+
+
+def test_a_deleted_appeal_leaves_the_appeal_cells(world, team, manager, admin_user):
+    """A deleted appeal takes its copies with it and no stamp says so: the cells count fewer lines
+    than the copies, and are added up again (and the figures move on)."""
+    figures_refresh(full=True)
+    kept_line = AppealLineFact.objects.filter(split_queue=False).order_by("appeal_id").first()
+    assert kept_line is not None
+    Appeal.objects.filter(pk=kept_line.appeal_id).delete()
+    changed = figures_refresh()
+    assert changed is not None and changed["appeal_cells_written"] > 0
+    assert changed["moved"]
+    for user in (admin_user, manager):
+        for filters in (Filters(), Filters(team_id=team.pk)):
+            for by in ("payer", "category"):
+                assert _value(appeal_figures.appeal_success(user=user, filters=filters, by=by)) == _value(
+                    _without_phantom_rows(by, reference.appeal_success(user=user, filters=filters, by=by))
+                )
+            assert _value(appeal_figures.appeal_totals(user=user, filters=filters)) == _value(
+                reference.appeal_totals(user=user, filters=filters)
+            )
+    kept = _added_up()
+    figures_refresh(full=True)
+    assert _added_up() == kept
+
+
+def test_a_deleted_denial_an_appeal_covered_has_its_appeal_counted_again(world, team, manager, admin_user):
+    """Deleting a denial takes its appeal lines with it and bumps no appeal's version; the appeal's
+    other lines had their marks (and recovered shares) worked out with it. The month the copies
+    fell short in is copied again, so the appeal is still counted, as a rebuild counts it."""
+    figures_refresh(full=True)
+    lines = AppealLineFact.objects.filter(first_appeal=True).order_by("appeal_id")
+    first = next(x for x in lines if AppealLineFact.objects.filter(appeal_id=x.appeal_id).count() > 1)
+    Denial.objects.filter(pk=first.denial_id).delete()
+    changed = figures_refresh()
+    assert changed is not None and changed["appeals_recopied"] >= 1
+    assert AppealLineFact.objects.filter(appeal_id=first.appeal_id, first_appeal=True).count() == 1
+    for user in (admin_user, manager):
+        for filters in (Filters(), Filters(team_id=team.pk), Filters(payer_id=world.payers[0].pk)):
+            assert _value(appeal_figures.appeal_totals(user=user, filters=filters)) == _value(
+                reference.appeal_totals(user=user, filters=filters)
+            )
+            assert _value(appeal_figures.appeal_success(user=user, filters=filters, by="carc")) == _value(
+                _without_phantom_rows("carc", reference.appeal_success(user=user, filters=filters, by="carc"))
+            )
+    kept = _added_up()
+    figures_refresh(full=True)
+    assert _added_up() == kept
 
 
 def test_a_specialty_range_edited_by_an_admin_derives_every_specialty_again(world, team, manager, admin_user):
