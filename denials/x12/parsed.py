@@ -52,7 +52,12 @@ class Adjustment:
 
 @dataclass(slots=True)
 class ServiceLine:
-    """One SVC loop (2110)."""
+    """One SVC loop (2110).
+
+    The reader builds lines and claims with every field positional (20,000 lines a big
+    file), so a field added or moved here must be added or moved there too;
+    ``tests/test_reader_speed_paths.py`` compares every field with a keyword-built one.
+    """
 
     sequence: int  # 1-based position of the line inside its claim
     qualifier: str  # HC, AD, N4, ...
@@ -82,7 +87,7 @@ class ServiceLine:
 
 @dataclass(slots=True)
 class ClaimPayment:
-    """One CLP loop (2100) with its service lines."""
+    """One CLP loop (2100) with its service lines (built positionally: see ServiceLine)."""
 
     patient_control_number: str  # CLP01
     status_code: str  # CLP02

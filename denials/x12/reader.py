@@ -48,9 +48,9 @@ _BOM = b"\xef\xbb\xbf"
 _MINUS = "\u2212"
 _ZERO = Decimal("0")
 
-# Body segments get this many empty elements appended (MIA24 is the furthest one read).
+# A body handler that reads past a segment's last element first appends this many empty
+# ones (MIA24 is the furthest one read; CAS reads two past its last reason code).
 _PADDING = [""] * 25
-_PADDED = len(_PADDING)
 
 # Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
 _ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
@@ -264,6 +264,10 @@ class _Reader:
         # Codes repeat across a file (group codes, CARCs, procedure codes, modifiers): one
         # string object each, so a big file's thousands of lines do not hold a copy apiece.
         self.strings: dict[str, str] = {}
+        # SVC01 text -> (qualifier, procedure code, modifiers), for texts read without a warning.
+        self.procedures: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+        # CAS01 text -> the group code it reads as, for texts that are one of the four codes.
+        self.groups: dict[str, str] = {}
 
     def body_handlers(self) -> dict[str, Callable[[list[str], int], None]]:
         # Built per read and never stored on self: bound methods kept on the instance would
@@ -297,10 +301,12 @@ class _Reader:
         return finding
 
     # -- field readers ------------------------------------------------------------------
-    # Body handlers get their elements padded to _PADDING, so they index without bounds
-    # checks. Amounts and dates repeat heavily inside one file (fee schedules, one date
-    # of service per claim), so each distinct text is parsed once per file; Decimal and
-    # date are immutable, so sharing the objects is safe.
+    # Body handlers pad their elements with _PADDING when the segment is shorter than the
+    # furthest element they read, so they index without bounds checks. Amounts and dates
+    # repeat heavily inside one file (fee schedules, one date of service per claim), so each
+    # distinct text is parsed once per file; Decimal and date are immutable, so sharing the
+    # objects is safe. The hottest handlers look a text up in these caches themselves and
+    # call the methods below only when it is new (a call costs more than the lookup).
 
     def amount(self, elements: list[str], index: int, number: int) -> Decimal | None:
         """An optional amount (or quantity): None when the element is empty or unreadable."""
@@ -319,15 +325,22 @@ class _Reader:
         only warns: it reads as 0, and the balancing checks then show whether the claim
         still adds up (payer samples exist with an SVC whose charge and paid are empty).
         """
-        cached = self.amounts.get(elements[index])
+        raw = elements[index]
+        cached = self.amounts.get(raw)
         if cached is not None:
             return cached
+        value = raw.strip()
+        if value.replace(".", "", 1).isdecimal():  # the common unsigned amount, checked without the regex
+            amount = self.amounts[raw] = Decimal(value)
+            return amount or _ZERO
         return self.parse_amount(elements, index, number, required=True) or _ZERO
 
     def parse_amount(self, elements: list[str], index: int, number: int, *, required: bool) -> Decimal | None:
         raw = elements[index]
         value = raw.strip()
-        if _IS_AMOUNT(value):
+        # str.isdecimal() is true for exactly the characters the regex's \d matches (Unicode
+        # category Nd), so the quick test never accepts what _IS_AMOUNT would refuse.
+        if value.replace(".", "", 1).isdecimal() or _IS_AMOUNT(value):
             amount = Decimal(value)
             self.amounts[raw] = amount
             return amount
@@ -457,7 +470,6 @@ class _Reader:
                 segment_id = elements[0]
                 handler = active.get(segment_id)
                 if handler is not None:
-                    elements += _PADDING
                     handler(elements, number)
                     continue
                 envelope = _ENVELOPE.get(segment_id)
@@ -764,6 +776,8 @@ class _Reader:
 
     def _bpr(self, e: list[str], n: int) -> None:
         assert self.open is not None
+        if len(e) < 17:
+            e += _PADDING
         t = self.open.transaction
         self.open.bpr_segment = n
         t.origins["BPR"] = n
@@ -775,6 +789,8 @@ class _Reader:
 
     def _trn(self, e: list[str], n: int) -> None:
         assert self.open is not None
+        if len(e) < 4:
+            e += _PADDING
         t = self.open.transaction
         self.open.trn_seen = True
         t.origins["TRN"] = n
@@ -783,6 +799,8 @@ class _Reader:
 
     def _n1(self, e: list[str], n: int) -> None:
         assert self.open is not None
+        if len(e) < 5:
+            e += _PADDING
         t = self.open.transaction
         entity = e[1]
         if entity == "PR":
@@ -807,6 +825,8 @@ class _Reader:
                 party.tin = party.identifier
 
     def _ref(self, e: list[str], n: int) -> None:
+        if len(e) < 3:
+            e += _PADDING
         qualifier = e[1]
         value = e[2].strip()
         if self.line is not None:
@@ -828,6 +848,8 @@ class _Reader:
 
     def _clp(self, e: list[str], n: int) -> None:
         assert self.open is not None
+        if len(e) < 12:  # CLP11 (DRG) is usually absent
+            e += _PADDING
         self.party = None
         self.line = None
         control = e[1].strip()
@@ -836,52 +858,100 @@ class _Reader:
         status = e[2].strip()
         if status not in _CLAIM_STATUSES:
             self.warn(n, "CLP", f"CLP02 {status!r} is not a claim status code")
+        # Every field positionally, as for ServiceLine.
         claim = ClaimPayment(
-            patient_control_number=control,
-            status_code=status,
-            charge=self.required_amount(e, 3, n),
-            paid=self.required_amount(e, 4, n),
-            patient_responsibility=self.amount(e, 5, n),
-            filing_indicator=e[6].strip(),
-            payer_claim_number=e[7].strip(),
-            facility_type=e[8].strip(),
-            frequency_code=e[9].strip(),
-            drg_code=e[11].strip(),
-            segment_number=n,
+            control,
+            status,
+            self.required_amount(e, 3, n),  # charge
+            self.required_amount(e, 4, n),  # paid
+            self.amount(e, 5, n),  # patient_responsibility
+            e[6].strip(),  # filing_indicator
+            e[7].strip(),  # payer_claim_number
+            e[8].strip(),  # facility_type
+            e[9].strip(),  # frequency_code
+            e[11].strip(),  # drg_code
+            "",  # patient_last_name
+            "",  # patient_first_name
+            "",  # patient_member_id
+            "",  # insured_member_id
+            "",  # rendering_provider_name
+            "",  # rendering_provider_npi
+            None,  # statement_from
+            None,  # statement_to
+            None,  # received_date
+            [],  # adjustments
+            [],  # remark_codes
+            [],  # service_lines
+            [],  # warnings
+            n,  # segment_number
+            {},  # origins
+            {},  # remark_origins
         )
         self.claim = claim
         self.open.transaction.claims.append(claim)
 
     def _cas(self, e: list[str], n: int) -> None:
-        target = self.line if self.line is not None else self.claim
+        line = self.line
+        target = line if line is not None else self.claim
         if target is None:
             self.error(n, "CAS", "CAS is not inside a claim (no CLP before it)")
             return
-        shared = self.strings.setdefault
-        group = shared(group := e[1].strip(), group)
-        if group not in _GROUP_CODES:
-            self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
+        size = len(e)  # the elements the segment has (CAS01 is 1)
+        amounts = self.amounts
+        if size == 4:
+            # The usual CAS (CAS*CO*45*7.6): one reason and its amount, read without the loop.
+            group = self.groups.get(e[1])
+            if group is None:
+                group = self.cas_group(e[1], n)
+            reason = self.strings.get(e[2]) or self.shared_code(e[2])
+            if reason:
+                amount = amounts.get(e[3])
+                if amount is None:
+                    amount = self.required_amount(e, 3, n)
+                target.adjustments.append(Adjustment(group, reason, amount, None, n, 2))
+            return
+        e += _PADDING
+        group = self.groups.get(e[1])
+        if group is None:
+            group = self.cas_group(e[1], n)
         adjustments = target.adjustments
-        size = len(e) - _PADDED  # the elements the segment has (CAS01 is 1)
         for index in (2, 5, 8, 11, 14, 17):
             if index >= size:
                 break
-            reason = e[index]
-            if not reason or not (reason := reason.strip()):
+            reason = self.strings.get(e[index]) or self.shared_code(e[index])
+            if not reason:
                 continue
-            amount = self.required_amount(e, index + 1, n)
-            quantity = self.amount(e, index + 2, n)
-            adjustments.append(Adjustment(group, shared(reason, reason), amount, quantity, n, index))
+            amount = amounts.get(e[index + 1])
+            if amount is None:
+                amount = self.required_amount(e, index + 1, n)
+            text = e[index + 2]
+            quantity = amounts.get(text) if text else None
+            if quantity is None and text:
+                quantity = self.amount(e, index + 2, n)
+            adjustments.append(Adjustment(group, reason, amount, quantity, n, index))
         if size > 20:
-            self.cas_beyond_guide(e, n, group, adjustments)
+            self.cas_beyond_guide(e, size, n, group, adjustments)
 
-    def cas_beyond_guide(self, e: list[str], n: int, group: str, adjustments: list[Adjustment]) -> None:
+    def cas_group(self, raw: str, n: int) -> str:
+        """CAS01's group code, warning when it is not one; a known code is kept per text."""
+        group = self.shared_code(raw)
+        if group in _GROUP_CODES:
+            self.groups[raw] = group
+        else:
+            self.warn(n, "CAS", f"CAS01 {group!r} is not a group code (CO, PR, OA, PI)")
+        return group
+
+    def shared_code(self, raw: str) -> str:
+        """``raw`` stripped, as the one string object the file uses for that code."""
+        code = raw.strip()
+        return self.strings.setdefault(code, code)
+
+    def cas_beyond_guide(self, e: list[str], count: int, n: int, group: str, adjustments: list[Adjustment]) -> None:
         """A CAS with more than the guide's six reason/amount/quantity triples.
 
         The money is real (dropping it would unbalance the claim), so every triple is read
         and stored; the warning says the payer's file is beyond the 5010 guide.
         """
-        count = len(e) - _PADDED
         extra = 0
         for index in range(20, count, 3):
             reason = e[index].strip()
@@ -902,6 +972,8 @@ class _Reader:
         claim = self.claim
         if claim is None:
             return
+        if len(e) < 10:
+            e += _PADDING
         entity = e[1]
         if entity == "QC":
             claim.origins["NM1*QC"] = n
@@ -922,22 +994,26 @@ class _Reader:
                 claim.rendering_provider_npi = e[9].strip()
 
     def _dtm(self, e: list[str], n: int) -> None:
+        if len(e) < 3:
+            e += _PADDING
         qualifier = e[1]
+        # A date is never false, so a cached one skips the call.
+        dates = self.dates
         line = self.line
         if line is not None:
             if qualifier == "472" or qualifier == "150":
-                line.service_date = self.date(e, 2, n)
+                line.service_date = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "151":
-                line.service_date_end = self.date(e, 2, n)
+                line.service_date_end = dates.get(e[2]) or self.date(e, 2, n)
             return
         claim = self.claim
         if claim is not None:
             if qualifier == "232":
-                claim.statement_from = self.date(e, 2, n)
+                claim.statement_from = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "233":
-                claim.statement_to = self.date(e, 2, n)
+                claim.statement_to = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "050":
-                claim.received_date = self.date(e, 2, n)
+                claim.received_date = dates.get(e[2]) or self.date(e, 2, n)
             return
         if qualifier == "405":
             assert self.open is not None
@@ -957,7 +1033,56 @@ class _Reader:
             self.line = None
             self.error(n, "SVC", "SVC is not inside a claim (no CLP before it)")
             return
-        composite = e[1].strip()
+        if len(e) < 6:
+            e += _PADDING
+        svc01 = self.procedures.get(e[1])
+        if svc01 is None:
+            svc01 = self.read_svc01(e[1], n)
+        qualifier, code, modifiers = svc01
+        original = e[6] if len(e) > 6 else ""  # SVC06, usually absent
+        original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
+        amounts = self.amounts
+        charge = amounts.get(e[2])
+        if charge is None:
+            charge = self.required_amount(e, 2, n)
+        paid = amounts.get(e[3])
+        if paid is None:
+            paid = self.required_amount(e, 3, n)
+        units = amounts.get(e[5])
+        if units is None:
+            units = self.amount(e, 5, n)
+        lines = claim.service_lines
+        # Every field positionally (a call with keywords costs a fifth more, 20,000 times a file).
+        line = ServiceLine(
+            len(lines) + 1,  # sequence
+            qualifier,
+            code,
+            list(modifiers),
+            charge,
+            paid,
+            e[4].strip(),  # revenue_code
+            units,
+            original_parts[1].strip() if len(original_parts) > 1 else "",  # original_procedure_code
+            None,  # service_date
+            None,  # service_date_end
+            "",  # line_control_number
+            None,  # allowed
+            [],  # adjustments
+            [],  # remark_codes
+            n,  # segment_number
+            {},  # origins
+            {},  # remark_origins
+        )
+        lines.append(line)
+        self.line = line
+
+    def read_svc01(self, raw: str, n: int) -> tuple[str, str, tuple[str, ...]]:
+        """SVC01's qualifier, procedure code and modifiers, warning about what is wrong with it.
+
+        Kept per distinct text when it needs no warning (the same text always reads the
+        same), so a file's thousands of lines billing the same code split it once.
+        """
+        composite = raw.strip()
         component = self.component
         if component in composite:
             parts = composite.split(component)
@@ -973,22 +1098,11 @@ class _Reader:
                 modifiers.append(shared(modifier, modifier))
         if len(parts) > 6:
             self.svc_beyond_modifiers(parts, n)
-        original = e[6]
-        original_parts = self.split_composite(original.strip(), n, "SVC", "SVC06") if original else []
-        line = ServiceLine(
-            sequence=len(claim.service_lines) + 1,
-            qualifier=shared(qualifier := parts[0].strip(), qualifier),
-            procedure_code=shared(code, code),
-            modifiers=modifiers,
-            charge=self.required_amount(e, 2, n),
-            paid=self.required_amount(e, 3, n),
-            revenue_code=e[4].strip(),
-            units=self.amount(e, 5, n),
-            original_procedure_code=original_parts[1].strip() if len(original_parts) > 1 else "",
-            segment_number=n,
-        )
-        claim.service_lines.append(line)
-        self.line = line
+        qualifier = parts[0].strip()
+        svc01 = (shared(qualifier, qualifier), shared(code, code), tuple(modifiers))
+        if code and len(parts) <= 6 and component in composite:
+            self.procedures[raw] = svc01
+        return svc01
 
     def svc_beyond_modifiers(self, parts: list[str], n: int) -> None:
         """SVC01 components past the four modifiers: C00307 is a description and C00308 a
@@ -1006,11 +1120,17 @@ class _Reader:
             )
 
     def _amt(self, e: list[str], n: int) -> None:
-        if self.line is not None and e[1] == "B6":
-            self.line.allowed = self.amount(e, 2, n)
-            self.line.origins["AMT*B6"] = n
+        if len(e) < 3:
+            e += _PADDING
+        line = self.line
+        if line is not None and e[1] == "B6":
+            allowed = self.amounts.get(e[2])
+            line.allowed = allowed if allowed is not None else self.amount(e, 2, n)
+            line.origins["AMT*B6"] = n
 
     def _lq(self, e: list[str], n: int) -> None:
+        if len(e) < 3:
+            e += _PADDING
         if self.line is not None and e[1] == "HE":
             code = e[2].strip()
             if code and code not in self.line.remark_codes:
@@ -1021,6 +1141,8 @@ class _Reader:
 
     def _plb(self, e: list[str], n: int) -> None:
         assert self.open is not None
+        if len(e) < 15:
+            e += _PADDING
         self.party = None
         self.claim = None
         self.line = None
