@@ -339,6 +339,15 @@ INGEST_SWEEP_SECONDS = env_int("INGEST_SWEEP_SECONDS", 60)
 # A file whose ingestion failed this many times (crash, database error) stops being
 # retried: it shows "failed" with its reason and a Retry button.
 INGEST_MAX_ATTEMPTS = env_int("INGEST_MAX_ATTEMPTS", 3)
+# The ingest's PostgreSQL backend gets the worker's CPU niceness (`make serve`: WORKER_NICE),
+# so the database work of a big file also yields to people's requests. Only where it is
+# certainly that backend and allowed: PostgreSQL over TCP on the same machine, the worker
+# running as root, with CAP_SYS_NICE or as PostgreSQL's user (denials.services.receiving).
+INGEST_BACKEND_NICE = env_bool("INGEST_BACKEND_NICE", True)
+# After each chunk of 2,000 claims an ingest pauses this share (in percent) of the time the
+# chunk took: 100 leaves the CPUs to people's requests half the time, and a file then takes
+# twice as long. 0 (the default): no pause.
+INGEST_PAUSE_PERCENT = env_int("INGEST_PAUSE_PERCENT", 0)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

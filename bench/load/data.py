@@ -103,6 +103,41 @@ def complete() -> dict[str, Any]:
     return {"adjustments": adjustments, "remarks": remarks, "coders": CODERS, "managers": MANAGERS}
 
 
+# The queue tabs' counters (migration 0012's triggers keep them) from the denials themselves:
+# the analytics loader writes its denials with ``session_replication_role = replica``, which
+# skips every trigger, so its denials are missing from the counters. Without this the counts
+# went negative as soon as coders saved (a queue tab then answered 500: a page slice below 0).
+QUEUE_COUNTS_WRONG_SQL = """
+SELECT count(*) FROM (
+    SELECT queue_id, status, count(*) AS n, sum(amount) AS amount FROM denials_denial GROUP BY queue_id, status
+) denials
+FULL JOIN (
+    SELECT queue_id, status, sum(n) AS n, sum(amount) AS amount FROM denials_queuecount GROUP BY queue_id, status
+    HAVING sum(n) <> 0 OR sum(amount) <> 0
+) counters USING (queue_id, status)
+WHERE denials.n IS DISTINCT FROM counters.n OR denials.amount IS DISTINCT FROM counters.amount
+"""
+QUEUE_COUNTS_SEED_SQL = """
+DELETE FROM denials_queuecount;
+INSERT INTO denials_queuecount (queue_id, status, n, amount)
+SELECT queue_id, status, count(*), sum(amount) FROM denials_denial GROUP BY queue_id, status
+"""
+
+
+def queue_counts_repair(url: str) -> int:
+    """Re-seed the queue counters when they disagree with the denials; returns the (queue,
+    status) pairs that disagreed (0: nothing done)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn, conn.transaction():
+        conn.execute("LOCK TABLE denials_denial IN SHARE MODE")
+        wrong = conn.execute(QUEUE_COUNTS_WRONG_SQL).fetchone()[0]  # type: ignore[index]
+        if wrong:
+            for statement in QUEUE_COUNTS_SEED_SQL.strip().split(";\n"):
+                conn.execute(statement)
+    return int(wrong)
+
+
 def completed(url: str) -> bool:
     """Whether ``complete`` ran on this database (its last account exists, and adjustments)."""
     import psycopg

@@ -27,7 +27,9 @@ requests, server errors (5xx or no answer), 409s (a save on a stale version: exp
 apart), other 4xx, p50/p95/p99 in milliseconds as locust's client saw them. Phase 1 counts the
 requests sent after the ramp (all users signed in); phase 2 those sent while a file was
 ingesting. The sign-in requests and everything else sent during the ramp are shown apart.
-gunicorn's own request time (its access log) is printed beside them. Targets: p95 under
+gunicorn's own request time (its access log) is printed beside them, and what PostgreSQL's
+backends did (``pg_stat_activity`` every second: wait events of the web's and of the ingest's
+backends, lock waits and who blocks them; the ingest's share of PostgreSQL's CPU). Targets: p95 under
 300 ms, no server error, p95 while ingesting at most twice phase 1's. A missed target prints
 "target not met"; the exit status is non-zero only for a server error or a broken run.
 """
@@ -97,6 +99,9 @@ def prepare(keep: bool) -> None:
         _step("complete")
         print(f"Loaded in {time.perf_counter() - start:.0f} s")
     _manage(URL, "migrate", "-v0", "--no-input")
+    repaired = data.queue_counts_repair(URL)
+    if repaired:
+        print(f"Queue counters re-seeded from the denials ({repaired} queue/status pairs disagreed)")
     # Statistics first: right after the bulk load, the rebuild's plans on stale statistics took
     # over 11 minutes instead of 16 s. VACUUM also sets the visibility map (index-only scans),
     # as autovacuum soon does in production.
@@ -215,32 +220,41 @@ class Servers:
 class Ingests(threading.Thread):
     """20,000-claim files received and ingested one after the other until told to stop."""
 
-    def __init__(self, work: Path, env: dict[str, str], start_after: float, nice: int = 0) -> None:
+    def __init__(self, work: Path, env: dict[str, str], nice: int = 0) -> None:
         super().__init__(daemon=True)
-        self.work, self.env, self.start_after, self.nice = work, env, start_after, nice
+        self.work, self.env, self.nice = work, env, nice
+        self.start_at = 0.0  # set before start()
         self.stop_asked = threading.Event()
         self.windows: list[dict[str, Any]] = []
         self.failure = ""
+        # The first file is written now, before locust starts (nothing is measured yet), so
+        # that phase 2 starts with its ingest on time even on a slow machine.
+        self.seed = 1401
+        self.path = self._write(self.seed)
 
-    def run(self) -> None:
+    def _write(self, seed: int) -> Path:
         from bench.ingest import bench_file
 
+        path = self.work / f"load-{seed}.835"
+        path.write_bytes(bench_file(INGEST_CLAIMS, 1, seed))
+        return path
+
+    def run(self) -> None:
         # Writing each file and receiving it (``ingest_835`` is started from this thread and
         # inherits its priority) is background work like the worker's: below people's requests.
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
-        if self.stop_asked.wait(self.start_after):
+        if self.stop_asked.wait(max(0.0, self.start_at - time.time())):
             return
-        seed = 1401
         while not self.stop_asked.is_set():
-            path = self.work / f"load-{seed}.835"
-            path.write_bytes(bench_file(INGEST_CLAIMS, 1, seed))
             try:
-                self.windows.append(self._ingest(path))
+                self.windows.append(self._ingest(self.path))
             except Exception as exc:
                 self.failure = repr(exc)
                 return
-            path.unlink()
-            seed += 1
+            self.path.unlink()
+            self.seed += 1
+            if not self.stop_asked.is_set():
+                self.path = self._write(self.seed)
 
     def _ingest(self, path: Path) -> dict[str, Any]:
         import psycopg
@@ -313,20 +327,106 @@ def _database_backends() -> set[int]:
     return pids
 
 
+def _socket_ports(pids: set[int]) -> set[int]:
+    """Local TCP ports of the sockets these processes hold (their PostgreSQL connections)."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+class Waits(threading.Thread):
+    """Every second: what PostgreSQL's backends for the run's database are doing (pg_stat_activity),
+    the ingest's backends (connected from the Celery worker or ``ingest_835``) told apart from the
+    web's, and who blocks a backend waiting for a lock (pg_blocking_pids)."""
+
+    def __init__(self, ingest_roots: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.ingest_roots = ingest_roots
+        self.ingest_pids: set[int] = set()
+        self.samples: list[tuple[float, list[tuple[Any, ...]]]] = []
+        self.stop_asked = threading.Event()
+
+    def run(self) -> None:
+        import psycopg
+
+        name = RUN_URL.rsplit("/", 1)[1]
+        with psycopg.connect(RUN_URL, autocommit=True) as conn:
+            while not self.stop_asked.wait(1):
+                ports = _socket_ports(set().union(*(_tree(root) for root in self.ingest_roots)))
+                rows = conn.execute(
+                    "SELECT pid, client_port, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), "
+                    "pg_blocking_pids(pid), left(regexp_replace(query, '\\s+', ' ', 'g'), 70) "
+                    "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    [name],
+                ).fetchall()
+                for row in rows:
+                    if row[1] in ports:
+                        self.ingest_pids.add(row[0])
+                self.samples.append((time.time(), rows))
+
+    def summary(self, windows: list[tuple[float, float]]) -> str:
+        """Web backends' samples while active, by wait event; lock waits and their blockers."""
+        inside = [rows for t, rows in self.samples if any(a <= t <= b for a, b in windows)]
+        if not inside:
+            return "pg_stat_activity: no samples"
+        web: dict[str, int] = {}
+        ingest: dict[str, int] = {}
+        blocked: dict[str, int] = {}
+        for rows in inside:
+            for pid, _port, state, kind, event, blockers, query in rows:
+                if state != "active":
+                    continue
+                key = f"{kind}:{event}" if kind else "CPU"
+                into = ingest if pid in self.ingest_pids else web
+                into[key] = into.get(key, 0) + 1
+                if blockers:
+                    by = "ingest" if any(b in self.ingest_pids for b in blockers) else "web"
+                    what = f"{'ingest' if pid in self.ingest_pids else 'web'} blocked by {by}: {query}"
+                    blocked[what] = blocked.get(what, 0) + 1
+
+        def top(found: dict[str, int]) -> str:
+            return ", ".join(f"{k} {v / len(inside):.2f}" for k, v in sorted(found.items(), key=lambda i: -i[1])[:6])
+
+        lines = [
+            f"pg_stat_activity, {len(inside)} samples (1 s): active backends on average by wait event: "
+            f"web: {top(web) or 'none'}; ingest: {top(ingest) or 'none'}",
+            f"  lock waits: {sum(blocked.values())} backend-samples"
+            + "".join(f"\n    {n} x {k}" for k, n in sorted(blocked.items(), key=lambda i: -i[1])[:8]),
+        ]
+        return "\n".join(lines)
+
+
 class Machine(threading.Thread):
     """Every 5 s: the 1-minute load average, the whole machine's busy CPU, and the CPU seconds of
     gunicorn, the Celery worker, locust and PostgreSQL's backends for the run's database."""
 
-    def __init__(self, roots: dict[str, int]) -> None:
+    def __init__(self, roots: dict[str, int], waits: Waits | None = None) -> None:
         super().__init__(daemon=True)
         self.roots = roots
+        self.waits = waits
         self.samples: list[dict[str, Any]] = []
         self.stop_asked = threading.Event()
 
     def sample(self) -> dict[str, Any]:
         busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         found: dict[str, Any] = {name: _cpu(_tree(pid)) for name, pid in self.roots.items()}
-        found["postgres"] = _cpu(_database_backends())
+        backends = _database_backends()
+        ingest = self.waits.ingest_pids if self.waits else set()
+        found["postgres"] = _cpu(backends)
+        found["postgres_ingest"] = _cpu(backends & ingest)
         found["machine"] = (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
         found["load"] = float(Path("/proc/loadavg").read_text().split()[0])
         found["t"] = time.time()
@@ -354,13 +454,14 @@ class Machine(threading.Thread):
             return "load average: too short a window to sample"
         first, last = inside[0], inside[-1]
         seconds = last["t"] - first["t"]
-        used = {k: self._used(inside, k) / seconds for k in (*self.roots, "postgres")}
+        used = {k: self._used(inside, k) / seconds for k in (*self.roots, "postgres", "postgres_ingest")}
         used["machine"] = (last["machine"] - first["machine"]) / seconds
         loads = [s["load"] for s in inside]
         return (
             f"1-min load average: mean {sum(loads) / len(loads):.2f}, max {max(loads):.2f}. "
             f"CPU cores busy: machine {used['machine']:.2f} of {os.cpu_count()}, of which gunicorn "
-            f"{used['gunicorn']:.2f}, PostgreSQL (this database) {used['postgres']:.2f}, Celery worker "
+            f"{used['gunicorn']:.2f}, PostgreSQL (this database) {used['postgres']:.2f} (the ingest's backends "
+            f"{used['postgres_ingest']:.2f}), Celery worker "
             f"{used['celery']:.2f}, locust {used['locust']:.2f}"
         )
 
@@ -467,15 +568,21 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     ramp_s = args.users / args.spawn_rate + 15
     phase_s = duration(args.run_time)
     total = ramp_s + phase_s * (1 if args.no_ingest else 2)
+    ingests = None if args.no_ingest else Ingests(work, servers.env, args.ingest_nice)
     locust = start_locust(work, args, total)
     started = time.time()
-    machine = Machine({"gunicorn": servers.processes[0].pid, "celery": servers.processes[1].pid, "locust": locust.pid})
+    waits = Waits([servers.processes[1].pid])
+    waits.start()
+    machine = Machine(
+        {"gunicorn": servers.processes[0].pid, "celery": servers.processes[1].pid, "locust": locust.pid}, waits
+    )
     machine.start()
-    ingests = None if args.no_ingest else Ingests(work, servers.env, ramp_s + phase_s, args.ingest_nice)
     if ingests:
+        ingests.start_at = started + ramp_s + phase_s
         ingests.start()
     locust.wait()
     machine.stop_asked.set()
+    waits.stop_asked.set()
     if ingests:
         ingests.stop_asked.set()
         ingests.join()
@@ -493,7 +600,7 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
         f"{figures([r for r in records if r['kind'] == 'sign in'])['p95']:.0f} ms"
     )
     one_window = [(started + ramp_s, started + ramp_s + phase_s)]
-    one = _phase("Phase 1: every request after the ramp", records, one_window, servers, machine)
+    one = _phase("Phase 1: every request after the ramp", records, one_window, servers, machine, waits)
     one["run_server_errors"] = figures(records)["server_errors"]  # the ramp's and the gaps' too
     if not ingests:
         return one, None
@@ -504,6 +611,7 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
         windows,
         servers,
         machine,
+        waits,
     )
     for w in ingests.windows:
         print(f"  ingest: {w['claims']:,} claims, {w['denials']:,} denials in {w['end'] - w['start']:.1f} s")
@@ -511,13 +619,19 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
 
 
 def _phase(
-    title: str, records: list[dict[str, Any]], windows: list[tuple[float, float]], servers: Servers, machine: Machine
+    title: str,
+    records: list[dict[str, Any]],
+    windows: list[tuple[float, float]],
+    servers: Servers,
+    machine: Machine,
+    waits: Waits,
 ) -> dict[str, Any]:
     measured = [r for r in _within(records, windows) if r["kind"] not in SIGN_IN]
     seconds = sum(end - start for start, end in windows)
     overall = table(f"{title}, {seconds:.0f} s, {len(measured) / max(seconds, 1):.1f} requests/s", measured)
     print(server_times(servers.access_log, windows))
     print(machine.summary(windows[0][0], windows[-1][1]))
+    print(waits.summary(windows))
     return {"overall": overall, "server_errors": overall["server_errors"]}
 
 

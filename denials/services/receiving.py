@@ -8,15 +8,18 @@ import datetime as dt
 import gc
 import hashlib
 import logging
+import os
 import secrets
+import socket
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -335,8 +338,71 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
+    if settings.INGEST_BACKEND_NICE:
+        database_backend_niced()
     with _collector_paused():
         _read_and_store(file, holder)
+
+
+def database_backend_niced() -> int | None:
+    """Give this process's PostgreSQL backend this process's CPU niceness; returns its pid when
+    it has it (now or already), None when that cannot be done here.
+
+    The worker runs niced (``make serve``: WORKER_NICE) so that people's requests go first, but
+    much of an ingest's CPU time is PostgreSQL's, in the backend serving the worker's connection
+    (COPY, indexes, foreign keys, the queue counters' triggers), at the server's own priority.
+    Done only when it is certainly that backend: PostgreSQL over TCP on this machine (the
+    backend's client port is this connection's port, and the process with the backend's pid
+    holds that connection's other end), and only if this process may (root, CAP_SYS_NICE, or
+    PostgreSQL's own user). A backend serves one connection for its life, so the niceness goes
+    when the connection does. Not done through a pooler, over a Unix socket, or for a server in
+    another machine or container: nothing is changed there.
+    """
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
+    if connection.vendor != "postgresql" or nice <= 0:
+        return None
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), inet_server_port(), inet_client_port()")
+        pid, server_port, client_port = cursor.fetchone()
+    try:
+        sock = socket.socket(fileno=os.dup(connection.connection.pgconn.socket))
+        with sock:
+            local_port = sock.getsockname()[1] if sock.family in (socket.AF_INET, socket.AF_INET6) else None
+        if client_port is None or local_port != client_port or not _holds_connection(pid, server_port, local_port):
+            return None
+        if os.getpriority(os.PRIO_PROCESS, pid) < nice:
+            os.setpriority(os.PRIO_PROCESS, pid, nice)
+    except OSError as exc:  # not permitted, or no /proc: the backend keeps its priority
+        logger.debug("PostgreSQL backend %s not reniced: %s", pid, exc)
+        return None
+    return int(pid)
+
+
+def _holds_connection(pid: int, server_port: int, client_port: int) -> bool:
+    """Whether process ``pid`` here is a PostgreSQL process holding the TCP connection from
+    ``client_port`` to ``server_port`` (Linux /proc; False anywhere else)."""
+    try:
+        if not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"postgres"):
+            return False
+        inodes = {
+            target[8:-1]
+            for fd in Path(f"/proc/{pid}/fd").iterdir()
+            if (target := os.readlink(fd)).startswith("socket:[")
+        }
+        for table in ("tcp", "tcp6"):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote, inode = (
+                    int(fields[1].rsplit(":", 1)[1], 16),
+                    int(fields[2].rsplit(":", 1)[1], 16),
+                    fields[9],
+                )
+                if inode in inodes and (local, remote) == (server_port, client_port):
+                    return True
+    except OSError:
+        return False
+    return False
 
 
 def _read_and_store(file: RemittanceFile, holder: str) -> None:

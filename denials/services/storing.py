@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import time
 from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.db import IntegrityError, models, transaction
 
 from denials.bulk import insert_values, reserve_ids
@@ -237,10 +239,25 @@ def _store_transaction(
     )
     history = _ClaimHistory(payer, [c.patient_control_number for c in txn.claims])
     for start in range(0, len(txn.claims), STORE_CHUNK):
+        began = time.monotonic()
         _store_claims(
             _Batch(remittance, payer, txn, classifier, history, triage), txn.claims[start : start + STORE_CHUNK], start
         )
+        if start + STORE_CHUNK < len(txn.claims):
+            ingest_pause(time.monotonic() - began)
     return remittance
+
+
+def ingest_pause(worked: float) -> float:
+    """After a chunk of claims, pause INGEST_PAUSE_PERCENT of the time it took (0: no pause), so
+    that a big file leaves the CPUs to people's requests between its chunks; it then takes that
+    much longer. The pause is inside the transaction set's transaction: it holds only the locks
+    of the rows written so far (nobody else sees them yet), but it keeps the transaction open
+    that much longer. Returns the seconds paused."""
+    pause = max(0.0, worked) * settings.INGEST_PAUSE_PERCENT / 100
+    if pause > 0:
+        time.sleep(pause)
+    return pause
 
 
 class _Batch:

@@ -1,0 +1,126 @@
+"""The ingest's PostgreSQL backend gets the worker's CPU niceness (INGEST_BACKEND_NICE, issue 14).
+
+Only when it is certainly that backend: on PostgreSQL over TCP, the process with the backend's
+pid holding this connection's other end. Elsewhere (SQLite, a worker not niced) nothing is done.
+The niceness itself is read and set through ``os`` (monkeypatched here): a test must not lower
+the priority of the test database's backend for good.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from denials.services import receiving
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def niceness(monkeypatch):
+    """This process at niceness 10 and every other at 0, as ``os`` reports them; what is set is recorded."""
+    set_calls: list[tuple[int, int]] = []
+    real_get = os.getpriority
+
+    def getpriority(which: int, who: int) -> int:
+        if which == os.PRIO_PROCESS and who in (0, os.getpid()):
+            return 10
+        real_get(which, who)  # the process must exist (ESRCH otherwise), as for the real call
+        return 0
+
+    monkeypatch.setattr(receiving.os, "getpriority", getpriority)
+    monkeypatch.setattr(receiving.os, "setpriority", lambda which, who, value: set_calls.append((who, value)))
+    return set_calls
+
+
+def _backend() -> tuple[int, int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), inet_server_port(), inet_client_port()")
+        return cursor.fetchone()
+
+
+def _on_local_postgres_over_tcp() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    pid, _, client_port = _backend()
+    if client_port is None:
+        pytest.skip("PostgreSQL over a Unix socket: the backend is not reniced")
+    if not os.access(f"/proc/{pid}/fd", os.R_OK):
+        pytest.skip("PostgreSQL's processes are not readable here (another machine, container or user)")
+
+
+def test_the_backend_of_this_connection_gets_the_workers_niceness(niceness):
+    _on_local_postgres_over_tcp()
+    pid = _backend()[0]
+    assert receiving.database_backend_niced() == pid
+    assert niceness == [(pid, 10)]
+
+
+def test_only_the_process_that_holds_this_connection_counts_as_its_backend():
+    _on_local_postgres_over_tcp()
+    pid, server_port, client_port = _backend()
+    assert receiving._holds_connection(pid, server_port, client_port)
+    assert not receiving._holds_connection(pid, server_port, client_port + 1)  # another connection's port
+    assert not receiving._holds_connection(os.getpid(), server_port, client_port)  # not a PostgreSQL process
+
+
+def test_nothing_is_changed_when_the_worker_is_not_niced(monkeypatch):
+    calls: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(receiving.os, "getpriority", lambda which, who: 0)
+    monkeypatch.setattr(receiving.os, "setpriority", lambda *args: calls.append(args))
+    assert receiving.database_backend_niced() is None
+    assert calls == []
+
+
+def test_nothing_is_changed_on_sqlite(niceness):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    assert receiving.database_backend_niced() is None
+    assert niceness == []
+
+
+def test_an_ingest_renices_its_backend_when_the_setting_is_on(ingest, settings, monkeypatch):
+    from denials.demo.remittances import generate_835
+
+    called: list[bool] = []
+    monkeypatch.setattr(receiving, "database_backend_niced", lambda: called.append(True))
+    settings.INGEST_BACKEND_NICE = False
+    assert ingest(generate_835(claims=3, seed=5)).status == "ingested"
+    assert called == []
+    settings.INGEST_BACKEND_NICE = True
+    assert ingest(generate_835(claims=3, seed=6)).status == "ingested"
+    assert called == [True]
+
+
+def test_no_pause_by_default(settings, monkeypatch):
+    from denials.services import storing
+
+    slept: list[float] = []
+    monkeypatch.setattr(storing.time, "sleep", slept.append)
+    settings.INGEST_PAUSE_PERCENT = 0
+    assert storing.ingest_pause(2.0) == 0
+    assert slept == []
+
+
+def test_an_ingest_pauses_between_its_chunks_a_share_of_each_chunks_time(ingest, settings, monkeypatch):
+    from denials.demo.remittances import generate_835
+    from denials.services import storing
+
+    slept: list[float] = []
+    worked: list[float] = []
+    real_pause = storing.ingest_pause
+
+    def pause(seconds: float) -> float:
+        worked.append(seconds)
+        return real_pause(seconds)
+
+    monkeypatch.setattr(storing.time, "sleep", slept.append)
+    monkeypatch.setattr(storing, "ingest_pause", pause)
+    monkeypatch.setattr(storing, "STORE_CHUNK", 4)
+    settings.INGEST_PAUSE_PERCENT = 50
+    file = ingest(generate_835(claims=10, seed=7))  # chunks of 4, 4 and 2 claims: two pauses, none after the last
+    assert file.status == "ingested", file.error
+    assert len(worked) == 2 and all(w > 0 for w in worked)
+    assert slept == pytest.approx([w / 2 for w in worked])
