@@ -318,9 +318,10 @@ def worklist(request: HtmxHttpRequest) -> HttpResponse:
     # index entries, not joined rows), then one query reads those rows with what they show.
     paginator = Paginator(rows.values_list("pk", flat=True), form.page_size)
     summary = form.current_queue_summary
-    if not search and not form.has_filters and summary is not None:
+    if not search and not form.has_filters and summary is not None and summary.count >= 0:
         # The tab already counted this view's rows (active work of one queue): reuse it
-        # instead of counting the queue a second time.
+        # instead of counting the queue a second time. Below zero the counters missed rows
+        # written with triggers off (a bulk load): count the rows instead.
         paginator.count = summary.count
     page = paginator.get_page(page_number)
     denials = list(rows.filter(pk__in=list(page.object_list))) if page.object_list else []
