@@ -245,7 +245,7 @@
   var focusPaneHeading = false;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    focusPaneHeading = !!(elt && elt.closest && (elt.closest("[data-open]") || elt.matches("form") && $("[data-key-next]", elt)));
+    focusPaneHeading = !!(elt && elt.closest && (elt.closest("[data-open]") || elt.id === "wl-next"));
   });
 
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -411,3 +411,48 @@ def test_the_corrected_claim_modifier_is_prefilled_from_the_saved_evidence(
     assert denial.chosen_modifier == "XS"
     _settle(page)
     context.close()
+
+
+def test_next_denial_refreshes_the_list_even_when_the_list_was_replaced_while_it_was_taken(
+    browser, live_server, team_work, coder
+):
+    """Reproduces a CI failure: "n" was pressed while the list's refresh after a save was in
+    flight. The refresh replaced the list, and with it the "Next denial" form, before the take
+    answered; the answer's "denialChanged" then fired on a form no longer in the page, so the
+    list was never refreshed after the take. Here the take is held until the list has been
+    replaced, every time."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems = _console(page)
+    _login(page, live_server.url, coder.username)
+    _open_worklist(page, live_server.url, team_work)
+
+    held = []
+    page.route("**/denials/next/", lambda route: held.append(route))
+    page.keyboard.press("n")
+    for _ in range(100):  # Playwright hands over the held request while the page is waited on
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "pressing n sent no request to take the next denial"
+
+    # While the take is held, the list is refreshed (as after a save) and replaced.
+    page.evaluate("document.getElementById('worklist-list').dataset.before = 'refresh'")
+    page.evaluate("htmx.trigger(document.body, 'denialChanged')")
+    page.wait_for_function("() => !document.querySelector('#worklist-list[data-before]')")
+    page.evaluate("document.getElementById('worklist-list').dataset.before = 'take'")
+
+    held[0].continue_()
+    page.wait_for_selector("#denial-pane article[data-denial-id]")
+    taken = int(page.get_attribute("#denial-pane article[data-denial-id]", "data-denial-id"))
+    assert Denial.objects.get(pk=taken).assignee_id == coder.pk
+    # The take's answer refreshed the list: the list marked before it was answered is gone,
+    # and the taken denial's row is the open one.
+    try:
+        page.wait_for_function("() => !document.querySelector('#worklist-list[data-before]')", timeout=10_000)
+    except Exception as exc:
+        raise AssertionError("after the take the list was not refreshed (denialChanged reached no one)") from exc
+    page.wait_for_selector(f'tr[data-row="{taken}"].is-open')
+    assert page.url.endswith(f"denial={taken}")
+    assert not problems, problems
+    context.close()
