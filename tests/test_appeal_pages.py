@@ -242,6 +242,27 @@ def test_the_worklist_links_to_the_appeal_tabs_and_their_counts_load_lazily(thre
     assert re.findall(r'class="qt-count[^"]*">(\d+)<', tabs) == ["0", "1"]
 
 
+@pytest.mark.parametrize("offset", [-30, -1, 0, 1, 7, 8, 40])
+@pytest.mark.parametrize("status", [v.STATUS_DRAFT, v.STATUS_READY, v.STATUS_SUBMITTED])
+def test_the_tab_counts_equal_the_tabs_filters_at_every_due_date_and_status(three, coder, offset, status):
+    """The tab counts pick the unsent appeals due within the week first: at every boundary (today,
+    the last day of the week, the day after) and status they equal counting each tab's own
+    filter over every appeal the coder may see."""
+    from appeals import selectors
+
+    today = timezone.localdate()
+    Appeal.objects.filter(pk=three["a1"].pk).update(due_date=today + dt.timedelta(days=offset), status=status)
+    visible = selectors.appeals_visible_to(user=coder)
+    expected = selectors.TabCounts(
+        due_soon=visible.filter(selectors.due_soon_q()).count(), overdue=visible.filter(selectors.overdue_q()).count()
+    )
+    assert selectors.appeal_tab_counts(user=coder) == expected
+    unsent = status in v.UNSENT_STATUSES
+    # a2 is overdue throughout; a1 counts where its due date and status put it; b is another team's.
+    assert expected.overdue == 1 + (unsent and offset < 0)
+    assert expected.due_soon == int(unsent and 0 <= offset <= selectors.DUE_SOON_DAYS)
+
+
 def test_my_work_shows_appeal_news_from_later_remittances(three, coder, outsider, client_for):
     client = client_for(coder)
     worklist = _html(client.get(reverse("denials:worklist")))
