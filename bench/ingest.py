@@ -23,6 +23,7 @@ measures the neighbours, CPU time much less. oxedi is printed when importable
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -50,7 +52,7 @@ def receive(path: str, url: str) -> dict[str, int]:
     return {"file_id": remittance_file_receive(name=Path(path).name, content=content, source="command", queue=False).pk}
 
 
-def overturn(path: str, url: str, file_id: int) -> dict[str, float]:
+def overturn(path: str, url: str, file_id: int, breakdown: bool = False) -> dict[str, Any]:
     django_setup(url)
     import uuid
 
@@ -60,11 +62,13 @@ def overturn(path: str, url: str, file_id: int) -> dict[str, float]:
 
     # Ingest first, so the peak memory is the ingest's own and not the parse runs'.
     backend = _postgres_backend_pid()
-    start, cpu, server = time.perf_counter(), time.process_time(), _cpu_of(backend)
-    file = remittance_file_ingest(file_id=file_id, task_id=f"bench-{uuid.uuid4()}")
-    elapsed = time.perf_counter() - start
-    cpu = time.process_time() - cpu
-    server = _cpu_of(backend) - server
+    stages = _ServerStages(backend) if breakdown and backend is not None else None
+    with stages.watching() if stages is not None else contextlib.nullcontext():
+        start, cpu, server = time.perf_counter(), time.process_time(), _cpu_of(backend)
+        file = remittance_file_ingest(file_id=file_id, task_id=f"bench-{uuid.uuid4()}")
+        elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+        server = _cpu_of(backend) - server
     assert file.status == RemittanceFile.Status.INGESTED, file.error
     peak = peak_rss_mb()
     claims = file.claim_count
@@ -83,7 +87,64 @@ def overturn(path: str, url: str, file_id: int) -> dict[str, float]:
         "parse_s": best_parse,
         "ingest_s": elapsed,
         "peak_rss_mb": peak,
+        "server_stages": stages.seconds() if stages is not None else {},
     }
+
+
+class _ServerStages:
+    """The PostgreSQL backend's CPU time during an ingest, by what it was doing (``--breakdown``):
+    each COPY by table, each commit (where the foreign keys' deferred checks run: Django makes
+    them DEFERRABLE INITIALLY DEFERRED), and the other queries together. Read around each call
+    from /proc/<pid>/schedstat (nanoseconds; /proc/<pid>/stat counts 10 ms ticks). The
+    wrapping costs the worker a little CPU; the backend's own figures are not changed by it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.nanoseconds: dict[str, int] = {}
+
+    def _now(self) -> int:
+        try:
+            return int(Path(f"/proc/{self.pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def _timed(self, stage: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        before = self._now()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.nanoseconds[stage] = self.nanoseconds.get(stage, 0) + self._now() - before
+
+    @contextlib.contextmanager
+    def watching(self):  # type: ignore[no-untyped-def]
+        from django.db import connection
+        from django.db.backends.postgresql.base import DatabaseWrapper
+
+        from denials import bulk
+        from denials.services import storing, triaging
+
+        # The commit Django sends (the wrapper's private _commit: atomic() calls it for the outermost block).
+        insert_values, commit = bulk.insert_values, DatabaseWrapper._commit  # type: ignore[attr-defined]
+
+        def insert(model, *args, **kwargs):  # type: ignore[no-untyped-def]
+            return self._timed(f"COPY {model._meta.db_table}", insert_values, model, *args, **kwargs)
+
+        def query(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            return self._timed("other queries", execute, sql, params, many, context)
+
+        storing.insert_values = triaging.insert_values = insert  # type: ignore[assignment]
+        DatabaseWrapper._commit = lambda conn: self._timed(  # type: ignore[attr-defined]
+            "commit (deferred foreign-key checks)", commit, conn
+        )
+        try:
+            with connection.execute_wrapper(query):
+                yield
+        finally:
+            storing.insert_values = triaging.insert_values = insert_values  # type: ignore[assignment]
+            DatabaseWrapper._commit = commit  # type: ignore[attr-defined]
+
+    def seconds(self) -> dict[str, float]:
+        return {stage: ns / 1e9 for stage, ns in sorted(self.nanoseconds.items(), key=lambda kv: -kv[1])}
 
 
 def peer(name: str, path: str) -> dict[str, float] | None:
@@ -189,6 +250,11 @@ def main() -> None:
     parser.add_argument("--peer", choices=PEERS, help=argparse.SUPPRESS)
     parser.add_argument("--receive", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file-id", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="also print where the PostgreSQL backend's CPU went (COPY by table, commits, other queries)",
+    )
     args = parser.parse_args()
     url = database_url("ingest")
     if args.peer:
@@ -198,7 +264,7 @@ def main() -> None:
         print(json.dumps(receive(args.one, url)))
         return
     if args.one:
-        print(json.dumps(overturn(args.one, url, args.file_id)))
+        print(json.dumps(overturn(args.one, url, args.file_id, breakdown=args.breakdown)))
         return
 
     fresh_database(url)
@@ -214,7 +280,8 @@ def main() -> None:
                     path.write_bytes(bench_file(size, args.sets, seed=9000 + i + 100 * attempt))
                 received = _run("--receive", "--one", str(path))
                 assert received is not None
-                runs.append(_run("--one", str(path), "--file-id", str(received["file_id"])))
+                extra = ["--breakdown"] if args.breakdown else []
+                runs.append(_run("--one", str(path), "--file-id", str(received["file_id"]), *extra))
             best = min(runs, key=lambda r: r["ingest_s"])  # type: ignore[arg-type,return-value]
             assert best is not None
             best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs if r)  # type: ignore[index]
@@ -264,6 +331,13 @@ def main() -> None:
             f"{rate:>11,.0f} {(f'{rate / (claims / pyx12_cpu):.2f}' if pyx12_cpu else '-'):>8} "
             f"{total / claims * 1000:>9.3f}"
         )
+    if args.breakdown:
+        print()
+        print("Where the PostgreSQL backend's CPU went (the run shown above), seconds and share:")
+        for r, _ in rows:
+            stages: dict[str, float] = r.get("server_stages") or {}  # type: ignore[assignment]
+            total = r["ingest_server_cpu_s"] or 1.0
+            print(f"{r['claims']:>7} claims: " + "; ".join(f"{k} {v:.2f} ({v / total:.0%})" for k, v in stages.items()))
     print(
         "targets: ingest >= 1.5x pyx12 raw; parse >= 25,000 c/s; peak < 300 MB at 20,000 claims in one ST/SE "
         "(< 200 MB at 5,000); ms/claim flat across sizes"

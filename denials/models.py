@@ -310,10 +310,13 @@ class Remittance(models.Model):
 class ClaimPayment(models.Model):
     """One CLP loop: the payer's answer for one claim in one remittance."""
 
-    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="claims")
+    # No index of its own: claim_payment_natural_key (remittance, sequence) serves it.
+    remittance = models.ForeignKey(Remittance, on_delete=models.CASCADE, related_name="claims", db_index=False)
     sequence = models.PositiveIntegerField()
-    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+")
-    patient_control_number = models.CharField(max_length=38, db_index=True)
+    # No index of its own: claim_payer_status (payer, status_code) serves it.
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Looked up through claim_history_lookup (patient_control_number, payer_claim_number).
+    patient_control_number = models.CharField(max_length=38)
     status_code = models.CharField(max_length=2)
     charge = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     paid = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
@@ -321,13 +324,13 @@ class ClaimPayment(models.Model):
         max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES, null=True, blank=True
     )
     filing_indicator = models.CharField(max_length=2, blank=True)
-    payer_claim_number = models.CharField(max_length=50, blank=True, db_index=True)
+    payer_claim_number = models.CharField(max_length=50, blank=True)
     facility_type = models.CharField(max_length=3, blank=True)
     frequency_code = models.CharField(max_length=1, blank=True)
     drg_code = models.CharField(max_length=10, blank=True)
-    patient_last_name = models.CharField(max_length=60, blank=True, db_index=True)
+    patient_last_name = models.CharField(max_length=60, blank=True)
     patient_first_name = models.CharField(max_length=35, blank=True)
-    patient_member_id = models.CharField(max_length=80, blank=True, db_index=True)
+    patient_member_id = models.CharField(max_length=80, blank=True)
     insured_member_id = models.CharField(max_length=80, blank=True)
     rendering_provider_name = models.CharField(max_length=120, blank=True)
     rendering_provider_npi = models.CharField(max_length=15, blank=True)
@@ -358,9 +361,15 @@ class ClaimPayment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["remittance", "sequence"], name="claim_payment_natural_key"),
         ]
+        # Indexes named here rather than db_index=True: on PostgreSQL db_index=True on a text
+        # column also builds a varchar_pattern_ops twin for LIKE 'prefix%', which no query of
+        # the app makes, and every index is one more insert per row stored (issue 13).
         indexes = [
             models.Index(fields=["payer", "status_code"], name="claim_payer_status"),
             models.Index(fields=["patient_control_number", "payer_claim_number"], name="claim_history_lookup"),
+            models.Index(fields=["payer_claim_number"], name="claim_payer_claim_number"),
+            models.Index(fields=["patient_last_name"], name="claim_patient_last_name"),
+            models.Index(fields=["patient_member_id"], name="claim_patient_member_id"),
         ]
 
     STATUS_LABELS = {
@@ -391,10 +400,11 @@ class ClaimPayment(models.Model):
 class ServiceLine(models.Model):
     """One SVC loop: a procedure on a date with its charge and payment."""
 
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="service_lines")
+    # No index of its own: service_line_natural_key (claim, sequence) serves it.
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="service_lines", db_index=False)
     sequence = models.PositiveIntegerField()
     qualifier = models.CharField(max_length=2, default="HC")
-    procedure_code = models.CharField(max_length=48, db_index=True)
+    procedure_code = models.CharField(max_length=48)
     modifier1 = models.CharField(max_length=2, blank=True)
     modifier2 = models.CharField(max_length=2, blank=True)
     modifier3 = models.CharField(max_length=2, blank=True)
@@ -412,6 +422,8 @@ class ServiceLine(models.Model):
     class Meta:
         ordering = ["claim_id", "sequence"]
         constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="service_line_natural_key")]
+        # Named here, not db_index=True: no LIKE 'prefix%' twin on PostgreSQL (see ClaimPayment).
+        indexes = [models.Index(fields=["procedure_code"], name="service_line_procedure_code")]
 
     def __str__(self) -> str:
         mods = "-".join(self.modifiers)
@@ -425,17 +437,20 @@ class ServiceLine(models.Model):
 class Adjustment(models.Model):
     """One CAS amount: group code + CARC, at claim level (line empty) or line level."""
 
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments")
+    # No index of its own: adjustment_natural_key (claim, sequence) serves it.
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments", db_index=False)
     line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
     sequence = models.PositiveIntegerField(help_text="Position among the claim's adjustments")
     group_code = models.CharField(max_length=2)
-    reason_code = models.CharField(max_length=5, db_index=True)
+    reason_code = models.CharField(max_length=5)
     amount = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     quantity = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
 
     class Meta:
         ordering = ["claim_id", "sequence"]
         constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="adjustment_natural_key")]
+        # Named here, not db_index=True: no LIKE 'prefix%' twin on PostgreSQL (see ClaimPayment).
+        indexes = [models.Index(fields=["reason_code"], name="adjustment_reason_code")]
 
     def __str__(self) -> str:
         return f"{self.group_code}-{self.reason_code} {self.amount}"
@@ -452,15 +467,18 @@ class RemarkCode(models.Model):
         LINE = "LQ", "Line remark (LQ)"
         CLAIM = "MOA", "Claim remark (MOA/MIA)"
 
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="remarks")
+    # No index of its own: remark_natural_key (claim, sequence) serves it.
+    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="remarks", db_index=False)
     line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="remarks")
     sequence = models.PositiveIntegerField()
-    code = models.CharField(max_length=8, db_index=True)
+    code = models.CharField(max_length=8)
     source = models.CharField(max_length=3, choices=Source.choices)
 
     class Meta:
         ordering = ["claim_id", "sequence"]
         constraints = [models.UniqueConstraint(fields=["claim", "sequence"], name="remark_natural_key")]
+        # Named here, not db_index=True: no LIKE 'prefix%' twin on PostgreSQL (see ClaimPayment).
+        indexes = [models.Index(fields=["code"], name="remark_code")]
 
     def __str__(self) -> str:
         return self.code

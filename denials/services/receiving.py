@@ -229,7 +229,7 @@ def _finish(file_id: int, holder: str, *, status: str, **fields: Any) -> bool:
         status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
     )
     if updated:
-        file = RemittanceFile.objects.get(pk=file_id)
+        file = RemittanceFile.objects.defer("content").get(pk=file_id)  # the audit row names it: not its bytes
         audit_record(
             actor=None,
             actor_label="ingest worker",
@@ -256,7 +256,7 @@ def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
     """
     holder = remittance_file_claim(file_id=file_id, task_id=task_id)
     if not holder:
-        return RemittanceFile.objects.get(pk=file_id)
+        return RemittanceFile.objects.defer("content").get(pk=file_id)
     file = RemittanceFile.objects.get(pk=file_id)
     if file.attempts > settings.INGEST_MAX_ATTEMPTS:
         # Earlier attempts never reported back: their worker died with the file (killed,
@@ -269,13 +269,13 @@ def remittance_file_ingest(*, file_id: int, task_id: str) -> RemittanceFile:
             f"(killed or out of memory?). {file.error}".strip()
             + " Use Retry once the cause is fixed.",
         )
-        return RemittanceFile.objects.get(pk=file_id)
+        return RemittanceFile.objects.defer("content").get(pk=file_id)
     try:
         _ingest_claimed(file, holder)
     except Exception as exc:
         logger.exception("ingesting remittance file %s failed (attempt %s)", file_id, file.attempts)
         _attempt_failed(file_id, holder, attempt=file.attempts, exc=exc)
-    return RemittanceFile.objects.get(pk=file_id)
+    return RemittanceFile.objects.defer("content").get(pk=file_id)
 
 
 def remittance_file_ingest_here(*, file_id: int, task_id: str) -> RemittanceFile:
