@@ -194,7 +194,13 @@ def _denial_box(request: HtmxHttpRequest, denial: Denial, *, error: str = "", st
 def denial_appeal_box(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     """The denial page's appeal box: "Under appeal N", or the Appeal button (disabled, with the
     reason, when the denial cannot be appealed), and Medicare's choice of route."""
-    return _htmx_aware(_denial_box(request, _get_denial_for_user(request, denial_id)))
+    try:
+        # The box reads the denial and its claim's payer (which levels it may start at), not the
+        # whole page's joins: it is fetched with every denial opened.
+        denial = denial_selectors.denial_for_user(user=request.user, denial_id=denial_id, related=("claim__payer",))
+    except Denial.DoesNotExist:
+        raise Http404("No such denial") from None
+    return _htmx_aware(_denial_box(request, denial))
 
 
 @require_POST

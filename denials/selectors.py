@@ -595,24 +595,33 @@ def passage_offsets(*, text: str, quote: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
-def denial_for_user(*, user: Any, denial_id: int) -> Denial:
-    """One denial the user may see, with what its page shows; DoesNotExist for any other id."""
-    return (
-        denials_visible_to(user=user)
-        .select_related(
-            "claim__remittance__file",
-            "claim__remittance__payee",
-            "claim__payer",
-            "line",
-            "pair_line",
-            "payer",
-            "queue__team",
-            "assignee",
-            "ptp_edit",
-        )
-        .defer(*(f"claim__remittance__file__{f}" for f in FILE_HEAVY_FIELDS))
-        .get(pk=denial_id)
-    )
+#: What the denial page (and its pane) shows of a denial, read with it in one query.
+DENIAL_PAGE_RELATED = (
+    "claim__remittance__file",
+    "claim__remittance__payee",
+    "claim__payer",
+    "line",
+    "pair_line",
+    "payer",
+    "queue__team",
+    "assignee",
+    "ptp_edit",
+)
+
+
+def denial_for_user(*, user: Any, denial_id: int, related: tuple[str, ...] = DENIAL_PAGE_RELATED) -> Denial:
+    """One denial the user may see, with what its page shows; DoesNotExist for any other id.
+
+    A part of the page that shows less names what it reads (``related``; empty: the denial
+    alone): PostgreSQL takes about 5 ms to plan the page's twelve-table join, under 1 ms for
+    one or two.
+    """
+    denials = denials_visible_to(user=user)
+    if related:  # select_related() with no names would follow every foreign key
+        denials = denials.select_related(*related)
+    if "claim__remittance__file" in related:
+        denials = denials.defer(*(f"claim__remittance__file__{f}" for f in FILE_HEAVY_FIELDS))
+    return denials.get(pk=denial_id)
 
 
 @dataclass(frozen=True)
