@@ -1,8 +1,9 @@
 """The 835 reader's fast paths read exactly what its plain paths read, and warn just as often.
 
 The reader keeps what it has read per distinct text (amounts, dates, SVC01 composites, CAS01
-group codes), reads the usual one-reason CAS without its loop, checks an unsigned amount
-without the regex, and builds its lines and claims with positional arguments. Each test here
+group codes, and whole CAS, DTM, AMT and SVC segments read without a finding), reads the usual
+one-reason CAS without its loop, checks an unsigned amount without the regex, and builds its
+lines, adjustments and claims with positional arguments or by setting every field. Each test here
 puts a value through the fast path and the plain one (or twice through the cache) and expects
 the same value, and the same finding at each segment it belongs to. No timing.
 """
@@ -263,3 +264,199 @@ def test_a_claim_holds_every_field_it_would_with_keywords() -> None:
     )
     assert dataclasses.asdict(claim) == dataclasses.asdict(expected)
     assert claim.adjustments == [] and claim.warnings == [] and claim.remark_codes == []
+
+
+# -- segments read before -----------------------------------------------------------------
+# A CAS, DTM, AMT or SVC whose text was read earlier in the file without a finding is applied
+# from what was read then. Each case reads a file twice: as written, and with every body
+# segment made unique by leading spaces (stripped by the reader, so the values are the same
+# but no segment is a repeat and each goes through its handler). Everything read must match,
+# down to segment numbers, origins, Decimal exponents and every finding.
+
+
+def _full(parsed: ParsedFile) -> str:
+    return repr(dataclasses.asdict(parsed))
+
+
+def _unique(segments: list[str]) -> list[str]:
+    return [" " * i + s for i, s in enumerate(segments, 1)]
+
+
+LINE = ["SVC*HC:99213:25*100*80**1", "DTM*472*20240105", "CAS*CO*45*12", "CAS*PR*2*8", "REF*6R*L1", "AMT*B6*88"]
+REPEATS = {
+    "the same lines in two claims": [
+        *LINE,
+        *LINE,
+        "CLP*A2*1*100*80*20*12*ICN2*11*1",
+        "DTM*232*20240105",
+        "CAS*CO*45*12",
+        *LINE,
+    ],
+    "repeats outside a claim after LX": [
+        *LINE,
+        "LX*2",
+        "CAS*CO*45*12",
+        "SVC*HC:99213:25*100*80**1",
+        "DTM*472*20240105",
+        "AMT*B6*88",
+        "CLP*A2*1*100*80*20*12*ICN2*11*1",
+        *LINE,
+    ],
+    "repeats after a PLB": [*LINE, "PLB*123*20241231*WO:ABC*10", *LINE[1:], "PLB*123*20241231*WO:ABC*10"],
+    "repeats in another place of the claim": [
+        "DTM*472*20240105",
+        "AMT*B6*88",
+        "CAS*CO*45*12",
+        "DTM*232*20240105",
+        *LINE,
+        "DTM*232*20240105",
+        "DTM*151*20240105",
+        "DTM*150*20240105",
+    ],
+    "repeats that earn findings": [
+        "SVC*HC:99213*1O0*80**1",
+        "SVC*HC:99213*1O0*80**1",
+        "CAS*ZZ*45*10",
+        "CAS*ZZ*45*10",
+        "DTM*472*20241345",
+        "DTM*472*20241345",
+        "AMT*B6*8x",
+        "AMT*B6*8x",
+        "SVC*HC>99213*100*80**1",
+        "SVC*HC>99213*100*80**1",
+        "SVC*HC:99213*100*80*0450*2*HC:99212",
+        "SVC*HC:99213*100*80*0450*2*HC:99212",
+        "SVC*HC*100*80**1",
+        "SVC*HC*100*80**1",
+        "SVC*HC:99213:25:59:XS:XE:XP*100*80**1",
+        "SVC*HC:99213:25:59:XS:XE:XP*100*80**1",
+        "SVC*HC:99213**80**1",
+        "SVC*HC:99213**80**1",
+        "CAS*CO*45**",
+        "CAS*CO*45**",
+        "CAS*CO*45*1*x",
+        "CAS*CO*45*1*x",
+    ],
+    "zero amounts written with decimals": [
+        "SVC*HC:99213*0.00*0.00**1.0",
+        "CAS*CO*45*0.00",
+        "AMT*B6*0.00",
+        "SVC*HC:99213*0.00*0.00**1.0",
+        "CAS*CO*45*0.00",
+        "AMT*B6*0.00",
+    ],
+    "repeats with more than one reason or no reason": [
+        *LINE,
+        "CAS*CO*45*10*1*97*2",
+        "CAS*CO*45*10*1*97*2",
+        "CAS*CO**10",
+        "CAS*CO**10",
+        "AMT*AU*88",
+        "AMT*AU*88",
+        "DTM*036*20240105",
+        "DTM*036*20240105",
+    ],
+}
+
+
+@pytest.mark.parametrize("name", REPEATS)
+def test_a_repeated_segment_reads_as_if_it_were_read_afresh(name: str) -> None:
+    repeated = _read(*REPEATS[name])
+    afresh = _read(*_unique(REPEATS[name]))
+    assert _full(repeated) == _full(afresh)
+
+
+@pytest.mark.parametrize(("check_every", "most"), [(1, 1), (2, 3), (3, 100), (100, 2)])
+@pytest.mark.parametrize("name", REPEATS)
+def test_the_cache_of_segments_dropped_or_full_reads_the_same(
+    name: str, check_every: int, most: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tiny limits the cache is dropped (too few repeats) or stops growing mid-file."""
+    from denials.x12 import reader
+
+    expected = _full(_read(*_unique(REPEATS[name])))
+    monkeypatch.setattr(reader, "_SEEN_CHECK", check_every)
+    monkeypatch.setattr(reader, "_SEEN_MAX", most)
+    assert _full(_read(*REPEATS[name])) == expected
+    assert _full(_read(*_unique(REPEATS[name]))) == expected
+
+
+def test_lines_and_adjustments_applied_from_the_cache_hold_every_field() -> None:
+    parsed = _read(*LINE, "LX*2", "CLP*A2*1*100*80*20*12*ICN2*11*1", *LINE)
+    first, second = (t.service_lines[0] for t in parsed.transactions[0].claims)
+    assert first.segment_number == FIRST + 1 and second.segment_number == FIRST + 9
+    expected = ServiceLine(
+        sequence=1,
+        qualifier="HC",
+        procedure_code="99213",
+        modifiers=["25"],
+        charge=Decimal("100"),
+        paid=Decimal("80"),
+        units=Decimal("1"),
+        service_date=dt.date(2024, 1, 5),
+        line_control_number="L1",
+        allowed=Decimal("88"),
+        adjustments=[
+            Adjustment("CO", "45", Decimal("12"), None, FIRST + 11, 2),
+            Adjustment("PR", "2", Decimal("8"), None, FIRST + 12, 2),
+        ],
+        segment_number=FIRST + 9,
+        origins={"REF*6R": FIRST + 13, "AMT*B6": FIRST + 14},
+    )
+    # asdict reads every field (it would fail on one left unset) and those kept out of equality.
+    assert dataclasses.asdict(second) == dataclasses.asdict(expected)
+    assert first.modifiers == second.modifiers and first.modifiers is not second.modifiers
+
+
+def test_a_file_that_repeats_little_drops_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from denials.x12 import reader
+
+    monkeypatch.setattr(reader, "_SEEN_CHECK", 2)
+    calls: list[str] = []
+    plain = reader._Reader._cas
+
+    def counted(self, e, n):  # type: ignore[no-untyped-def]
+        calls.append(e[3])
+        return plain(self, e, n)
+
+    monkeypatch.setattr(reader._Reader, "_cas", counted)
+    # Every CAS differs: weighed every two new entries, the cache is dropped once it holds
+    # more than one entry per four segments read, so the repeats at the end go to the handler.
+    cas = [f"CAS*CO*45*{i}" for i in range(1, 9)]
+    parsed = _read("SVC*HC:99213*100*0**1", *cas, "CAS*CO*45*1", "CAS*CO*45*2")
+    assert calls == [str(i) for i in range(1, 9)] + ["1", "2"]
+    assert sum(a.amount for a in _claim(parsed).service_lines[0].adjustments) == 39
+
+
+def test_repeats_in_another_transaction_and_in_one_not_read() -> None:
+    first = transaction("0001", "T1", [CLP, *LINE])
+    refused = transaction("0002", "T2", [CLP, *LINE])
+    refused[0] = "ST*999*0002"  # not an 835: its segments are only counted
+    second = transaction("0003", "T3", [CLP, *LINE, "DTM*405*20240105"])
+    for txn in (first, second):
+        txn.insert(3, "DTM*405*20240105")  # the production date, in the header
+        txn[-1] = f"SE*{len(txn)}*{txn[0][-4:]}"
+    whole = [first, refused, second]
+    plain = read_835(interchange(*whole))
+    unique = read_835(interchange(*([t[0], *_unique(t[1:-1]), t[-1]] for t in whole)))
+    assert _full(plain) == _full(unique)
+    assert [t.production_date for t in plain.transactions] == [dt.date(2024, 1, 5)] * 2
+    assert [len(t.claims[0].service_lines) for t in plain.transactions] == [1, 1]
+    assert [f.message for f in plain.errors] == ["transaction set '999' is not an 835 remittance"]
+
+
+def test_a_repeated_segment_goes_to_its_handler_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from denials.x12 import reader
+
+    calls: list[str] = []
+    for name in ("_cas", "_dtm", "_amt", "_svc"):
+        plain = getattr(reader._Reader, name)
+
+        def counted(self, e, n, plain=plain):  # type: ignore[no-untyped-def]
+            calls.append(e[0])
+            return plain(self, e, n)
+
+        monkeypatch.setattr(reader._Reader, name, counted)
+    parsed = _read(*LINE, *LINE, *LINE)
+    assert sorted(calls) == ["AMT", "CAS", "CAS", "DTM", "SVC"]
+    assert len(_claim(parsed).service_lines) == 3

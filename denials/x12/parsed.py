@@ -39,7 +39,7 @@ class Finding:
 
 @dataclass(slots=True)
 class Adjustment:
-    """One CAS triple: group code, CARC, amount, quantity."""
+    """One CAS triple: group code, CARC, amount, quantity (built fast: see ServiceLine)."""
 
     group_code: str
     reason_code: str
@@ -54,8 +54,10 @@ class Adjustment:
 class ServiceLine:
     """One SVC loop (2110).
 
-    The reader builds lines and claims with every field positional (20,000 lines a big
-    file), so a field added or moved here must be added or moved there too;
+    The reader builds lines, adjustments and claims fast (20,000 lines a big file): with
+    every field positional, or as a bare object with every field set, without ``__init__``
+    (see ``_new`` in the reader). A field added or moved here must be added or moved there
+    too, and these classes must keep no ``__post_init__``;
     ``tests/test_reader_speed_paths.py`` compares every field with a keyword-built one.
     """
 

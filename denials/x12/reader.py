@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from denials.x12.parsed import (
     Adjustment,
@@ -51,6 +53,19 @@ _ZERO = Decimal("0")
 # A body handler that reads past a segment's last element first appends this many empty
 # ones (MIA24 is the furthest one read; CAS reads two past its last reason code).
 _PADDING = [""] * 25
+
+# What a body handler read from a segment that earned no finding: the segment's tag, then
+# the values it read (see _Reader.read).
+_Seen = tuple[Any, ...]
+# How often read() weighs whether its cache of segments pays (every so many new entries),
+# and how many entries it keeps at most.
+_SEEN_CHECK = 4096
+_SEEN_MAX = 65536
+_intern = sys.intern
+# The hottest objects (lines, adjustments, claims) are made bare and have every field set,
+# which costs about a third less than the dataclass's __init__ (tests compare them with
+# objects built by keyword).
+_new = object.__new__
 
 # Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
 _ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
@@ -268,8 +283,10 @@ class _Reader:
         self.procedures: dict[str, tuple[str, str, tuple[str, ...]]] = {}
         # CAS01 text -> the group code it reads as, for texts that are one of the four codes.
         self.groups: dict[str, str] = {}
+        # Whether the body handlers return what they read for read() to keep (see read()).
+        self.keep = True
 
-    def body_handlers(self) -> dict[str, Callable[[list[str], int], None]]:
+    def body_handlers(self) -> dict[str, Callable[[list[str], int], _Seen | None]]:
         # Built per read and never stored on self: bound methods kept on the instance would
         # make a reference cycle, which only the (paused) cyclic collector could free.
         return {
@@ -456,12 +473,106 @@ class _Reader:
         # Body handlers are live only inside a readable transaction; the envelope
         # handlers are the only ones that open or close one, so this is refreshed after them.
         handlers = self.body_handlers()
-        active: dict[str, Callable[[list[str], int], None]] = {}
+        active: dict[str, Callable[[list[str], int], _Seen | None]] = {}
+        # A remittance repeats most of its CAS, DTM, AMT and SVC segments word for word (a
+        # fee schedule's adjustments and allowed amounts, a claim's date of service on each
+        # of its lines). Their handlers return what they read from a segment that earned no
+        # finding, and that is kept here by the segment's raw text, so a repeat is applied
+        # to the current claim or line without being split or read again; whatever depends
+        # on where the segment sits (is there a claim? a line?) is still decided at each
+        # one. Like ``active``, it is live only inside a readable transaction (None outside).
+        # A file that repeats little would pay for the lookups without being repaid, so the
+        # cache is dropped once it holds more than one entry for every four segments read,
+        # and stops growing at _SEEN_MAX entries.
+        seen: dict[str, _Seen] = {}
+        live: dict[str, _Seen] | None = None
+        caching = True
+        check_at = _SEEN_CHECK
         number = 0
         segment_id = ""
         terminator = delimiters.segment
+        new = _new
         for block in _blocks(text, terminator):
             for raw in block.split(terminator):
+                if live is not None and (hit := live.get(raw)) is not None:
+                    tag = hit[0]
+                    if tag == "CAS":
+                        line = self.line
+                        target = line if line is not None else self.claim
+                        if target is not None:
+                            number += 1
+                            segment_id = tag
+                            # Every field set on a bare object: about a third cheaper than the
+                            # dataclass's __init__, 35,000 times in a 5,000-claim file.
+                            adjustment = new(Adjustment)
+                            adjustment.group_code = hit[1]
+                            adjustment.reason_code = hit[2]
+                            adjustment.amount = hit[3]
+                            adjustment.quantity = None
+                            adjustment.segment_number = number
+                            adjustment.element = 2
+                            target.adjustments.append(adjustment)
+                            continue
+                    elif tag == "DTM":
+                        # What _dtm does with a date it has read (the qualifier is interned).
+                        number += 1
+                        segment_id = tag
+                        qualifier = hit[1]
+                        line = self.line
+                        if line is not None:
+                            if qualifier == "472" or qualifier == "150":
+                                line.service_date = hit[2]
+                            elif qualifier == "151":
+                                line.service_date_end = hit[2]
+                        elif (claim := self.claim) is not None:
+                            if qualifier == "232":
+                                claim.statement_from = hit[2]
+                            elif qualifier == "233":
+                                claim.statement_to = hit[2]
+                            elif qualifier == "050":
+                                claim.received_date = hit[2]
+                        elif qualifier == "405":
+                            assert self.open is not None
+                            self.open.transaction.production_date = hit[2]
+                        continue
+                    elif tag == "AMT":
+                        number += 1
+                        segment_id = tag
+                        line = self.line
+                        if line is not None and hit[1] == "B6":
+                            line.allowed = hit[2]
+                            line.origins["AMT*B6"] = number
+                        continue
+                    else:  # SVC
+                        claim = self.claim
+                        if claim is not None:
+                            number += 1
+                            segment_id = tag
+                            lines = claim.service_lines
+                            # Every field set on a bare object, as for the adjustment above.
+                            line = new(ServiceLine)
+                            line.sequence = len(lines) + 1
+                            line.qualifier = hit[1]
+                            line.procedure_code = hit[2]
+                            line.modifiers = [*hit[3]]
+                            line.charge = hit[4]
+                            line.paid = hit[5]
+                            line.revenue_code = hit[6]
+                            line.units = hit[7]
+                            line.original_procedure_code = ""
+                            line.service_date = None
+                            line.service_date_end = None
+                            line.line_control_number = ""
+                            line.allowed = None
+                            line.adjustments = []
+                            line.remark_codes = []
+                            line.segment_number = number
+                            line.origins = {}
+                            line.remark_origins = {}
+                            lines.append(line)
+                            self.line = line
+                            continue
+                    # Not where the handler reads it without a finding: read it as usual.
                 segment = raw.strip()
                 if not segment:
                     continue
@@ -470,12 +581,25 @@ class _Reader:
                 segment_id = elements[0]
                 handler = active.get(segment_id)
                 if handler is not None:
-                    handler(elements, number)
+                    kept = handler(elements, number)
+                    if kept is not None and live is not None:
+                        live[raw] = kept
+                        if len(live) >= check_at:
+                            check_at += _SEEN_CHECK
+                            if len(live) * 4 > number:
+                                seen.clear()
+                                live = None
+                                self.keep = caching = False
+                            elif len(live) >= _SEEN_MAX:
+                                self.keep = False
                     continue
                 envelope = _ENVELOPE.get(segment_id)
                 if envelope is not None:
                     envelope(self, elements, number)
-                    active = handlers if self.open is not None and self.open.readable else {}
+                    if self.open is not None and self.open.readable:
+                        active, live = handlers, (seen if caching else None)
+                    else:
+                        active, live = {}, None
                 elif self.open is None and segment_id != "TA1":
                     # TA1 (interchange acknowledgment) may legitimately sit between ISA and GS.
                     if segment.startswith("ISA"):
@@ -829,10 +953,11 @@ class _Reader:
             e += _PADDING
         qualifier = e[1]
         value = e[2].strip()
-        if self.line is not None:
+        line = self.line
+        if line is not None:
             if qualifier == "6R":
-                self.line.line_control_number = value
-                self.line.origins["REF*6R"] = n
+                line.line_control_number = value
+                line.origins["REF*6R"] = n
         elif self.claim is None and self.party is not None:
             self.party.additional_ids[qualifier] = value
             self.party.origins["REF*" + qualifier] = n
@@ -858,44 +983,46 @@ class _Reader:
         status = e[2].strip()
         if status not in _CLAIM_STATUSES:
             self.warn(n, "CLP", f"CLP02 {status!r} is not a claim status code")
-        # Every field positionally, as for ServiceLine.
-        claim = ClaimPayment(
-            control,
-            status,
-            self.required_amount(e, 3, n),  # charge
-            self.required_amount(e, 4, n),  # paid
-            self.amount(e, 5, n),  # patient_responsibility
-            e[6].strip(),  # filing_indicator
-            e[7].strip(),  # payer_claim_number
-            e[8].strip(),  # facility_type
-            e[9].strip(),  # frequency_code
-            e[11].strip(),  # drg_code
-            "",  # patient_last_name
-            "",  # patient_first_name
-            "",  # patient_member_id
-            "",  # insured_member_id
-            "",  # rendering_provider_name
-            "",  # rendering_provider_npi
-            None,  # statement_from
-            None,  # statement_to
-            None,  # received_date
-            [],  # adjustments
-            [],  # remark_codes
-            [],  # service_lines
-            [],  # warnings
-            n,  # segment_number
-            {},  # origins
-            {},  # remark_origins
-        )
+        charge = self.required_amount(e, 3, n)
+        paid = self.required_amount(e, 4, n)
+        responsibility = self.amount(e, 5, n)
+        # Every field set on a bare object, as for the lines and adjustments in read().
+        claim = _new(ClaimPayment)
+        claim.patient_control_number = control
+        claim.status_code = status
+        claim.charge = charge
+        claim.paid = paid
+        claim.patient_responsibility = responsibility
+        claim.filing_indicator = e[6].strip()
+        claim.payer_claim_number = e[7].strip()
+        claim.facility_type = e[8].strip()
+        claim.frequency_code = e[9].strip()
+        claim.drg_code = e[11].strip()
+        claim.patient_last_name = ""
+        claim.patient_first_name = ""
+        claim.patient_member_id = ""
+        claim.insured_member_id = ""
+        claim.rendering_provider_name = ""
+        claim.rendering_provider_npi = ""
+        claim.statement_from = None
+        claim.statement_to = None
+        claim.received_date = None
+        claim.adjustments = []
+        claim.remark_codes = []
+        claim.service_lines = []
+        claim.warnings = []
+        claim.segment_number = n
+        claim.origins = {}
+        claim.remark_origins = {}
         self.claim = claim
         self.open.transaction.claims.append(claim)
 
-    def _cas(self, e: list[str], n: int) -> None:
+    def _cas(self, e: list[str], n: int) -> _Seen | None:
         line = self.line
         target = line if line is not None else self.claim
         if target is None:
             self.error(n, "CAS", "CAS is not inside a claim (no CLP before it)")
-            return
+            return None
         size = len(e)  # the elements the segment has (CAS01 is 1)
         amounts = self.amounts
         if size == 4:
@@ -909,7 +1036,13 @@ class _Reader:
                 if amount is None:
                     amount = self.required_amount(e, 3, n)
                 target.adjustments.append(Adjustment(group, reason, amount, None, n, 2))
-            return
+                # Read without a finding (a known group code, a readable amount): the same
+                # text reads the same anywhere in the file (see read()).
+                if self.keep:
+                    cached = amounts.get(e[3])
+                    if cached is not None and e[1] in self.groups:
+                        return ("CAS", group, reason, cached)
+            return None
         e += _PADDING
         group = self.groups.get(e[1])
         if group is None:
@@ -931,6 +1064,7 @@ class _Reader:
             adjustments.append(Adjustment(group, reason, amount, quantity, n, index))
         if size > 20:
             self.cas_beyond_guide(e, size, n, group, adjustments)
+        return None
 
     def cas_group(self, raw: str, n: int) -> str:
         """CAS01's group code, warning when it is not one; a known code is kept per text."""
@@ -993,31 +1127,33 @@ class _Reader:
             if e[8] == "XX":
                 claim.rendering_provider_npi = e[9].strip()
 
-    def _dtm(self, e: list[str], n: int) -> None:
+    def _dtm(self, e: list[str], n: int) -> _Seen | None:
         if len(e) < 3:
             e += _PADDING
         qualifier = e[1]
         # A date is never false, so a cached one skips the call.
         dates = self.dates
         line = self.line
+        claim = self.claim
         if line is not None:
             if qualifier == "472" or qualifier == "150":
                 line.service_date = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "151":
                 line.service_date_end = dates.get(e[2]) or self.date(e, 2, n)
-            return
-        claim = self.claim
-        if claim is not None:
+        elif claim is not None:
             if qualifier == "232":
                 claim.statement_from = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "233":
                 claim.statement_to = dates.get(e[2]) or self.date(e, 2, n)
             elif qualifier == "050":
                 claim.received_date = dates.get(e[2]) or self.date(e, 2, n)
-            return
-        if qualifier == "405":
+        elif qualifier == "405":
             assert self.open is not None
             self.open.transaction.production_date = self.date(e, 2, n)
+        # A readable date reads the same anywhere in the file (see read()); the qualifier
+        # is interned so that read() compares it by identity.
+        date = dates.get(e[2]) if self.keep else None
+        return None if date is None else ("DTM", _intern(qualifier), date)
 
     def _moa(self, e: list[str], n: int) -> None:
         if self.claim is not None:
@@ -1027,12 +1163,12 @@ class _Reader:
         if self.claim is not None:
             _add_codes(self.claim.remark_codes, self.claim.remark_origins, e, (5, 20, 21, 22, 23, 24), n)
 
-    def _svc(self, e: list[str], n: int) -> None:
+    def _svc(self, e: list[str], n: int) -> _Seen | None:
         claim = self.claim
         if claim is None:
             self.line = None
             self.error(n, "SVC", "SVC is not inside a claim (no CLP before it)")
-            return
+            return None
         if len(e) < 6:
             e += _PADDING
         svc01 = self.procedures.get(e[1])
@@ -1075,6 +1211,18 @@ class _Reader:
         )
         lines.append(line)
         self.line = line
+        # Read without a finding (an SVC01 kept in self.procedures, readable amounts, no
+        # SVC06): the same text reads the same anywhere in the file (see read()).
+        if (
+            not self.keep
+            or original
+            or e[1] not in self.procedures
+            or e[2] not in amounts
+            or e[3] not in amounts
+            or (e[5] and e[5] not in amounts)
+        ):
+            return None
+        return ("SVC", qualifier, code, modifiers, amounts[e[2]], amounts[e[3]], line.revenue_code, units)
 
     def read_svc01(self, raw: str, n: int) -> tuple[str, str, tuple[str, ...]]:
         """SVC01's qualifier, procedure code and modifiers, warning about what is wrong with it.
@@ -1119,14 +1267,18 @@ class _Reader:
                 "beyond the fourth are not kept (a service line holds 4)",
             )
 
-    def _amt(self, e: list[str], n: int) -> None:
+    def _amt(self, e: list[str], n: int) -> _Seen | None:
         if len(e) < 3:
             e += _PADDING
         line = self.line
+        amounts = self.amounts
         if line is not None and e[1] == "B6":
-            allowed = self.amounts.get(e[2])
+            allowed = amounts.get(e[2])
             line.allowed = allowed if allowed is not None else self.amount(e, 2, n)
             line.origins["AMT*B6"] = n
+        # A readable amount reads the same anywhere in the file (see read()).
+        amount = amounts.get(e[2]) if self.keep else None
+        return None if amount is None else ("AMT", _intern(e[1]), amount)
 
     def _lq(self, e: list[str], n: int) -> None:
         if len(e) < 3:
