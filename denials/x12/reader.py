@@ -67,6 +67,10 @@ _intern = sys.intern
 # objects built by keyword).
 _new = object.__new__
 
+# DTM qualifiers kept, and the attribute each date goes to (see _Reader.date_slot).
+_LINE_DATES = {"472": "service_date", "150": "service_date", "151": "service_date_end"}
+_CLAIM_DATES = {"232": "statement_from", "233": "statement_to", "050": "received_date"}
+
 # Separators a payer may use inside SVC01 when it ignores the one ISA16 declares.
 _ALTERNATIVE_COMPONENT_SEPARATORS = ">:^|"
 
@@ -514,26 +518,12 @@ class _Reader:
                             target.adjustments.append(adjustment)
                             continue
                     elif tag == "DTM":
-                        # What _dtm does with a date it has read (the qualifier is interned).
+                        # The date goes where _dtm puts it (date_slot).
                         number += 1
                         segment_id = tag
-                        qualifier = hit[1]
-                        line = self.line
-                        if line is not None:
-                            if qualifier == "472" or qualifier == "150":
-                                line.service_date = hit[2]
-                            elif qualifier == "151":
-                                line.service_date_end = hit[2]
-                        elif (claim := self.claim) is not None:
-                            if qualifier == "232":
-                                claim.statement_from = hit[2]
-                            elif qualifier == "233":
-                                claim.statement_to = hit[2]
-                            elif qualifier == "050":
-                                claim.received_date = hit[2]
-                        elif qualifier == "405":
-                            assert self.open is not None
-                            self.open.transaction.production_date = hit[2]
+                        slot = self.date_slot(hit[1])
+                        if slot is not None:
+                            setattr(slot[0], slot[1], hit[2])
                         continue
                     elif tag == "AMT":
                         number += 1
@@ -1127,29 +1117,32 @@ class _Reader:
             if e[8] == "XX":
                 claim.rendering_provider_npi = e[9].strip()
 
+    def date_slot(self, qualifier: str) -> tuple[Any, str] | None:
+        """Where a DTM's date goes, as (object, attribute): by its qualifier and what the
+        segment sits in (a line's service dates, a claim's statement and received dates, the
+        transaction's production date before any claim); None for a date not kept."""
+        line = self.line
+        if line is not None:
+            name = _LINE_DATES.get(qualifier)
+            return None if name is None else (line, name)
+        claim = self.claim
+        if claim is not None:
+            name = _CLAIM_DATES.get(qualifier)
+            return None if name is None else (claim, name)
+        if qualifier == "405":
+            assert self.open is not None
+            return (self.open.transaction, "production_date")
+        return None
+
     def _dtm(self, e: list[str], n: int) -> _Seen | None:
         if len(e) < 3:
             e += _PADDING
         qualifier = e[1]
-        # A date is never false, so a cached one skips the call.
         dates = self.dates
-        line = self.line
-        claim = self.claim
-        if line is not None:
-            if qualifier == "472" or qualifier == "150":
-                line.service_date = dates.get(e[2]) or self.date(e, 2, n)
-            elif qualifier == "151":
-                line.service_date_end = dates.get(e[2]) or self.date(e, 2, n)
-        elif claim is not None:
-            if qualifier == "232":
-                claim.statement_from = dates.get(e[2]) or self.date(e, 2, n)
-            elif qualifier == "233":
-                claim.statement_to = dates.get(e[2]) or self.date(e, 2, n)
-            elif qualifier == "050":
-                claim.received_date = dates.get(e[2]) or self.date(e, 2, n)
-        elif qualifier == "405":
-            assert self.open is not None
-            self.open.transaction.production_date = self.date(e, 2, n)
+        slot = self.date_slot(qualifier)
+        if slot is not None:
+            # A date is never false, so a cached one skips the call.
+            setattr(slot[0], slot[1], dates.get(e[2]) or self.date(e, 2, n))
         # A readable date reads the same anywhere in the file (see read()); the qualifier
         # is interned so that read() compares it by identity.
         date = dates.get(e[2]) if self.keep else None
