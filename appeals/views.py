@@ -60,9 +60,10 @@ def _get_appeal_for_user(request: HtmxHttpRequest, appeal_id: int) -> Appeal:
         raise Http404("No such appeal") from None
 
 
-def _get_denial_for_user(request: HtmxHttpRequest, denial_id: int) -> Denial:
+def _get_denial_for_user(request: HtmxHttpRequest, denial_id: int, **read: Any) -> Denial:
+    """The denial, if the user may see it (``read``: what of it to join, see ``denial_for_user``)."""
     try:
-        return denial_selectors.denial_for_user(user=request.user, denial_id=denial_id)
+        return denial_selectors.denial_for_user(user=request.user, denial_id=denial_id, **read)
     except Denial.DoesNotExist:
         raise Http404("No such denial") from None
 
@@ -194,12 +195,9 @@ def _denial_box(request: HtmxHttpRequest, denial: Denial, *, error: str = "", st
 def denial_appeal_box(request: HtmxHttpRequest, denial_id: int) -> HttpResponse:
     """The denial page's appeal box: "Under appeal N", or the Appeal button (disabled, with the
     reason, when the denial cannot be appealed), and Medicare's choice of route."""
-    try:
-        # The box reads the denial and its claim's payer (which levels it may start at), not the
-        # whole page's joins: it is fetched with every denial opened.
-        denial = denial_selectors.denial_for_user(user=request.user, denial_id=denial_id, related=("claim__payer",))
-    except Denial.DoesNotExist:
-        raise Http404("No such denial") from None
+    # The box reads the denial and its claim's payer (which levels it may start at), not the
+    # whole page's joins: it is fetched with every denial opened.
+    denial = _get_denial_for_user(request, denial_id, related=("claim__payer",))
     return _htmx_aware(_denial_box(request, denial))
 
 
