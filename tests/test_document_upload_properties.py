@@ -22,6 +22,13 @@ from tests.pdfs import minimal_pdf
 pytestmark = pytest.mark.django_db
 
 GOOD_PDF = minimal_pdf("Separate lesion, right forearm, distinct from the biopsy site.")
+# Found by the property test below on 30 Nov 2026: pypdf answers some damaged PDFs with errors
+# outside PdfReadError (an object that refers to itself: AttributeError here, pypdf's
+# LimitReachedError in the case Hypothesis drew), which reached the page as a 500.
+SELF_REFERENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj\n1 0 R\nendobj\nxref\n0 2\n0000000000 65535 f \n0000000009 00000 n \n"
+    b"trailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n28\n%%EOF\n"
+)
 
 
 @st.composite
@@ -62,6 +69,7 @@ def world_denial(ingest, sample_bytes):
 )
 @given(content=st.one_of(st.binary(max_size=3000), damaged_pdf(), st.binary(max_size=200).map(lambda b: b"%PDF-" + b)))
 @example(content=PNG)
+@example(content=SELF_REFERENCE_PDF)
 @example(content=b"%PDF-1.4\n")
 @example(content=GOOD_PDF.replace(b"(Separate", b"(\\000Separate"))  # found here: a PDF whose text held a NUL
 def test_any_bytes_give_a_document_or_a_refusal_naming_the_file(content, world_denial, admin_user):
@@ -82,6 +90,7 @@ def test_any_bytes_give_a_document_or_a_refusal_naming_the_file(content, world_d
         ("scan.png", PNG, "neither plain text nor a PDF"),
         ("empty.txt", b"", "empty"),
         ("broken.pdf", b"%PDF-1.4\nnot really", "could not be read as a PDF"),
+        ("loop.pdf", SELF_REFERENCE_PDF, "loop.pdf could not be read as a PDF"),
         ("big.txt", b"x" * (DocumentForm.MAX_BYTES + 1), "the limit is 10,485,760"),
     ],
 )

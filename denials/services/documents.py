@@ -62,13 +62,16 @@ def _pdf_text(name: str, content: bytes) -> tuple[str, int]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(content))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError) as exc:
-        raise DenialActionRefused(f"{name} could not be read as a PDF ({exc}).") from exc
+    except Exception as exc:
+        # As in the appeal package (appeals.pdf): a damaged PDF can stop pypdf with any of its
+        # own errors (a reference loop: LimitReachedError) or a plain Python one from deep
+        # inside it (an object that refers to itself: AttributeError). Each is a file that
+        # cannot be read, not a fault.
+        raise DenialActionRefused(f"{name} could not be read as a PDF ({type(exc).__name__}: {exc}).") from exc
     # A damaged or odd PDF can extract NUL characters, which PostgreSQL cannot store in text.
     text = "\n\n".join(p.strip() for p in pages).replace("\x00", "").strip()
     if not text:
