@@ -435,3 +435,34 @@ def test_the_schema_and_its_docs_page_are_for_signed_in_users(client, coder_clie
     assert re.findall(r"<script>", html) == [] and "<style>" not in html
     script = coder_client.get("/api/schema/docs/?script=")
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_statements():
+    """The page's queries are planned once per connection (bench/request_cost.py: PostgreSQL's
+    CPU per request about halved); DATABASE_PREPARE_THRESHOLD=0 turns it off, for a pooler in
+    transaction mode; SQLite has no such options."""
+    pg = "postgres://postgres@127.0.0.1:5432/overturn"
+    found = _settings_in_subprocess(_server_env(DEBUG="1", DATABASE_URL=pg), "DATABASES")["DATABASES"]
+    assert found["default"]["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": 5}
+    off = _server_env(DEBUG="1", DATABASE_URL=pg, DATABASE_PREPARE_THRESHOLD="0")
+    assert _settings_in_subprocess(off, "DATABASES")["DATABASES"]["default"]["OPTIONS"] == {
+        "server_side_binding": False,
+        "prepare_threshold": None,
+    }
+    sqlite = _server_env(DEBUG="1", DATABASE_URL="")
+    assert "server_side_binding" not in _settings_in_subprocess(sqlite, "DATABASES")["DATABASES"]["default"]["OPTIONS"]
+
+
+@pytest.mark.django_db
+def test_on_postgresql_a_query_run_again_is_prepared_on_the_server(coder):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    for _ in range(6):
+        get_user_model().objects.filter(pk=coder.pk).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "auth_user"' in statement and "$1" in statement for statement in prepared), prepared
