@@ -1,4 +1,4 @@
-"""The ingest's PostgreSQL backend gets the worker's CPU niceness (INGEST_BACKEND_NICE, issue 14).
+"""The ingest's PostgreSQL backend gets the worker's CPU niceness and idle class (INGEST_BACKEND_NICE, issue 14).
 
 Only when it is certainly that backend: on PostgreSQL over TCP, the process with the backend's
 pid holding this connection's other end. Elsewhere (SQLite, a worker not niced) nothing is done.
@@ -74,6 +74,32 @@ def test_nothing_is_changed_when_the_worker_is_not_niced(monkeypatch):
     assert calls == []
 
 
+def test_a_worker_in_the_idle_class_puts_its_backend_there_too(monkeypatch):
+    """``chrt --idle 0 celery worker`` (WORKER_SCHED=idle): the backend joins the idle class, so a
+    person's request takes the CPU from the ingest's database work at once."""
+    _on_local_postgres_over_tcp()
+    if not hasattr(os, "SCHED_IDLE"):
+        pytest.skip("no SCHED_IDLE here")
+    pid = _backend()[0]
+    reniced: list[tuple[int, ...]] = []
+    moved: list[tuple[int, int]] = []
+    monkeypatch.setattr(receiving.os, "getpriority", lambda which, who: 0)  # not niced
+    monkeypatch.setattr(receiving.os, "setpriority", lambda *args: reniced.append(args))
+    monkeypatch.setattr(receiving.os, "sched_getscheduler", lambda who: os.SCHED_IDLE if who == 0 else os.SCHED_OTHER)
+    monkeypatch.setattr(receiving.os, "sched_setscheduler", lambda who, policy, param: moved.append((who, policy)))
+    assert receiving.database_backend_niced() == pid
+    assert moved == [(pid, os.SCHED_IDLE)]
+    assert reniced == []
+
+
+def test_a_worker_in_the_ordinary_class_leaves_its_backends_class_alone(niceness, monkeypatch):
+    _on_local_postgres_over_tcp()
+    moved: list[tuple[int, int]] = []
+    monkeypatch.setattr(receiving.os, "sched_setscheduler", lambda who, policy, param: moved.append((who, policy)))
+    assert receiving.database_backend_niced() == _backend()[0]
+    assert moved == []
+
+
 def test_nothing_is_changed_on_sqlite(niceness):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")
@@ -124,3 +150,26 @@ def test_an_ingest_pauses_between_its_chunks_a_share_of_each_chunks_time(ingest,
     assert file.status == "ingested", file.error
     assert len(worked) == 2 and all(w > 0 for w in worked)
     assert slept == pytest.approx([w / 2 for w in worked])
+
+
+def test_make_serve_runs_the_worker_in_the_idle_class_unless_told_otherwise():
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("make") is None or shutil.which("chrt") is None:
+        pytest.skip("needs make and chrt")
+    root = Path(__file__).resolve().parents[1]
+
+    def worker_command(*overrides: str) -> str:
+        done = subprocess.run(
+            ["make", "-n", "-s", "serve-worker", "BIN=bin", "PY=python", *overrides],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return next(line for line in done.stdout.splitlines() if "celery -A config worker" in line)
+
+    assert worker_command().startswith("chrt --idle 0 nice -n 10 bin/celery")
+    assert worker_command("WORKER_SCHED=normal").startswith("nice -n 10 bin/celery")

@@ -152,7 +152,7 @@ def server_env(work: Path) -> dict[str, str]:
 class Servers:
     """gunicorn and a Celery worker, started together and stopped together."""
 
-    def __init__(self, work: Path, workers: int, threads: int, ingest_nice: int) -> None:
+    def __init__(self, work: Path, workers: int, threads: int, ingest_nice: int, ingest_idle: bool = False) -> None:
         self.work = work
         self.env = server_env(work)
         self.access_log = work / "gunicorn.log"
@@ -168,8 +168,10 @@ class Servers:
             "--threads",
             str(threads),
         ]
-        # As `make serve` does: the worker runs at a lower CPU priority, so people's requests go first.
+        # As `make serve` does: the worker runs at a lower CPU priority (and in the idle class,
+        # WORKER_SCHED=idle), so people's requests go first.
         worker = [
+            *(["chrt", "--idle", "0"] if ingest_idle else []),
             *(["nice", "-n", str(ingest_nice)] if ingest_nice else []),
             *[str(BIN / "celery"), "-A", "config", "worker", "--loglevel=WARNING", "--concurrency=2"],
         ]
@@ -220,9 +222,9 @@ class Servers:
 class Ingests(threading.Thread):
     """20,000-claim files received and ingested one after the other until told to stop."""
 
-    def __init__(self, work: Path, env: dict[str, str], nice: int = 0) -> None:
+    def __init__(self, work: Path, env: dict[str, str], nice: int = 0, idle: bool = False) -> None:
         super().__init__(daemon=True)
-        self.work, self.env, self.nice = work, env, nice
+        self.work, self.env, self.nice, self.idle = work, env, nice, idle
         self.start_at = 0.0  # set before start()
         self.stop_asked = threading.Event()
         self.windows: list[dict[str, Any]] = []
@@ -243,6 +245,8 @@ class Ingests(threading.Thread):
         # Writing each file and receiving it (``ingest_835`` is started from this thread and
         # inherits its priority) is background work like the worker's: below people's requests.
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+        if self.idle:
+            os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
         if self.stop_asked.wait(max(0.0, self.start_at - time.time())):
             return
         while not self.stop_asked.is_set():
@@ -568,7 +572,7 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     ramp_s = args.users / args.spawn_rate + 15
     phase_s = duration(args.run_time)
     total = ramp_s + phase_s * (1 if args.no_ingest else 2)
-    ingests = None if args.no_ingest else Ingests(work, servers.env, args.ingest_nice)
+    ingests = None if args.no_ingest else Ingests(work, servers.env, args.ingest_nice, args.ingest_sched == "idle")
     locust = start_locust(work, args, total)
     started = time.time()
     waits = Waits([servers.processes[1].pid])
@@ -679,6 +683,12 @@ def main() -> None:
     parser.add_argument(
         "--ingest-nice", type=int, default=10, help="CPU niceness of the worker and the files' receiving (0: none)"
     )
+    parser.add_argument(
+        "--ingest-sched",
+        choices=["idle", "normal"],
+        default="idle",
+        help="idle: the worker and the files' receiving in Linux's SCHED_IDLE class too, as make serve (WORKER_SCHED)",
+    )
     parser.add_argument("--lock", default="", help="Hold this flock while measuring (a shared machine)")
     parser.add_argument("--step", choices=["load", "complete"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -696,11 +706,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="overturn-load-"))
     print(
         f"gunicorn config/gunicorn.py, {args.workers} workers x {args.threads} thread(s), on {HOST}:{PORT}; "
-        f"Celery worker on {BROKER}; {args.users} users, spawn rate {args.spawn_rate:g}/s, {args.run_time} per phase; "
+        f"Celery worker on {BROKER} (niceness {args.ingest_nice}, {args.ingest_sched} class); "
+        f"{args.users} users, spawn rate {args.spawn_rate:g}/s, {args.run_time} per phase; "
         f"think time 1-5 s; logs in {work}"
     )
     with held(args.lock):
-        servers = Servers(work, args.workers, args.threads, args.ingest_nice)
+        servers = Servers(work, args.workers, args.threads, args.ingest_nice, args.ingest_sched == "idle")
         try:
             one, two = measure(work, servers, args)
         finally:

@@ -345,8 +345,10 @@ def _ingest_claimed(file: RemittanceFile, holder: str) -> None:
 
 
 def database_backend_niced() -> int | None:
-    """Give this process's PostgreSQL backend this process's CPU niceness; returns its pid when
-    it has it (now or already), None when that cannot be done here.
+    """Give this process's PostgreSQL backend this process's CPU niceness, and its scheduling
+    class when the worker runs as the machine's idle work (``SCHED_IDLE``: ``make serve``'s
+    WORKER_SCHED=idle); returns the backend's pid when it has them (now or already), None when
+    that cannot be done here.
 
     The worker runs niced (``make serve``: WORKER_NICE) so that people's requests go first, but
     much of an ingest's CPU time is PostgreSQL's, in the backend serving the worker's connection
@@ -359,7 +361,8 @@ def database_backend_niced() -> int | None:
     another machine or container: nothing is changed there.
     """
     nice = os.getpriority(os.PRIO_PROCESS, 0)
-    if connection.vendor != "postgresql" or nice <= 0:
+    idle = runs_idle(0)
+    if connection.vendor != "postgresql" or (nice <= 0 and not idle):
         return None
     connection.ensure_connection()
     with connection.cursor() as cursor:
@@ -373,10 +376,21 @@ def database_backend_niced() -> int | None:
             return None
         if os.getpriority(os.PRIO_PROCESS, pid) < nice:
             os.setpriority(os.PRIO_PROCESS, pid, nice)
+        if idle and not runs_idle(pid):
+            os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:  # not permitted, or no /proc: the backend keeps its priority
         logger.debug("PostgreSQL backend %s not reniced: %s", pid, exc)
         return None
     return int(pid)
+
+
+def runs_idle(pid: int) -> bool:
+    """Whether process ``pid`` (0: this one) runs in Linux's SCHED_IDLE class: it gets a CPU
+    only when no ordinary process wants it, and an ordinary process that wakes takes the CPU
+    from it at once (niceness only shares the CPU out unevenly, and a woken request may wait
+    its turn). False where the class does not exist."""
+    idle = getattr(os, "SCHED_IDLE", None)
+    return idle is not None and os.sched_getscheduler(pid) == idle
 
 
 def _holds_connection(pid: int, server_port: int, client_port: int) -> bool:
