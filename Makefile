@@ -12,9 +12,10 @@ WORKER_CONCURRENCY ?= 2
 # The Celery worker's CPU niceness: ingests and refreshes yield the CPU to people's requests.
 WORKER_NICE ?= 10
 # idle: the worker also runs in Linux's SCHED_IDLE class (chrt --idle): it gets only CPU time no
-# request wants, and a request that wakes takes the CPU from it at once (bench/load/run.py: phase
-# 2's p95 193 -> 152 ms). normal: niceness only. Where chrt is missing, niceness only.
-WORKER_SCHED ?= idle
+# request wants, and a request that wakes takes the CPU from it at once. Not the default: in the
+# load test its gain was within the run-to-run noise (README, Load), and a worker in that class
+# can starve while people keep both cores busy. normal: niceness only. Without chrt, niceness only.
+WORKER_SCHED ?= normal
 WORKER_PRIORITY = $(if $(and $(filter idle,$(WORKER_SCHED)),$(shell command -v chrt)),chrt --idle 0 )nice -n $(WORKER_NICE)
 # The PostgreSQL + Redis run of `make test` (CI sets these services up; see .ci/run).
 PG_URL ?= postgres://postgres@127.0.0.1:5432/overturn

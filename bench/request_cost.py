@@ -121,8 +121,8 @@ def measure(rounds: int, seed: int) -> dict[str, dict[str, float]]:
     rng = random.Random(seed)
     samples: dict[str, list[dict[str, float]]] = {}
 
-    def hit(name: str, call) -> str:
-        response, cost = meter.run(call)
+    def hit(name: str, call, *args, **kwargs) -> str:
+        response, cost = meter.run(lambda: call(*args, **kwargs))
         if response.status_code >= 500:
             raise SystemExit(f"{name}: {response.status_code}")
         samples.setdefault(name, []).append(cost)
@@ -137,39 +137,39 @@ def measure(rounds: int, seed: int) -> dict[str, dict[str, float]]:
             href = base.split("?")[0] + href if href.startswith("?") else href
             name = next((n for prefix, n in names.items() if href.startswith(prefix)), None)
             if name:
-                hit(name, lambda href=href: client.get(href, **HX))
+                hit(name, client.get, href, **HX)
 
     coder_fragments = {
         "/appeals/denial/": "appeal box (htmx)",
         "/appeals/tabs/": "appeal tabs (htmx)",
         "/appeals/news/": "appeal news (htmx)",
     }
-    page = hit("worklist page (full)", lambda: coder.get("/worklist/"))
+    page = hit("worklist page (full)", coder.get, "/worklist/")
     queues = sorted(set(QUEUE_TAB.findall(page)))
     for _ in range(rounds):
         queue = rng.choice(queues)
-        page = hit("worklist page (full)", lambda: coder.get(f"/worklist/?queue={queue}"))
+        page = hit("worklist page (full)", coder.get, f"/worklist/?queue={queue}")
         fragments(page, coder_fragments, coder, "/worklist/")
         rows = ROW.findall(page)
-        hit("worklist tab (htmx)", lambda: coder.get(f"/worklist/?queue={queue}", **HX))
-        hit("worklist page N (htmx)", lambda: coder.get(f"/worklist/?queue={queue}&page={rng.randint(2, 12)}", **HX))
-        hit("worklist filter (htmx)", lambda: coder.get(f"/worklist/?queue={queue}&due=30", **HX))
-        hit("worklist sort (htmx)", lambda: coder.get(f"/worklist/?queue={queue}&sort=amount", **HX))
+        hit("worklist tab (htmx)", coder.get, f"/worklist/?queue={queue}", **HX)
+        hit("worklist page N (htmx)", coder.get, f"/worklist/?queue={queue}&page={rng.randint(2, 12)}", **HX)
+        hit("worklist filter (htmx)", coder.get, f"/worklist/?queue={queue}&due=30", **HX)
+        hit("worklist sort (htmx)", coder.get, f"/worklist/?queue={queue}&sort=amount", **HX)
         denial = rng.choice(rows[:15])
-        pane = hit("denial pane (htmx)", lambda: coder.get(f"/denials/{denial}/", **HX))
+        pane = hit("denial pane (htmx)", coder.get, f"/denials/{denial}/", **HX)
         fragments(pane, coder_fragments, coder, f"/denials/{denial}/")
-        hit("denial page (full)", lambda: coder.get(f"/denials/{denial}/"))
+        hit("denial page (full)", coder.get, f"/denials/{denial}/")
         found = PANE_VERSION.search(pane)
         if found:
             form = {"version": found.group(2), "action": "request-info", "modifier": "", "reason": "Asked for notes"}
-            hit("save outcome (htmx)", lambda: coder.post(f"/denials/{denial}/outcome/", form, **HX))
-            hit("list after save (htmx)", lambda: coder.get(f"/worklist/?queue={queue}", **HX))
+            hit("save outcome (htmx)", coder.post, f"/denials/{denial}/outcome/", form, **HX)
+            hit("list after save (htmx)", coder.get, f"/worklist/?queue={queue}", **HX)
             form = {"version": str(int(found.group(2)) + 1), "body": "Called the payer: reference 48213."}
-            hit("add note (htmx)", lambda: coder.post(f"/denials/{denial}/notes/", form, **HX))
-        dashboard = hit("dashboard", lambda: manager.get("/analytics/"))
+            hit("add note (htmx)", coder.post, f"/denials/{denial}/notes/", form, **HX)
+        dashboard = hit("dashboard", manager.get, "/analytics/")
         fragments(dashboard, {"/analytics/": "dashboard table (htmx)"}, manager, "/analytics/")
-        hit("api appeal-success", lambda: manager.get("/api/analytics/appeal-success/?by=edit"))
-        hit("api denials", lambda: manager.get("/api/analytics/denials/?by=category"))
+        hit("api appeal-success", manager.get, "/api/analytics/appeal-success/?by=edit")
+        hit("api denials", manager.get, "/api/analytics/denials/?by=category")
     result = {}
     for name, costs in samples.items():
         result[name] = {

@@ -152,7 +152,7 @@ def test_an_ingest_pauses_between_its_chunks_a_share_of_each_chunks_time(ingest,
     assert slept == pytest.approx([w / 2 for w in worked])
 
 
-def test_make_serve_runs_the_worker_in_the_idle_class_unless_told_otherwise():
+def test_make_serve_runs_the_worker_in_the_idle_class_when_told_to():
     import shutil
     import subprocess
     from pathlib import Path
@@ -171,5 +171,6 @@ def test_make_serve_runs_the_worker_in_the_idle_class_unless_told_otherwise():
         )
         return next(line for line in done.stdout.splitlines() if "celery -A config worker" in line)
 
-    assert worker_command().startswith("chrt --idle 0 nice -n 10 bin/celery")
-    assert worker_command("WORKER_SCHED=normal").startswith("nice -n 10 bin/celery")
+    assert worker_command().startswith("nice -n 10 bin/celery")
+    assert worker_command("WORKER_SCHED=idle").startswith("chrt --idle 0 nice -n 10 bin/celery")
+    assert worker_command("WORKER_SCHED=idle", "WORKER_NICE=5").startswith("chrt --idle 0 nice -n 5 bin/celery")

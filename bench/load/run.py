@@ -168,8 +168,8 @@ class Servers:
             "--threads",
             str(threads),
         ]
-        # As `make serve` does: the worker runs at a lower CPU priority (and in the idle class,
-        # WORKER_SCHED=idle), so people's requests go first.
+        # As `make serve` does: the worker runs at a lower CPU priority (in the idle class too with
+        # --ingest-sched idle, as WORKER_SCHED=idle), so people's requests go first.
         worker = [
             *(["chrt", "--idle", "0"] if ingest_idle else []),
             *(["nice", "-n", str(ingest_nice)] if ingest_nice else []),
@@ -686,8 +686,8 @@ def main() -> None:
     parser.add_argument(
         "--ingest-sched",
         choices=["idle", "normal"],
-        default="idle",
-        help="idle: the worker and the files' receiving in Linux's SCHED_IDLE class too, as make serve (WORKER_SCHED)",
+        default="normal",
+        help="idle: the worker and the files' receiving in Linux's SCHED_IDLE class too (make serve WORKER_SCHED=idle)",
     )
     parser.add_argument("--lock", default="", help="Hold this flock while measuring (a shared machine)")
     parser.add_argument("--step", choices=["load", "complete"], help=argparse.SUPPRESS)
