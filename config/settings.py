@@ -156,10 +156,10 @@ if env_str("DATABASE_URL"):
         # per connection instead of on every request. Off (0) behind a pooler in transaction
         # mode, such as PgBouncer before 1.21, which cannot follow prepared statements.
         prepare_threshold = env_int("DATABASE_PREPARE_THRESHOLD", 5)
-        DATABASES["default"]["OPTIONS"] = {
-            "server_side_binding": prepare_threshold > 0,
-            "prepare_threshold": prepare_threshold if prepare_threshold > 0 else None,
-        }
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=prepare_threshold > 0,
+            prepare_threshold=prepare_threshold if prepare_threshold > 0 else None,
+        )
 else:
     # A fresh checkout has no var/ yet: make it, or SQLite cannot create its file.
     Path(env_str("SQLITE_PATH", str(VAR_DIR / "overturn.sqlite3"))).parent.mkdir(parents=True, exist_ok=True)

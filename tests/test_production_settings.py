@@ -449,6 +449,13 @@ def test_postgresql_binds_parameters_on_the_server_and_prepares_repeated_stateme
         "server_side_binding": False,
         "prepare_threshold": None,
     }
+    # Options in the URL itself (TLS to the database) are kept beside them.
+    tls = _server_env(DEBUG="1", DATABASE_URL=pg + "?sslmode=require")
+    assert _settings_in_subprocess(tls, "DATABASES")["DATABASES"]["default"]["OPTIONS"] == {
+        "sslmode": "require",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
     sqlite = _server_env(DEBUG="1", DATABASE_URL="")
     assert "server_side_binding" not in _settings_in_subprocess(sqlite, "DATABASES")["DATABASES"]["default"]["OPTIONS"]
 
