@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/overturn_bench_{name}"
+# The PostgreSQL server the benchmarks use (BENCH_POSTGRES, without a database name), e.g. the
+# load test's own tuned server (bench/load/postgres.py) on another port.
+SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+DEFAULT_URL = SERVER_URL + "/overturn_bench_{name}"
 
 
 def database_url(name: str) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import django_setup
+from bench._setup import SERVER_URL, django_setup
 
 HX = {"HTTP_HX_REQUEST": "true"}
 ROW = re.compile(r'data-row="(\d+)"')
@@ -67,10 +67,10 @@ def _copy_database(template: str) -> str:
     import psycopg
 
     name = f"{template}_cost"
-    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
+    return f"{SERVER_URL}/{name}"
 
 
 class Meter:

@@ -226,6 +226,7 @@ class Ingests(threading.Thread):
         super().__init__(daemon=True)
         self.work, self.env, self.nice, self.idle = work, env, nice, idle
         self.start_at = 0.0  # set before start()
+        self.stop_at = math.inf  # no new file after this (--after: phase 3 runs without ingest)
         self.stop_asked = threading.Event()
         self.windows: list[dict[str, Any]] = []
         self.failure = ""
@@ -249,7 +250,7 @@ class Ingests(threading.Thread):
             os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
         if self.stop_asked.wait(max(0.0, self.start_at - time.time())):
             return
-        while not self.stop_asked.is_set():
+        while not self.stop_asked.is_set() and time.time() < self.stop_at:
             try:
                 self.windows.append(self._ingest(self.path))
             except Exception as exc:
@@ -257,7 +258,7 @@ class Ingests(threading.Thread):
                 return
             self.path.unlink()
             self.seed += 1
-            if not self.stop_asked.is_set():
+            if not self.stop_asked.is_set() and time.time() < self.stop_at:
                 self.path = self._write(self.seed)
 
     def _ingest(self, path: Path) -> dict[str, Any]:
@@ -327,6 +328,17 @@ def _database_backends() -> set[int]:
             with contextlib.suppress(OSError):
                 command = (entry / "cmdline").read_bytes().decode(errors="replace")
                 if command.startswith("postgres:") and f" {name} " in command:
+                    pids.add(int(entry.name))
+    return pids
+
+
+def _autovacuum_workers() -> set[int]:
+    """PostgreSQL's autovacuum workers (any database): they run at normal priority after big inserts."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if "autovacuum worker" in (entry / "cmdline").read_bytes().decode(errors="replace"):
                     pids.add(int(entry.name))
     return pids
 
@@ -431,7 +443,12 @@ class Machine(threading.Thread):
         ingest = self.waits.ingest_pids if self.waits else set()
         found["postgres"] = _cpu(backends)
         found["postgres_ingest"] = _cpu(backends & ingest)
+        found["autovacuum"] = _cpu(_autovacuum_workers())
         found["machine"] = (sum(busy) - busy[3] - busy[4]) / os.sysconf("SC_CLK_TCK")  # all but idle, iowait
+        # /proc/stat's user (niceness <= 0), nice (niced: the ingest), system and steal (the
+        # hypervisor ran someone else on our vCPU) columns.
+        for column, index in (("user", 0), ("nice", 1), ("system", 2), ("steal", 7)):
+            found[f"cpu_{column}"] = busy[index] / os.sysconf("SC_CLK_TCK")
         found["load"] = float(Path("/proc/loadavg").read_text().split()[0])
         found["t"] = time.time()
         return found
@@ -458,15 +475,20 @@ class Machine(threading.Thread):
             return "load average: too short a window to sample"
         first, last = inside[0], inside[-1]
         seconds = last["t"] - first["t"]
-        used = {k: self._used(inside, k) / seconds for k in (*self.roots, "postgres", "postgres_ingest")}
+        used = {k: self._used(inside, k) / seconds for k in (*self.roots, "postgres", "postgres_ingest", "autovacuum")}
         used["machine"] = (last["machine"] - first["machine"]) / seconds
+        split = ", ".join(
+            f"{column} {(last[f'cpu_{column}'] - first[f'cpu_{column}']) / seconds:.2f}"
+            for column in ("user", "nice", "system", "steal")
+        )
         loads = [s["load"] for s in inside]
         return (
             f"1-min load average: mean {sum(loads) / len(loads):.2f}, max {max(loads):.2f}. "
             f"CPU cores busy: machine {used['machine']:.2f} of {os.cpu_count()}, of which gunicorn "
             f"{used['gunicorn']:.2f}, PostgreSQL (this database) {used['postgres']:.2f} (the ingest's backends "
             f"{used['postgres_ingest']:.2f}), Celery worker "
-            f"{used['celery']:.2f}, locust {used['locust']:.2f}"
+            f"{used['celery']:.2f}, locust {used['locust']:.2f}, autovacuum {used['autovacuum']:.2f}; "
+            f"by /proc/stat column: {split}"
         )
 
 
@@ -571,7 +593,7 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     """Sign everyone in (the ramp), phase 1, then phase 2 with the ingests; print both."""
     ramp_s = args.users / args.spawn_rate + 15
     phase_s = duration(args.run_time)
-    total = ramp_s + phase_s * (1 if args.no_ingest else 2)
+    total = ramp_s + phase_s * (1 if args.no_ingest else 3 if args.after else 2)
     ingests = None if args.no_ingest else Ingests(work, servers.env, args.ingest_nice, args.ingest_sched == "idle")
     locust = start_locust(work, args, total)
     started = time.time()
@@ -583,6 +605,8 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     machine.start()
     if ingests:
         ingests.start_at = started + ramp_s + phase_s
+        if args.after:
+            ingests.stop_at = started + ramp_s + 2 * phase_s
         ingests.start()
     locust.wait()
     machine.stop_asked.set()
@@ -619,6 +643,19 @@ def measure(work: Path, servers: Servers, args: argparse.Namespace) -> tuple[dic
     )
     for w in ingests.windows:
         print(f"  ingest: {w['claims']:,} claims, {w['denials']:,} denials in {w['end'] - w['start']:.1f} s")
+    if args.after:
+        # The same again once the last file is in: the data has grown by the phase's files, but
+        # nothing ingests. Phase 3 near phase 2 means the growth slowed the pages; near phase 1,
+        # the ingest running beside them did.
+        after_start = max(windows[-1][1] if windows else 0.0, started + ramp_s + 2 * phase_s)
+        _phase(
+            "Phase 3: after the ingests, nothing ingesting",
+            records,
+            [(after_start, started + total)],
+            servers,
+            machine,
+            waits,
+        )
     return one, two
 
 
@@ -680,6 +717,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     parser.add_argument("--no-ingest", action="store_true", help="Phase 1 only")
+    parser.add_argument(
+        "--after", action="store_true", help="A phase 3 with no ingest after phase 2 (contention or data growth?)"
+    )
     parser.add_argument(
         "--ingest-nice", type=int, default=10, help="CPU niceness of the worker and the files' receiving (0: none)"
     )
