@@ -123,12 +123,15 @@ bench-analytics: install
 	$(PY) bench/analytics.py --keep
 
 ## make loadtest: 50 coders and 5 managers (locust) on gunicorn + PostgreSQL for 5 minutes, then 5 more
-## while 20,000-claim 835s ingest through a Celery worker (Redis db 3); 100,000 denials; prints its figures
+## while 20,000-claim 835s ingest through a Celery worker (Redis db 3); 100,000 denials; prints its figures.
+## PostgreSQL: a server of its own with the README's production settings (bench/load/postgres.py,
+## 127.0.0.1:5433), or LOADTEST_POSTGRES=postgres://user@host:port for another one.
+LOADTEST_POSTGRES ?=
 loadtest: install
-	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { echo "make loadtest needs PostgreSQL on 127.0.0.1:5432 (user postgres)"; exit 1; }
 	@$(PY) -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/3').ping()" 2>/dev/null || { echo "make loadtest needs Redis on 127.0.0.1:6379"; exit 1; }
 	$(BIN)/pip install --quiet -r requirements-load.txt
-	$(PY) bench/load/run.py --keep
+	@url="$(LOADTEST_POSTGRES)"; [ -n "$$url" ] || url=$$($(PY) bench/load/postgres.py start) || exit 1; \
+	echo "BENCH_POSTGRES=$$url $(PY) bench/load/run.py --keep"; BENCH_POSTGRES=$$url $(PY) bench/load/run.py --keep
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # The PostgreSQL server the benchmarks use (BENCH_POSTGRES, without a database name), e.g. the
 # load test's own tuned server (bench/load/postgres.py) on another port.
-SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+SERVER_URL = (os.environ.get("BENCH_POSTGRES") or "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DEFAULT_URL = SERVER_URL + "/overturn_bench_{name}"
 
 

@@ -100,6 +100,63 @@ def test_a_worker_in_the_ordinary_class_leaves_its_backends_class_alone(niceness
     assert moved == []
 
 
+def _autogroups_on() -> None:
+    try:
+        if receiving.AUTOGROUP_SWITCH.read_text().strip() != "1":
+            pytest.skip("the scheduler's autogroups are off here")
+    except OSError:
+        pytest.skip("no scheduler autogroups here")
+
+
+def test_a_process_of_another_session_is_in_another_autogroup():
+    """Live: with autogroups on, a child in a new session (as PostgreSQL's server runs) is in another
+    group than this process; a child of this session is in the same one."""
+    import subprocess
+
+    _autogroups_on()
+    apart = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    along = subprocess.Popen(["sleep", "30"])
+    try:
+        assert receiving.in_another_autogroup(apart.pid)
+        assert not receiving.in_another_autogroup(along.pid)
+    finally:
+        apart.kill()
+        along.kill()
+        apart.wait()
+        along.wait()
+
+
+def test_without_autogroups_no_process_is_in_another_one(monkeypatch, tmp_path):
+    switch = tmp_path / "sched_autogroup_enabled"
+    switch.write_text("0\n")
+    monkeypatch.setattr(receiving, "AUTOGROUP_SWITCH", switch)
+    monkeypatch.setattr(receiving, "_autogroup", lambda pid: f"/autogroup-{pid}")  # every process apart
+    assert not receiving.in_another_autogroup(1)
+    switch.write_text("1\n")
+    assert receiving.in_another_autogroup(1)
+    monkeypatch.setattr(receiving, "AUTOGROUP_SWITCH", tmp_path / "missing")  # no such kernel setting
+    assert not receiving.in_another_autogroup(1)
+
+
+def test_a_niced_backend_in_another_autogroup_is_warned_about_once(niceness, monkeypatch, caplog):
+    """The niceness given to the ingest's backend cannot put it behind the web's requests when
+    PostgreSQL's session is a CPU group of its own: the worker's log says so, once."""
+    _on_local_postgres_over_tcp()
+    monkeypatch.setattr(receiving, "in_another_autogroup", lambda pid: True)
+    receiving._autogroups_warned.cache_clear()
+    with caplog.at_level("WARNING", logger="denials.services.receiving"):
+        receiving.database_backend_niced()
+        receiving.database_backend_niced()
+    warned = [r for r in caplog.records if "sched_autogroup_enabled" in r.getMessage()]
+    assert len(warned) == 1
+    receiving._autogroups_warned.cache_clear()
+    monkeypatch.setattr(receiving, "in_another_autogroup", lambda pid: False)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="denials.services.receiving"):
+        receiving.database_backend_niced()
+    assert not [r for r in caplog.records if "sched_autogroup_enabled" in r.getMessage()]
+
+
 def test_nothing_is_changed_on_sqlite(niceness):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only")

@@ -70,6 +70,7 @@ TARGET_P95_MS = 300.0
 TARGET_RATIO = 2.0
 INGEST_CLAIMS = 20_000
 SIGN_IN = ("sign-in form", "sign in")
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
 
 
 # --- the data set -------------------------------------------------------------------------
@@ -319,6 +320,50 @@ def _cpu(pids: set[int]) -> dict[int, float]:
     return found
 
 
+def _run_delay(pids: set[int]) -> dict[int, float]:
+    """Seconds each process has spent runnable but waiting for a CPU (``/proc/<pid>/schedstat``)."""
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            found[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+    return found
+
+
+def _autogroups() -> bool:
+    """Whether Linux groups processes by session for CPU time (``sched_autogroup_enabled``): then
+    niceness counts only against processes of the same session, and a PostgreSQL backend competes
+    as part of the server's session, whatever its own niceness."""
+    try:
+        return AUTOGROUP.read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def autogroups_as(wanted: str):  # type: ignore[no-untyped-def]
+    """--autogroups off (the default): Linux's scheduler autogroups off for the run, as the
+    README's *PostgreSQL on the web's machine* recommends, and back as they were afterwards. With
+    them on, PostgreSQL's backends share one CPU share (the server's session), so the ingest's
+    backend, niced, still competed with gunicorn at the server's full weight: phase 2 p95 2.24x
+    phase 1 with them on, 1.05x off. Processes started meanwhile (gunicorn, the worker, every
+    backend of the run) are placed as the setting is when they start. Needs root; otherwise
+    the run says so and measures the machine as it is."""
+    if wanted == "as-is" or not AUTOGROUP.exists():
+        yield
+        return
+    before = AUTOGROUP.read_text().strip()
+    try:
+        AUTOGROUP.write_text("0")
+    except OSError as exc:
+        print(f"Could not turn the scheduler's autogroups off ({exc}); measuring the machine as it is")
+        yield
+        return
+    try:
+        yield
+    finally:
+        AUTOGROUP.write_text(before)
+
+
 def _database_backends() -> set[int]:
     """PostgreSQL's processes serving the run's database (on this machine)."""
     name = RUN_URL.rsplit("/", 1)[1]
@@ -438,9 +483,12 @@ class Machine(threading.Thread):
 
     def sample(self) -> dict[str, Any]:
         busy = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        found: dict[str, Any] = {name: _cpu(_tree(pid)) for name, pid in self.roots.items()}
+        trees = {name: _tree(pid) for name, pid in self.roots.items()}
+        found: dict[str, Any] = {name: _cpu(pids) for name, pids in trees.items()}
         backends = _database_backends()
         ingest = self.waits.ingest_pids if self.waits else set()
+        found["gunicorn_wait"] = _run_delay(trees["gunicorn"])
+        found["postgres_web_wait"] = _run_delay(backends - ingest)
         found["postgres"] = _cpu(backends)
         found["postgres_ingest"] = _cpu(backends & ingest)
         found["autovacuum"] = _cpu(_autovacuum_workers())
@@ -475,7 +523,8 @@ class Machine(threading.Thread):
             return "load average: too short a window to sample"
         first, last = inside[0], inside[-1]
         seconds = last["t"] - first["t"]
-        used = {k: self._used(inside, k) / seconds for k in (*self.roots, "postgres", "postgres_ingest", "autovacuum")}
+        kinds = (*self.roots, "postgres", "postgres_ingest", "autovacuum", "gunicorn_wait", "postgres_web_wait")
+        used = {k: self._used(inside, k) / seconds for k in kinds}
         used["machine"] = (last["machine"] - first["machine"]) / seconds
         split = ", ".join(
             f"{column} {(last[f'cpu_{column}'] - first[f'cpu_{column}']) / seconds:.2f}"
@@ -488,7 +537,9 @@ class Machine(threading.Thread):
             f"{used['gunicorn']:.2f}, PostgreSQL (this database) {used['postgres']:.2f} (the ingest's backends "
             f"{used['postgres_ingest']:.2f}), Celery worker "
             f"{used['celery']:.2f}, locust {used['locust']:.2f}, autovacuum {used['autovacuum']:.2f}; "
-            f"by /proc/stat column: {split}"
+            f"by /proc/stat column: {split}. Waiting for a CPU (schedstat run delay, in cores): gunicorn "
+            f"{used['gunicorn_wait']:.2f}, the web's PostgreSQL backends {used['postgres_web_wait']:.2f}; "
+            f"scheduler autogroups {'on' if _autogroups() else 'off'}"
         )
 
 
@@ -729,6 +780,12 @@ def main() -> None:
         default="normal",
         help="idle: the worker and the files' receiving in Linux's SCHED_IDLE class too (make serve WORKER_SCHED=idle)",
     )
+    parser.add_argument(
+        "--autogroups",
+        choices=["off", "as-is"],
+        default="off",
+        help="off: Linux's scheduler autogroups off for the run, as the README recommends (needs root)",
+    )
     parser.add_argument("--lock", default="", help="Hold this flock while measuring (a shared machine)")
     parser.add_argument("--step", choices=["load", "complete"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -750,7 +807,8 @@ def main() -> None:
         f"{args.users} users, spawn rate {args.spawn_rate:g}/s, {args.run_time} per phase; "
         f"think time 1-5 s; logs in {work}"
     )
-    with held(args.lock):
+    with held(args.lock), autogroups_as(args.autogroups):
+        print(f"Scheduler autogroups: {'on' if _autogroups() else 'off'}; PostgreSQL: {URL.rsplit('/', 1)[0]}")
         servers = Servers(work, args.workers, args.threads, args.ingest_nice, args.ingest_sched == "idle")
         try:
             one, two = measure(work, servers, args)
