@@ -206,7 +206,8 @@ class Servers:
     def check(self) -> None:
         for process in self.processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{process.args[0]} exited with {process.returncode}; logs in {self.work}")
+                command = process.args if isinstance(process.args, list) else [process.args]
+                raise RuntimeError(f"{command[0]!s} exited with {process.returncode}; logs in {self.work}")
 
     def stop(self) -> None:
         for process in self.processes:
