@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # load test's own tuned server (bench/load/postgres.py) on another port.
 SERVER_URL = (os.environ.get("BENCH_POSTGRES") or "postgres://postgres@127.0.0.1:5432").rstrip("/")
 DEFAULT_URL = SERVER_URL + "/overturn_bench_{name}"
+# Production settings (DEBUG off) need a key; this one is only ever used by the benchmarks.
+BENCH_SECRET_KEY = "overturn-benchmark-only-key-not-a-secret-0123456789abcdef"
 
 
 def database_url(name: str) -> str:
@@ -28,7 +30,7 @@ def fresh_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0", "--skip-checks"], cwd=ROOT, env=env, check=True)
 
 
@@ -39,7 +41,7 @@ def django_setup(url: str) -> None:
     # Production settings (DEBUG off), measured in-process over plain HTTP: no HTTPS redirect,
     # and a key that is only ever used here.
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("SECRET_KEY", "overturn-benchmark-only-key-not-a-secret-0123456789abcdef")
+    os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY
     sys.path.insert(0, str(ROOT))
     import django
 
