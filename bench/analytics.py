@@ -49,7 +49,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._setup import ROOT, database_url, django_setup, fresh_database, peak_rss_mb
+from bench._setup import BENCH_SECRET_KEY, ROOT, database_url, django_setup, fresh_database, peak_rss_mb
 
 SEED = 11
 MARKER = "bench-analytics-v1"
@@ -1414,7 +1414,7 @@ def _cold_summary(results: dict[str, Any]) -> None:
 def _benchmark_env() -> None:
     """The settings django_setup uses, for the migrate run by fresh_database too."""
     os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-    os.environ.setdefault("SECRET_KEY", "overturn-benchmark-only-key-not-a-secret-0123456789abcdef")
+    os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY
 
 
 def _refresh_report(rebuild: bool) -> None:

@@ -51,20 +51,20 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench import analytics
-from bench._setup import ROOT, database_url, django_setup, fresh_database
+from bench._setup import BENCH_SECRET_KEY, ROOT, database_url, django_setup, fresh_database
 from bench.load import data
 
 URL = database_url("load")
 RUN_URL = database_url("load_run")
 HOST, PORT = "127.0.0.1", 8101
 BROKER = "redis://127.0.0.1:6379/3"
-SECRET_KEY = "overturn-benchmark-only-key-not-a-secret-0123456789abcdef"
 BIN = Path(sys.executable).parent
 TARGET_P95_MS = 300.0
 TARGET_RATIO = 2.0
@@ -79,7 +79,7 @@ def _step(name: str) -> None:
 
 
 def _manage(url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY, "SECURE_SSL_REDIRECT": "0"}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET_KEY, "SECURE_SSL_REDIRECT": "0"}
     done = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
@@ -93,7 +93,7 @@ def prepare(keep: bool) -> None:
         print(f"Keeping the loaded database: {existing['denials']:,} denials, {existing['appeals']:,} appeals")
     else:
         start = time.perf_counter()
-        os.environ.setdefault("SECRET_KEY", SECRET_KEY)
+        os.environ["SECRET_KEY"] = os.environ.get("SECRET_KEY") or BENCH_SECRET_KEY
         os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
         fresh_database(URL)
         _step("load")
@@ -137,7 +137,7 @@ def server_env(work: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DEBUG": "0",
-        "SECRET_KEY": SECRET_KEY,
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "ALLOWED_HOSTS": f"{HOST},localhost",
         "DATABASE_URL": RUN_URL,
         "CELERY_BROKER_URL": BROKER,
@@ -365,28 +365,26 @@ def autogroups_as(wanted: str):  # type: ignore[no-untyped-def]
         AUTOGROUP.write_text(before)
 
 
-def _database_backends() -> set[int]:
-    """PostgreSQL's processes serving the run's database (on this machine)."""
-    name = RUN_URL.rsplit("/", 1)[1]
+def _processes(wanted: Callable[[str], bool]) -> set[int]:
+    """The processes on this machine whose command line (as ``ps`` shows it) ``wanted`` accepts."""
     pids = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                command = (entry / "cmdline").read_bytes().decode(errors="replace")
-                if command.startswith("postgres:") and f" {name} " in command:
+                if wanted((entry / "cmdline").read_bytes().decode(errors="replace")):
                     pids.add(int(entry.name))
     return pids
+
+
+def _database_backends() -> set[int]:
+    """PostgreSQL's processes serving the run's database (on this machine)."""
+    name = RUN_URL.rsplit("/", 1)[1]
+    return _processes(lambda command: command.startswith("postgres:") and f" {name} " in command)
 
 
 def _autovacuum_workers() -> set[int]:
     """PostgreSQL's autovacuum workers (any database): they run at normal priority after big inserts."""
-    pids = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if "autovacuum worker" in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    pids.add(int(entry.name))
-    return pids
+    return _processes(lambda command: "autovacuum worker" in command)
 
 
 def _socket_ports(pids: set[int]) -> set[int]:
