@@ -60,7 +60,12 @@ def bulk_insert(objs: Sequence[M]) -> Sequence[M]:
         obj._state.db = "default"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy:
+            # COPY goes to psycopg's own cursor: Django's wrapper gives its errors Django's classes
+            # (a refused row is an IntegrityError, as from the ORM).
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
         else:
@@ -100,7 +105,10 @@ def bulk_update_fields(
         quoted = ", ".join(f'"{c}"' for c in columns)
         cursor.execute(f'CREATE TEMP TABLE "_bulk_update" AS SELECT "id", {quoted} FROM "{table}" WITH NO DATA')  # noqa: S608
         try:
-            with cursor.cursor.copy(f'COPY "_bulk_update" ({quoted}, "id") FROM STDIN') as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f'COPY "_bulk_update" ({quoted}, "id") FROM STDIN') as copy,
+            ):
                 for start in range(0, len(rows), COPY_ROWS):
                     copy.write(copy_text_rows(rows[start : start + COPY_ROWS]))
             sets = ", ".join(f'"{c}" = u."{c}"' for c in columns)
@@ -221,7 +229,12 @@ def insert_values(
         prepared.append((pk, *row, *rest_values))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy:
+            # COPY goes to psycopg's own cursor: Django's wrapper gives its errors Django's classes
+            # (a refused row is an IntegrityError, as from the ORM).
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f'COPY "{table}" ("id", {columns}) FROM STDIN') as copy,
+            ):
                 # Formatting COPY's text format here, a column at a time, is several times
                 # faster than letting psycopg adapt each value (write_row).
                 for start in range(0, len(prepared), COPY_ROWS):

@@ -401,7 +401,9 @@ class ServiceLine(models.Model):
     """One SVC loop: a procedure on a date with its charge and payment."""
 
     # No index of its own: service_line_natural_key (claim, sequence) serves it.
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="service_lines", db_index=False)
+    claim = models.ForeignKey(
+        ClaimPayment, on_delete=models.CASCADE, related_name="service_lines", db_index=False, db_constraint=False
+    )
     sequence = models.PositiveIntegerField()
     qualifier = models.CharField(max_length=2, default="HC")
     procedure_code = models.CharField(max_length=48)
@@ -438,8 +440,12 @@ class Adjustment(models.Model):
     """One CAS amount: group code + CARC, at claim level (line empty) or line level."""
 
     # No index of its own: adjustment_natural_key (claim, sequence) serves it.
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="adjustments", db_index=False)
-    line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments")
+    claim = models.ForeignKey(
+        ClaimPayment, on_delete=models.CASCADE, related_name="adjustments", db_index=False, db_constraint=False
+    )
+    line = models.ForeignKey(
+        ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="adjustments", db_constraint=False
+    )
     sequence = models.PositiveIntegerField(help_text="Position among the claim's adjustments")
     group_code = models.CharField(max_length=2)
     reason_code = models.CharField(max_length=5)
@@ -468,8 +474,12 @@ class RemarkCode(models.Model):
         CLAIM = "MOA", "Claim remark (MOA/MIA)"
 
     # No index of its own: remark_natural_key (claim, sequence) serves it.
-    claim = models.ForeignKey(ClaimPayment, on_delete=models.CASCADE, related_name="remarks", db_index=False)
-    line = models.ForeignKey(ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="remarks")
+    claim = models.ForeignKey(
+        ClaimPayment, on_delete=models.CASCADE, related_name="remarks", db_index=False, db_constraint=False
+    )
+    line = models.ForeignKey(
+        ServiceLine, null=True, blank=True, on_delete=models.CASCADE, related_name="remarks", db_constraint=False
+    )
     sequence = models.PositiveIntegerField()
     code = models.CharField(max_length=8)
     source = models.CharField(max_length=3, choices=Source.choices)
