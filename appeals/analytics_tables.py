@@ -524,7 +524,7 @@ PREVENTION_ON_PAGE = 50
 
 def prevention_table(*, user: Any, filters: Filters, whole: bool = False) -> Table:
     """The largest ``PREVENTION_ON_PAGE`` pairs and providers (``whole``: all of them, for the CSV):
-    tens of thousands of rows at a million denials, which the page never shows."""
+    1,640 groups in the benchmark's million denials (README), which the page never shows."""
     table = Table(
         id="prevention",
         title=table_title("prevention"),

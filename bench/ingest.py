@@ -282,9 +282,9 @@ def main() -> None:
                 assert received is not None
                 extra = ["--breakdown"] if args.breakdown else []
                 runs.append(_run("--one", str(path), "--file-id", str(received["file_id"]), *extra))
-            best = min(runs, key=lambda r: r["ingest_s"])  # type: ignore[arg-type,return-value]
-            assert best is not None
-            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs if r)  # type: ignore[index]
+            done = [r for r in runs if r is not None]
+            best = min(done, key=lambda r: r["ingest_s"])
+            best["peak_rss_mb"] = max(r["peak_rss_mb"] for r in done)
             rows.append((best, peers))
 
     print(
