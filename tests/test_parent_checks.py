@@ -59,6 +59,8 @@ def test_the_triggers_are_in_place():
         assert any(name.startswith(f"{child}_") and "update" in name for name in by_table[child])
         assert f"{parent}_children_delete" in by_table[parent]
         assert f"{parent}_id_kept" in by_table[parent]
+        if connection.vendor == "postgresql":
+            assert f"{parent}_children_truncate" in by_table[parent]
 
 
 @pytest.mark.parametrize(
@@ -222,3 +224,75 @@ def test_a_child_of_a_claim_deleted_meanwhile_is_refused(ingest):
         assert not Adjustment.objects.filter(claim_id=claim.pk).exists()
     finally:
         other.close()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_parent_is_deleted_only_under_read_committed(ingest):
+    """Under REPEATABLE READ the delete's snapshot would miss a child committed meanwhile (and leave
+    it an orphan, where a foreign key's check would see it): such a delete is refused outright."""
+    ingest(remittance_835(tag="SNAP", serial=1, lines=2))
+    claim = ClaimPayment.objects.get(patient_control_number="SNAPPCN1")
+    Denial.objects.filter(claim=claim).delete()
+    other = _second_connection()
+    try:
+        for level in ("REPEATABLE READ", "SERIALIZABLE"):
+            with pytest.raises(Exception, match="READ COMMITTED"), other.transaction():
+                other.execute(f"SET TRANSACTION ISOLATION LEVEL {level}")
+                other.execute("DELETE FROM denials_claimpayment WHERE id = %s", [claim.pk])
+            with other.transaction():  # deleting nothing is no risk
+                other.execute(f"SET TRANSACTION ISOLATION LEVEL {level}")
+                other.execute("DELETE FROM denials_claimpayment WHERE id = -1")
+        assert ClaimPayment.objects.filter(pk=claim.pk).exists()
+        assert Adjustment.objects.filter(claim=claim).exists()
+        with other.transaction():
+            other.execute("DELETE FROM denials_claimpayment WHERE id = %s", [claim.pk])
+        assert not Adjustment.objects.filter(claim_id=claim.pk).exists()
+    finally:
+        other.close()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_parent_truncated_without_its_children_is_refused(ingest):
+    """TRUNCATE fires no DELETE trigger; one that would leave children behind is refused (committed
+    rows: a TRUNCATE cannot run with the ingest's trigger events still pending)."""
+    ingest(remittance_835(tag="TRUNC", serial=1, lines=2))
+    for sql in ("TRUNCATE denials_claimpayment CASCADE", "TRUNCATE denials_serviceline CASCADE"):
+        with pytest.raises(IntegrityError, match="cannot truncate"), transaction.atomic(), connection.cursor() as c:
+            c.execute(sql)
+    assert Adjustment.objects.exists()
+    # truncated together (as Django's flush does) is no orphan
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE denials_claimpayment, denials_serviceline, denials_adjustment, denials_remarkcode CASCADE"
+        )
+        assert not Adjustment.objects.exists()
+        transaction.set_rollback(True)
+    assert Adjustment.objects.exists()
+
+
+@postgres_only
+def test_the_check_does_not_depend_on_the_search_path(claim):
+    """pg_restore runs with an empty search_path: the functions name every table with its schema."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchone()[0]
+    insert = (
+        f'INSERT INTO "{schema}".denials_adjustment (claim_id, line_id, sequence, group_code, reason_code, amount) '
+        "VALUES (%s, NULL, 97, 'CO', '45', 1)"
+    )
+    missing = _missing_id(ClaimPayment)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL search_path = ''")
+        cursor.execute(insert, [claim.pk])
+        with pytest.raises(IntegrityError, match="claim_id"), transaction.atomic():
+            cursor.execute(insert.replace("97", "96"), [missing])
+        cursor.execute("SET LOCAL search_path TO DEFAULT")  # SET LOCAL outlives a released savepoint
+    assert Adjustment.objects.filter(claim=claim, sequence=97).exists()
+
+
+def test_updating_a_child_without_touching_its_keys_is_allowed(claim):
+    count = Adjustment.objects.filter(claim=claim).update(amount=5)
+    assert count > 0
+    assert set(Adjustment.objects.filter(claim=claim).values_list("amount", flat=True)) == {5}
